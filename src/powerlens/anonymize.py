@@ -1,0 +1,82 @@
+"""Pseudonyms at the edge: direct identifiers never pass the import step.
+
+Raw account/meter numbers become keyed pseudonyms (HMAC-SHA256 with a key kept outside the
+repository, the data folder and MLflow), so one key links every table of a utility and a secure
+system holding the key can link action lists back to accounts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+KEY_ENV = "POWERLENS_KEY_FILE"
+DEFAULT_KEY_FILE = Path.home() / ".config" / "powerlens" / "pseudonym.key"
+PSEUDONYM_PREFIX = "c"
+PSEUDONYM_HEX = 16
+
+# column names that are direct identifiers wherever they appear in a source
+DIRECT_IDENTIFIER_HINTS = (
+    "name", "address", "phone", "mobile", "email", "e_mail", "id_card", "idcard",
+    "national_id", "passport", "account_no", "meter_no", "contact",
+)
+
+
+class PseudonymKeyError(RuntimeError):
+    """The pseudonym key cannot be read or is unsafe to use."""
+
+
+def key_path(key_file: str | Path | None = None) -> Path:
+    return Path(key_file or os.environ.get(KEY_ENV) or DEFAULT_KEY_FILE).expanduser()
+
+
+def load_or_create_key(key_file: str | Path | None = None, inside: Path | None = None,
+                       notify=print) -> bytes:
+    """Read the pseudonym key, creating a new random one (with a message) when absent.
+
+    `inside` is a folder the key must not live in (the data folder, the repository)."""
+    path = key_path(key_file)
+    if inside is not None:
+        try:
+            path.resolve().relative_to(Path(inside).resolve())
+            raise PseudonymKeyError("the pseudonym key must not live inside the project or data folder; "
+                            f"set {KEY_ENV} to a path outside it")
+        except ValueError:
+            pass
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
+        path.chmod(0o600)
+        notify("created a new pseudonym key outside the project (keep it safe: it links "
+               f"pseudonyms back to accounts); set {KEY_ENV} to use another")
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise PseudonymKeyError("the pseudonym key file is too short (need >= 32 hex characters)")
+    return key.encode("ascii")
+
+
+def pseudonym(key: bytes, raw_id: str) -> str:
+    digest = hmac.new(key, str(raw_id).strip().encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{PSEUDONYM_PREFIX}{digest[:PSEUDONYM_HEX]}"
+
+
+def pseudonymize(key: bytes, raw_ids: pd.Series | Iterable[str]) -> pd.Series:
+    """Pseudonyms for a column of raw ids; each distinct id is hashed once."""
+    series = pd.Series(raw_ids) if not isinstance(raw_ids, pd.Series) else raw_ids
+    codes, uniques = pd.factorize(series.astype("string"), use_na_sentinel=True)
+    mapped = np.array([pseudonym(key, u) for u in uniques], dtype=object)
+    out = np.where(codes >= 0, mapped[np.maximum(codes, 0)] if len(mapped) else None, None)
+    return pd.Series(out, index=series.index, dtype="string")
+
+
+def identifier_columns(columns: Iterable[str]) -> list[str]:
+    """Columns whose names say they hold a direct identifier."""
+    lowered = {c: str(c).lower() for c in columns}
+    return [c for c, low in lowered.items() if any(h in low for h in DIRECT_IDENTIFIER_HINTS)]

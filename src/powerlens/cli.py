@@ -1,0 +1,215 @@
+"""The `powerlens` command. Every subcommand has --help; known problems end in a one-line
+message and exit code 2, never a stack trace (set POWERLENS_DEBUG=1 to see one)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="powerlens: features, segments, risk models and strategy reports for electricity utilities.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+DATA = Path("data")
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from powerlens.anonymize import PseudonymKeyError
+    from powerlens.importers.utility_export import ImportFailed
+    from powerlens.schema import ValidationFailed
+
+    errors: list[type[BaseException]] = [ImportFailed, ValidationFailed, PseudonymKeyError,
+                                         FileNotFoundError, ValueError, KeyError]
+    try:
+        from powerlens.reporting import ReportFailed
+
+        errors.append(ReportFailed)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def friendly(fn):
+    """Turn known failures into one line on stderr and exit code 2."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except Exception as exc:
+            if os.environ.get("POWERLENS_DEBUG"):
+                raise
+            known = isinstance(exc, _known_errors())
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            prefix = "error" if known else f"unexpected error ({type(exc).__name__})"
+            typer.echo(f"{prefix}: {message}", err=True)
+            if not known:
+                typer.echo("rerun with POWERLENS_DEBUG=1 to see the traceback", err=True)
+            raise typer.Exit(2 if known else 1) from None
+
+    return wrapper
+
+
+def _params() -> dict:
+    from powerlens.stages import params
+
+    return params()
+
+
+@app.command()
+@friendly
+def generate(
+    out: Annotated[Path, typer.Option(help="folder for the raw export")] = DATA / "raw",
+    customers: Annotated[int, typer.Option(min=10, help="number of accounts")] = 10_000,
+    months: Annotated[int, typer.Option(min=13, help="months of history")] = 36,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same utility)")] = 42,
+    end: Annotated[str, typer.Option(help="first day after the data (YYYY-MM-DD)")] = "2026-11-01",
+):
+    """Write the raw export of the embedded synthetic utility (with direct identifiers, as a
+    real export would carry them) and its ground truth."""
+    from powerlens import stages
+
+    stages.generate(out, customers, months, seed, end)
+
+
+@app.command()
+@friendly
+def validate(
+    src: Annotated[Path, typer.Argument(help="raw export folder (customers, readings, bills, ...)")] = DATA / "raw",
+    out: Annotated[Path, typer.Option(help="folder for the canonical tables")] = DATA / "clean",
+    key_file: Annotated[str | None, typer.Option(help="pseudonym key (default: $POWERLENS_KEY_FILE or ~/.config/powerlens/pseudonym.key)")] = None,
+    max_reject_fraction: Annotated[float, typer.Option(help="fail when more rows than this share are quarantined")] = 0.05,
+    truth_out: Annotated[Path | None, typer.Option(help="where to write the generator's ground truth, if any")] = None,
+):
+    """Anonymize and validate an export: one line per problem, bad rows quarantined with their
+    reason, counts reconciled."""
+    from powerlens import stages
+
+    summary = stages.validate(src, out, key_file, max_reject_fraction, truth_out)
+    typer.echo(f"canonical tables in {out}; quarantine in {out / 'quarantine'}; summary in {out / 'validation.json'}")
+    if not summary["reconciled"]:
+        raise typer.Exit(2)
+
+
+@app.command()
+@friendly
+def features(
+    data: Annotated[Path, typer.Option(help="clean data folder")] = DATA / "clean",
+    out: Annotated[Path, typer.Option(help="features folder")] = DATA / "features",
+):
+    """Customer features at every training cut-off and at the scoring cut-off."""
+    from powerlens import stages
+
+    stages.features(data, out, _params()["features"])
+
+
+@app.command()
+@friendly
+def segment(
+    features_dir: Annotated[Path, typer.Option("--features", help="features folder")] = DATA / "features",
+    out: Annotated[Path, typer.Option(help="segments folder")] = DATA / "segments",
+):
+    """Value x credit tiers, big and latent big customers, load-shape clusters."""
+    from powerlens import stages
+
+    stages.segment(features_dir, out, _params()["segment"])
+
+
+@app.command()
+@friendly
+def train(
+    task: Annotated[str, typer.Argument(help="churn, arrears or theft")],
+    data: Annotated[Path, typer.Option(help="clean data folder")] = DATA / "clean",
+    features_dir: Annotated[Path, typer.Option("--features", help="features folder")] = DATA / "features",
+    experiment: Annotated[str, typer.Option(help="MLflow experiment")] = "powerlens-risk",
+):
+    """Train and compare model families for a task; register the best and apply the
+    champion rule."""
+    from powerlens import stages
+
+    p = _params()
+    summary = stages.train(task, data, features_dir, DATA / "models" / task, p["train"],
+                           p["features"]["horizon_months"], experiment=experiment)
+    typer.echo(f"run id: {summary['run_id']}")
+    typer.echo(f"decision: {summary['decision']}")
+
+
+@app.command()
+@friendly
+def score(
+    features_dir: Annotated[Path, typer.Option("--features", help="features folder")] = DATA / "features",
+    out: Annotated[Path, typer.Option(help="scores folder")] = DATA / "scores",
+):
+    """Score every open account with each task's champion, with reason codes."""
+    from powerlens import stages
+
+    stages.score(features_dir, out, _params()["train"]["tasks"])
+
+
+@app.command()
+@friendly
+def report(
+    period: Annotated[str | None, typer.Option(help="YYYY-MM (default: report.period in params.yaml)")] = None,
+    region: Annotated[str | None, typer.Option(help="one region only")] = None,
+    data: Annotated[Path, typer.Option(help="data root (clean/, features/, segments/, scores/)")] = DATA,
+    out: Annotated[Path, typer.Option(help="reports root")] = Path("reports"),
+):
+    """Render the strategy report for a period into reports/<period>/strategy_report.html."""
+    from powerlens import stages
+
+    p = _params()["report"]
+    stages.report(period or p["period"], data, out, region, p["top_n"], p["min_group_size"])
+
+
+@app.command()
+@friendly
+def ui(
+    port: Annotated[int, typer.Option(help="port")] = 5000,
+    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+):
+    """Open the MLflow UI on the project's store (127.0.0.1, one worker)."""
+    from powerlens.tracking import tracking_uri
+
+    uri = tracking_uri()
+    typer.echo(f"MLflow UI for {uri} at http://{host}:{port} (Ctrl-C to stop)")
+    cmd = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri, "--host", host,
+           "--port", str(port), "--workers", "1"]
+    if uri.startswith("sqlite:"):
+        from powerlens.config import project_root
+
+        cmd += ["--default-artifact-root", (project_root() / "mlartifacts").as_uri()]
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@app.command()
+@friendly
+def lab(
+    port: Annotated[int, typer.Option(help="port")] = 8888,
+    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+):
+    """Start JupyterLab on 127.0.0.1 with the project's kernel."""
+    from powerlens.config import project_root
+
+    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
+    cmd = [jupyter, "lab", f"--ip={host}", f"--port={port}", "--no-browser",
+           f"--notebook-dir={project_root()}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    raise typer.Exit(subprocess.call(cmd, env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,134 @@
+"""Customer features as of a cut-off, from data strictly before it.
+
+`build` computes one cut-off; `build_many` reuses the pivoted readings for several cut-offs
+(training uses several, scoring the latest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from powerlens.features.billing import billing_features
+from powerlens.features.definitions import CATEGORICAL, FEATURES, describe
+from powerlens.features.load_profile import (
+    SeriesMatrix,
+    daily_features,
+    daily_shape,
+    hourly_features,
+    hourly_shape,
+    to_matrix,
+)
+from powerlens.features.service import service_features
+from powerlens.schema import read_table
+
+__all__ = ["FEATURES", "CATEGORICAL", "describe", "CleanData", "build", "build_many",
+           "cutoffs_for", "load_clean"]
+
+STATIC = ["customer_class", "region", "industry", "voltage_kv", "capacity_kva",
+          "two_part_tariff", "tou_tariff", "prepaid_meter"]
+
+
+@dataclass
+class CleanData:
+    """The canonical tables of one data folder, readings pivoted for repeated cut-offs."""
+
+    customers: pd.DataFrame
+    daily: SeriesMatrix
+    hourly: SeriesMatrix
+    bills: pd.DataFrame
+    payments: pd.DataFrame
+    events: pd.DataFrame
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        """The first day after the last daily reading."""
+        return self.daily.start + self.daily.values.shape[1] * self.daily.step
+
+
+def load_clean(data_dir: str | Path, with_readings: bool = True) -> CleanData:
+    """Read a clean data folder; `with_readings=False` skips the (large) readings for work that
+    only needs accounts, bills, payments and events (labels)."""
+    data_dir = Path(data_dir)
+    customers = read_table(data_dir, "customers").set_index("customer_id", drop=False)
+    ids = pd.Index(customers["customer_id"].astype(str), name="customer_id")
+    empty = pd.DataFrame({"customer_id": [], "ts": pd.to_datetime([]), "kwh": []})
+
+    def readings(table: str) -> pd.DataFrame:
+        return read_table(data_dir, table, ["customer_id", "ts", "kwh"]) if with_readings else empty
+
+    daily = to_matrix(readings("readings_daily"), ids, "1D")
+    hourly = to_matrix(readings("readings_hourly"), ids, "1h")
+    return CleanData(
+        customers=customers,
+        daily=daily,
+        hourly=hourly,
+        bills=read_table(data_dir, "bills"),
+        payments=read_table(data_dir, "payments"),
+        events=read_table(data_dir, "service_events"),
+    )
+
+
+def active_at(customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Accounts open at the cut-off (started before it, not closed before it)."""
+    end = customers["end_date"]
+    return (customers["start_date"] < as_of) & (end.isna() | (end >= as_of))
+
+
+def build(data: CleanData, as_of: str | pd.Timestamp, history_days: int = 365,
+          peak_hours: list[int] | None = None, valley_hours: list[int] | None = None) -> pd.DataFrame:
+    """One row per account open at `as_of`, every feature in FEATURES (NaN where the data
+    cannot support it)."""
+    as_of = pd.Timestamp(as_of)
+    peak_hours = peak_hours or [8, 9, 10, 11, 17, 18, 19, 20]
+    valley_hours = valley_hours or [0, 1, 2, 3, 4, 5, 6, 23]
+    cust = data.customers
+    ids = pd.Index(cust["customer_id"].astype(str), name="customer_id")
+    parts = [
+        daily_features(data.daily, as_of, history_days),
+        hourly_features(data.hourly, as_of, history_days, cust.set_index(ids)["capacity_kva"],
+                        peak_hours, valley_hours),
+        billing_features(data.bills, data.payments, ids, as_of, history_days),
+        service_features(data.events, ids, as_of, history_days),
+    ]
+    static = cust.set_index(ids)[[c for c in STATIC if c in cust]].copy()
+    for col in ("two_part_tariff", "tou_tariff", "prepaid_meter"):
+        if col in static:
+            static[col] = static[col].astype(float)
+    static["tenure_years"] = ((as_of - cust["start_date"]).dt.days / 365.25).to_numpy()
+    parts.append(static)
+    feats = pd.concat(parts, axis=1)
+    feats = feats.reindex(columns=[f for f in FEATURES if f in feats.columns or f not in CATEGORICAL])
+    for col in CATEGORICAL:
+        if col in feats:
+            feats[col] = feats[col].astype("string").fillna("unknown").astype(str)
+    feats = feats.loc[active_at(cust.set_index(ids), as_of).to_numpy()]
+    numeric = [c for c in feats.columns if c not in CATEGORICAL]
+    feats[numeric] = feats[numeric].astype(np.float64)
+    feats.insert(0, "as_of", as_of)
+    return feats.reset_index()
+
+
+def build_many(data: CleanData, cutoffs: list[pd.Timestamp], **kwargs) -> pd.DataFrame:
+    return pd.concat([build(data, c, **kwargs) for c in cutoffs], ignore_index=True)
+
+
+def cutoffs_for(data_end: pd.Timestamp, n_training: int, step_months: int,
+                horizon_months: int) -> tuple[list[pd.Timestamp], pd.Timestamp]:
+    """Training cut-offs (oldest first; each leaves a full label horizon before the data end)
+    and the scoring cut-off (the data end, on a month start)."""
+    scoring = pd.Timestamp(data_end).to_period("M").to_timestamp()
+    if pd.Timestamp(data_end) > scoring:
+        scoring = scoring  # a partial month of data is left out of the scoring cut-off
+    latest = scoring - pd.DateOffset(months=horizon_months)
+    training = [latest - pd.DateOffset(months=step_months * i) for i in range(n_training)]
+    return sorted(pd.Timestamp(t) for t in training), scoring
+
+
+def profile_matrix(data: CleanData, as_of: pd.Timestamp, history_days: int = 365) -> pd.DataFrame:
+    """Raw profiles for load-shape clustering: weekday/weekend hours and day-of-week/month."""
+    return pd.concat([hourly_shape(data.hourly, as_of, history_days),
+                      daily_shape(data.daily, as_of, history_days)], axis=1)

@@ -1,0 +1,109 @@
+"""Every feature in one place: its unit and a one-line meaning, in the words of the field.
+
+The report, reason codes and MLflow read these descriptions; a feature that is not listed here
+is not built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    group: str
+    unit: str
+    meaning: str
+
+
+_DEFS = [
+    # load profile, from daily readings
+    ("kwh_365d", "load_profile", "kWh", "energy used in the 365 days before the cut-off"),
+    ("kwh_90d", "load_profile", "kWh", "energy used in the 90 days before the cut-off"),
+    ("kwh_daily_mean", "load_profile", "kWh/day", "average daily energy over the look-back"),
+    ("daily_load_factor", "load_profile", "ratio", "mean over maximum daily energy (flatness across days)"),
+    ("daily_cv", "load_profile", "ratio", "coefficient of variation of daily energy"),
+    ("trend_pct_per_year", "load_profile", "%/year", "growth (+) or decline (-) of consumption"),
+    ("recent_change_ratio", "load_profile", "ratio", "last 30 days over the earlier look-back average"),
+    ("weekend_weekday_ratio", "load_profile", "ratio", "weekend over weekday daily energy"),
+    ("summer_index", "load_profile", "ratio", "June-August over the annual daily average"),
+    ("winter_index", "load_profile", "ratio", "December-February over the annual daily average"),
+    ("zero_days_90d", "theft_signal", "days", "days with zero consumption in the last 90 days"),
+    ("longest_zero_streak", "theft_signal", "days", "longest run of zero-consumption days in the look-back"),
+    ("largest_level_drop", "theft_signal", "share", "largest drop of a 30-day level against the level before it"),
+    ("weekly_autocorrelation", "theft_signal", "corr", "correlation of daily energy with a week earlier (last 90 days)"),
+    ("missing_days", "theft_signal", "days", "days without a reading since the first reading in the look-back"),
+    # load profile, from interval (hourly) readings
+    ("load_factor", "load_profile", "ratio", "mean over maximum hourly load"),
+    ("min_max_rate", "load_profile", "ratio", "daily minimum over daily maximum hourly load, averaged"),
+    ("peak_valley_diff_rate", "load_profile", "ratio", "(daily max - daily min) / daily max, averaged"),
+    ("peak_valley_ratio", "load_profile", "ratio", "energy per peak hour over energy per valley hour"),
+    ("base_load_share", "load_profile", "share", "lowest 5% hourly load over the mean load"),
+    ("peak_share", "load_profile", "share", "share of energy used in tariff peak hours"),
+    ("valley_share", "load_profile", "share", "share of energy used in tariff valley hours"),
+    ("night_ratio", "load_profile", "share", "share of energy used 00:00-06:00"),
+    ("peak_kw", "load_profile", "kW", "highest hourly demand"),
+    ("capacity_utilisation", "load_profile", "ratio", "highest hourly demand over contracted capacity (kW/kVA)"),
+    ("max_load_utilisation_hours", "load_profile", "h", "annualised energy over the highest hourly demand"),
+    # billing and credit
+    ("revenue_12m", "billing", "currency", "billed amount in the 12 months before the cut-off"),
+    ("bill_amount_mean", "billing", "currency", "average monthly bill"),
+    ("bill_volatility", "billing", "ratio", "coefficient of variation of monthly bills"),
+    ("on_time_rate", "credit", "share", "share of bills due in the look-back paid in full by the due date"),
+    ("days_past_due_mean", "credit", "days", "average days past due of bills due in the look-back"),
+    ("days_past_due_max", "credit", "days", "worst days past due of bills due in the look-back"),
+    ("bills_over_30dpd", "credit", "count", "bills that reached 30 days past due in the look-back"),
+    ("arrears_count", "credit", "count", "bills past due and not fully paid at the cut-off"),
+    ("arrears_amount", "credit", "currency", "amount past due and unpaid at the cut-off"),
+    ("arrears_1_30d", "credit", "currency", "unpaid amount 1-30 days past due"),
+    ("arrears_31_60d", "credit", "currency", "unpaid amount 31-60 days past due"),
+    ("arrears_61_90d", "credit", "currency", "unpaid amount 61-90 days past due"),
+    ("arrears_over_90d", "credit", "currency", "unpaid amount more than 90 days past due"),
+    ("share_direct_debit", "credit", "share", "share of payments by direct debit"),
+    ("share_counter", "credit", "share", "share of payments at a counter"),
+    ("share_mobile_app", "credit", "share", "share of payments by mobile app"),
+    ("share_prepaid", "credit", "share", "share of payments by prepaid top-up"),
+    # service
+    ("complaints_12m", "service", "count", "complaints in the last 12 months"),
+    ("complaints_90d", "service", "count", "complaints in the last 90 days"),
+    ("days_since_complaint", "service", "days", "days since the last complaint (look-back + 1 if none)"),
+    ("fault_reports_12m", "service", "count", "fault reports in the last 12 months"),
+    ("service_requests_12m", "service", "count", "service requests in the last 12 months"),
+    ("capacity_increase_requests", "service", "count", "capacity increase requests in the last 12 months"),
+    ("capacity_decrease_requests", "service", "count", "capacity decrease requests in the last 12 months"),
+    ("inspections_12m", "service", "count", "meter inspections in the last 12 months"),
+    ("theft_confirmed_before", "service", "count", "inspections that confirmed theft before the cut-off"),
+    # static attributes
+    ("customer_class", "static", "category", "customer class (residential, commercial, ...)"),
+    ("region", "static", "category", "service region"),
+    ("industry", "static", "category", "industry of the account"),
+    ("voltage_kv", "static", "kV", "supply voltage"),
+    ("capacity_kva", "static", "kVA", "contracted transformer capacity"),
+    ("two_part_tariff", "static", "flag", "on the two-part (capacity + energy) tariff"),
+    ("tou_tariff", "static", "flag", "on a time-of-use tariff"),
+    ("prepaid_meter", "static", "flag", "has a prepaid meter"),
+    ("tenure_years", "static", "years", "years since the account started"),
+]
+
+FEATURES: dict[str, Feature] = {name: Feature(name, g, u, m) for name, g, u, m in _DEFS}
+CATEGORICAL = ["customer_class", "region", "industry"]
+
+
+def describe(name: str) -> str:
+    """Human words for a feature name (used in reason codes and the report)."""
+    f = FEATURES.get(name)
+    if f is None:
+        for prefix in ("customer_class_", "region_", "industry_"):
+            if name.startswith(prefix):
+                base = FEATURES[prefix[:-1]]
+                return f"{base.meaning}: {name[len(prefix):]}"
+        return name.replace("_", " ")
+    return f.meaning
+
+
+def table():
+    """The definitions as a DataFrame (for reports and MLflow)."""
+    import pandas as pd
+
+    return pd.DataFrame([f.__dict__ for f in FEATURES.values()])

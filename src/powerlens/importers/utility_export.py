@@ -1,0 +1,161 @@
+"""Import a utility's customer-information and metering export (the layout the synthetic
+utility writes) into the canonical tables.
+
+Layout of SRC (CSV or parquet for each table):
+  customers      account_no, meter_no, customer_class, region, industry, voltage_kv,
+                 capacity_kva, two_part_tariff, tou_tariff, prepaid_meter, start_date, end_date
+                 (+ direct identifiers such as customer_name, address, phone: dropped)
+  readings_daily   meter_no, reading_date, kwh
+  readings_hourly  meter_no, reading_ts, kwh            (optional)
+  bills          account_no, bill_no, period, kwh, amount, due_date
+  payments       account_no, bill_no, paid_on, amount, channel
+  service_events account_no, ts, kind, outcome           (+ contact_phone: dropped)
+  ground_truth   account_no, ...   (synthetic only; written apart, never read by models)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from powerlens import validation
+from powerlens.anonymize import identifier_columns, pseudonymize
+from powerlens.schema import Quarantine, check, write_summary
+
+REQUIRED = {
+    "customers": ["account_no", "customer_class", "start_date"],
+    "readings_daily": ["meter_no", "reading_date", "kwh"],
+    "readings_hourly": ["meter_no", "reading_ts", "kwh"],
+    "bills": ["account_no", "bill_no", "period", "amount", "due_date"],
+    "payments": ["account_no", "bill_no", "paid_on", "amount"],
+    "service_events": ["account_no", "ts", "kind"],
+}
+OPTIONAL_TABLES = {"readings_hourly", "payments", "service_events"}
+KEEP_AS_ID = {"account_no", "meter_no", "bill_no"}
+
+
+class ImportFailed(RuntimeError):
+    """The source cannot be imported; the message names the file and the problem."""
+
+
+def _find(src: Path, table: str) -> Path | None:
+    for ext in (".parquet", ".csv", ".csv.gz"):
+        path = src / f"{table}{ext}"
+        if path.exists():
+            return path
+    return None
+
+
+def _read(path: Path, table: str) -> pd.DataFrame:
+    try:
+        if path.suffix == ".parquet":
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ImportFailed(f"{path.name}: cannot be read ({str(exc).splitlines()[0]})") from None
+    missing = [c for c in REQUIRED[table] if c not in df.columns]
+    if missing:
+        raise ImportFailed(f"{path.name}: missing column(s) {', '.join(missing)}")
+    df["_line"] = range(2 if path.suffix != ".parquet" else 1, len(df) + (2 if path.suffix != ".parquet" else 1))
+    return df
+
+
+def _drop_identifiers(df: pd.DataFrame) -> pd.DataFrame:
+    drop = [c for c in identifier_columns(df.columns) if c not in KEEP_AS_ID]
+    return df.drop(columns=drop)
+
+
+def import_utility_export(src: str | Path, out: str | Path, key: bytes,
+                          max_reject_fraction: float = 0.05, truth_out: str | Path | None = None,
+                          progress=None) -> dict:
+    """Anonymize, validate and write the canonical tables; returns the validation summary."""
+    src, out = Path(src), Path(out)
+    step = progress or (lambda msg: None)
+    if not src.is_dir():
+        raise ImportFailed(f"{src}: no such folder")
+    paths = {t: _find(src, t) for t in REQUIRED}
+    for table, path in paths.items():
+        if path is None and table not in OPTIONAL_TABLES:
+            raise ImportFailed(f"{src}: no {table}.csv or {table}.parquet")
+    out.mkdir(parents=True, exist_ok=True)
+    q = Quarantine()
+
+    step("customers")
+    raw = _drop_identifiers(_read(paths["customers"], "customers"))
+    raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
+    meter_to_customer = None
+    if "meter_no" in raw:
+        meter_to_customer = pd.Series(raw["customer_id"].to_numpy(), index=raw.pop("meter_no").astype(str))
+        meter_to_customer = meter_to_customer[~meter_to_customer.index.duplicated()]
+    customers = validation.customers(raw, q, paths["customers"].name)
+    known = pd.Index(customers["customer_id"])
+    tables = {"customers": customers}
+
+    for table, ts_col in (("readings_daily", "reading_date"), ("readings_hourly", "reading_ts")):
+        if paths[table] is None:
+            continue
+        step(table)
+        raw = _read(paths[table], table)
+        meters = raw.pop("meter_no")
+        if meter_to_customer is None:
+            raise ImportFailed(f"{paths['customers'].name}: no meter_no column to link {table}")
+        if not isinstance(meters.dtype, pd.CategoricalDtype):
+            meters = meters.astype(str).astype("category")
+        # map the few meter categories, not the millions of rows
+        per_meter = meter_to_customer.reindex(meters.cat.categories.astype(str))
+        customer_ids = pd.Index(per_meter.dropna().unique())
+        new_code = customer_ids.get_indexer(per_meter.fillna("").to_numpy())
+        codes = meters.cat.codes.to_numpy()
+        mapped = pd.Categorical.from_codes(
+            np.where(codes >= 0, new_code[np.maximum(codes, 0)], -1), categories=customer_ids
+        )
+        raw["customer_id"] = mapped
+        raw = raw.rename(columns={ts_col: "ts"})
+        tables[table] = validation.readings(raw, q, paths[table].name, table, known)
+
+    step("bills")
+    raw = _drop_identifiers(_read(paths["bills"], "bills"))
+    raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
+    raw["bill_id"] = pseudonymize(key, "bill:" + raw.pop("bill_no").astype(str))
+    tables["bills"] = validation.bills(raw, q, paths["bills"].name, known)
+
+    if paths["payments"] is not None:
+        step("payments")
+        raw = _drop_identifiers(_read(paths["payments"], "payments"))
+        raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
+        raw["bill_id"] = pseudonymize(key, "bill:" + raw.pop("bill_no").astype(str))
+        tables["payments"] = validation.payments(raw, q, paths["payments"].name,
+                                                 pd.Index(tables["bills"]["bill_id"]))
+    if paths["service_events"] is not None:
+        step("service events")
+        raw = _drop_identifiers(_read(paths["service_events"], "service_events"))
+        raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
+        tables["service_events"] = validation.service_events(raw, q, paths["service_events"].name, known)
+
+    summary = q.summary()
+    if summary["reject_fraction"] > max_reject_fraction:
+        top = sorted(((n, f"{t}: {code}") for t, r in q.reports.items() for code, n in r.reasons.items()),
+                     reverse=True)[:3]
+        raise ImportFailed(
+            f"{summary['quarantined']} of {summary['rows_in']} rows rejected "
+            f"({summary['reject_fraction']:.1%} > {max_reject_fraction:.1%}); top reasons: "
+            + ", ".join(f"{name} ({n})" for n, name in top)
+        )
+    step("writing canonical tables")
+    for table, df in tables.items():
+        check(table, df)
+        df.to_parquet(out / f"{table}.parquet", index=False)
+    q.write(out)
+    summary["problems"] = q.problem_lines()
+    write_summary(out, summary)
+
+    truth_path = _find(src, "ground_truth")
+    if truth_out is not None and truth_path is not None:
+        truth = pd.read_parquet(truth_path) if truth_path.suffix == ".parquet" else pd.read_csv(truth_path)
+        truth.insert(0, "customer_id", pseudonymize(key, truth.pop("account_no")))
+        Path(truth_out).parent.mkdir(parents=True, exist_ok=True)
+        truth.to_parquet(truth_out, index=False)
+    return summary

@@ -1,0 +1,489 @@
+"""Periodic strategy reports: papermill runs the report notebook, nbconvert makes offline HTML.
+
+`render` executes notebooks/reports/strategy_report.py (a jupytext notebook) for one period
+(and optionally one region) into reports/<period>[/<region>]/ with the executed notebook, an
+HTML page without code that reads fully offline, and the action plan as actions.csv, then
+refreshes reports/index.html. The other functions compute what the notebook presents, so the
+notebook holds presentation only; every loader returns None when an input is missing.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from powerlens import strategy
+from powerlens.config import project_root
+
+REPORT_NAME = "strategy_report"
+DEFAULT_NOTEBOOK = Path("notebooks/reports/strategy_report.py")
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+# The lab template without anything fetched from the network: require.js, MathJax, mermaid
+# and the widget manager are CDN scripts; the report needs none of them (plots are PNGs,
+# tables are HTML). The lab CSS is inlined by the template itself.
+_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}" alt="{{ (output | get_metadata('alt', 'image/png')) or 'figure' | escape_html }}">
+</div>
+{%- endblock data_png %}
+"""
+
+
+class ReportFailed(RuntimeError):
+    """The report notebook failed; `notebook` is the kept executed notebook showing the error."""
+
+    def __init__(self, message: str, notebook: Path):
+        super().__init__(f"{message} (executed notebook kept at {notebook})")
+        self.notebook = notebook
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def period_bounds(period: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First day of the period and first day of the next one (the exclusive end)."""
+    if not isinstance(period, str) or not _PERIOD.match(period):
+        raise ValueError(f"period must look like 'YYYY-MM', got {period!r}")
+    p = pd.Period(period, freq="M")
+    return p.start_time, (p + 1).start_time
+
+
+def report_dir(out_root: Path, period: str, region: str | None = None) -> Path:
+    """reports/<period>/ or reports/<period>/<region>/ (region made file-name safe)."""
+    period_bounds(period)
+    out = Path(out_root) / period
+    return out / _slug(region) if region else out
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._")
+    if not slug:
+        raise ValueError(f"region {text!r} has no usable characters for a folder name")
+    return slug
+
+
+def render(
+    period: str,
+    data_dir: Path,
+    out_root: Path = Path("reports"),
+    region: str | None = None,
+    top_n: int = 20,
+    min_group_size: int = 10,
+    notebook: Path = DEFAULT_NOTEBOOK,
+    playbook: Path = Path("playbook.yaml"),
+) -> Path:
+    """Execute the report notebook for a period (and region); return the HTML path.
+
+    Relative paths are taken from the project root, where the notebook also runs. Writes
+    strategy_report.ipynb, strategy_report.html and actions.csv into report_dir(...), then
+    refreshes <out_root>/index.html. On failure the executed notebook is kept as
+    strategy_report.failed.ipynb (a previous good report is left untouched) and ReportFailed
+    is raised.
+    """
+    import jupytext
+    import nbformat
+    import papermill as pm
+
+    root = project_root()
+    data_dir, out_root, notebook, playbook = (
+        Path(p) if Path(p).is_absolute() else root / p
+        for p in (data_dir, out_root, notebook, playbook)
+    )
+    out_dir = report_dir(out_root, period, region)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not Path(notebook).exists():
+        raise FileNotFoundError(f"report notebook not found: {notebook}")
+
+    nb = jupytext.read(notebook)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "language": "python",
+                                          "display_name": "Python 3 (ipykernel)"})
+    nb.metadata["title"] = f"Strategy report {period}" + (f" — {region}" if region else "")
+    parameters = {
+        "period": period,
+        "data_dir": str(data_dir),
+        "region": region,
+        "top_n": int(top_n),
+        "min_group_size": int(min_group_size),
+        "playbook_path": str(playbook),
+    }
+    running = out_dir / f"{REPORT_NAME}.running.ipynb"
+    failed = out_dir / f"{REPORT_NAME}.failed.ipynb"
+    try:
+        pm.execute_notebook(
+            nb,
+            str(running),
+            parameters=parameters,
+            kernel_name="python3",
+            language="python",
+            cwd=str(root),
+            progress_bar=False,
+        )
+    except Exception as exc:
+        if not running.exists():
+            raise
+        running.replace(failed)
+        detail = getattr(exc, "ename", type(exc).__name__)
+        evalue = getattr(exc, "evalue", str(exc))
+        raise ReportFailed(f"report {period} failed: {detail}: {evalue}", failed) from exc
+    executed_path = out_dir / f"{REPORT_NAME}.ipynb"
+    running.replace(executed_path)
+    failed.unlink(missing_ok=True)
+
+    executed = nbformat.read(executed_path, as_version=4)
+    html_path = out_dir / f"{REPORT_NAME}.html"
+    html_path.write_text(to_offline_html(executed), encoding="utf-8")
+
+    actions = action_plan(data_dir, period, region=region, playbook_path=playbook)
+    actions.to_csv(out_dir / "actions.csv", index=False)
+    write_index(out_root)
+    return html_path
+
+
+def to_offline_html(nb: Any) -> str:
+    """HTML without code, prompts or stderr, and without any network asset."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    nb = _copy_without_stderr(nb)
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[DictLoader({"powerlens_offline.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="powerlens_offline.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        mathjax_url="",
+        require_js_url="",
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": REPORT_NAME}})
+    # CSS comments of the lab theme cite URLs; drop them so the page holds no URL at all
+    return re.sub(r"<style([^>]*)>(.*?)</style>",
+                  lambda m: f"<style{m.group(1)}>{re.sub(r'/[*].*?[*]/', '', m.group(2), flags=re.S)}</style>",
+                  body, flags=re.S)
+
+
+def _copy_without_stderr(nb: Any) -> Any:
+    """A copy without stderr streams and with stable cell ids."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"  # jupytext / papermill ids are random: keep the HTML stable
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [
+                o for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    return nb
+
+
+def write_index(out_root: Path) -> Path:
+    """Rewrite <out_root>/index.html listing every rendered period and region."""
+    out_root = Path(out_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    rows = []
+    periods = sorted(
+        (d for d in out_root.iterdir() if d.is_dir() and _PERIOD.match(d.name)),
+        key=lambda d: d.name, reverse=True,
+    )
+    for pdir in periods:
+        links = []
+        if (pdir / f"{REPORT_NAME}.html").exists():
+            links.append(_index_link(f"{pdir.name}/{REPORT_NAME}.html", "all regions", pdir))
+        for rdir in sorted(d for d in pdir.iterdir() if d.is_dir()):
+            if (rdir / f"{REPORT_NAME}.html").exists():
+                links.append(_index_link(f"{pdir.name}/{rdir.name}/{REPORT_NAME}.html",
+                                         rdir.name, rdir))
+        if links:
+            rows.append(f"<tr><th>{html.escape(pdir.name)}</th><td>{' · '.join(links)}</td></tr>")
+    body = "\n".join(rows) or '<tr><td colspan="2">no reports rendered yet</td></tr>'
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>powerlens strategy reports</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }}
+th, td {{ padding: 0.3em 1em; border-bottom: 1px solid #ddd; text-align: left; }}
+</style>
+</head>
+<body>
+<h1>Strategy reports</h1>
+<table>
+<tr><th>period</th><th>reports (HTML; actions.csv alongside)</th></tr>
+{body}
+</table>
+</body>
+</html>
+"""
+    index = out_root / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+def _index_link(href: str, label: str, folder: Path) -> str:
+    link = f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
+    if (folder / "actions.csv").exists():
+        link += f' (<a href="{html.escape(str(Path(href).parent / "actions.csv"))}">actions</a>)'
+    return link
+
+
+# --------------------------------------------------------------------------- report data
+
+
+def read_table(data_dir: str | Path, relpath: str) -> pd.DataFrame | None:
+    """A parquet file under data_dir, or None when it does not exist."""
+    path = Path(data_dir) / relpath
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def read_json(data_dir: str | Path, relpath: str) -> dict[str, Any] | None:
+    """A JSON file under data_dir, or None when it does not exist."""
+    path = Path(data_dir) / relpath
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def region_customer_ids(data_dir: str | Path, region: str | None) -> set[str] | None:
+    """Customer ids of a region (None = no filter), from customers, else segments."""
+    if region is None:
+        return None
+    for rel in ("clean/customers.parquet", "segments/segments.parquet"):
+        table = read_table(data_dir, rel)
+        if table is not None and "region" in table.columns:
+            return set(table.loc[table["region"] == region, "customer_id"].astype(str))
+    return set()
+
+
+def filter_region(df: pd.DataFrame | None, ids: set[str] | None) -> pd.DataFrame | None:
+    """Rows of the given customers (no-op when ids is None)."""
+    if df is None or ids is None:
+        return df
+    return df[df["customer_id"].astype(str).isin(ids)]
+
+
+def scoring_status(data_dir: str | Path, period: str) -> tuple[bool, str]:
+    """Whether segments / scores / models may be shown for the period, with a one-line note.
+
+    They are computed at the scoring cut-off (features/manifest.json); a report uses only
+    data before its period's end, so a cut-off after that end makes them unusable.
+    """
+    _, end = period_bounds(period)
+    manifest = read_json(data_dir, "features/manifest.json")
+    if not manifest or not manifest.get("scoring_cutoff"):
+        return True, "scoring cut-off unknown (no features/manifest.json): segments and scores shown as found"
+    cutoff = pd.Timestamp(manifest["scoring_cutoff"])
+    if cutoff > end:
+        return False, (
+            f"segments and scores are as of {cutoff.date()}, after the end of {period}: "
+            "not shown (the report uses only data before the period's end)"
+        )
+    return True, f"segments and scores as of {cutoff.date()}"
+
+
+def monthly_kpis(
+    data_dir: str | Path, period: str, region: str | None = None, months: int = 12
+) -> pd.DataFrame:
+    """KPIs for the `months` months ending with `period` (one row per month).
+
+    customers (accounts active in the month), kwh and revenue (billed), on_time_rate (bills
+    due in the month paid in full by the due date), arrears_amount (unpaid past-due amount at
+    month end), accounts_closed, thefts_confirmed (inspections). Missing tables give NaN.
+    """
+    last = pd.Period(period, freq="M")
+    period_bounds(period)
+    months_list = [last - i for i in reversed(range(months))]
+    ids = region_customer_ids(data_dir, region)
+    customers = filter_region(read_table(data_dir, "clean/customers.parquet"), ids)
+    bills = filter_region(read_table(data_dir, "clean/bills.parquet"), ids)
+    payments = filter_region(read_table(data_dir, "clean/payments.parquet"), ids)
+    events = filter_region(read_table(data_dir, "clean/service_events.parquet"), ids)
+
+    ontime_paid = None
+    if bills is not None:
+        bills = bills[bills["period"].astype(str) <= str(last)]
+        if payments is not None:
+            pay = payments.merge(bills[["bill_id", "due_date"]], on="bill_id", how="inner")
+            on_time = pay["paid_on"].dt.normalize() <= pay["due_date"].dt.normalize()
+            ontime_paid = pay.loc[on_time].groupby("bill_id")["amount"].sum()
+
+    rows = []
+    for p in months_list:
+        s, e = p.start_time, (p + 1).start_time
+        row: dict[str, Any] = {"period": str(p)}
+        if customers is not None:
+            end_date = customers["end_date"]
+            active = (customers["start_date"] < e) & (end_date.isna() | (end_date >= s))
+            row["customers"] = int(active.sum())
+            row["accounts_closed"] = int(((end_date >= s) & (end_date < e)).sum())
+        if bills is not None:
+            month = bills[bills["period"].astype(str) == str(p)]
+            row["kwh"] = float(month["kwh"].sum())
+            row["revenue"] = float(month["amount"].sum())
+            if payments is not None:
+                due = bills[(bills["due_date"] >= s) & (bills["due_date"] < e) & (bills["amount"] > 0)]
+                paid = due["bill_id"].map(ontime_paid).fillna(0.0) if ontime_paid is not None else 0.0
+                row["on_time_rate"] = float((paid >= due["amount"] - 0.005).mean()) if len(due) else np.nan
+                owed = bills[bills["due_date"] < e]
+                paid_by = payments[payments["paid_on"] < e].groupby("bill_id")["amount"].sum()
+                gap = owed["amount"] - owed["bill_id"].map(paid_by).fillna(0.0)
+                row["arrears_amount"] = float(gap.clip(lower=0).sum())
+        if events is not None:
+            theft = (
+                (events["kind"] == "inspection") & (events["outcome"] == "theft_confirmed")
+                & (events["ts"] >= s) & (events["ts"] < e)
+            )
+            row["thefts_confirmed"] = int(theft.sum())
+        rows.append(row)
+    cols = ["period", "customers", "kwh", "revenue", "on_time_rate", "arrears_amount",
+            "accounts_closed", "thefts_confirmed"]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def revenue_by_customer(data_dir: str | Path, period: str, region: str | None = None,
+                        months: int = 12) -> pd.Series | None:
+    """Billed revenue per customer over the `months` months ending with `period`."""
+    last = pd.Period(period, freq="M")
+    bills = filter_region(read_table(data_dir, "clean/bills.parquet"),
+                          region_customer_ids(data_dir, region))
+    if bills is None:
+        return None
+    window = {str(last - i) for i in range(months)}
+    bills = bills[bills["period"].astype(str).isin(window)]
+    return bills.groupby("customer_id")["amount"].sum()
+
+
+def pareto(revenue: pd.Series) -> tuple[pd.DataFrame, float]:
+    """Cumulative revenue share by customer share (largest first) and the top-20% share."""
+    values = np.sort(np.asarray(revenue, dtype=float))[::-1]
+    values = values[np.isfinite(values)]
+    total = values.sum()
+    if len(values) == 0 or total <= 0:
+        return pd.DataFrame({"customer_share": [], "revenue_share": []}), float("nan")
+    curve = pd.DataFrame({
+        "customer_share": np.arange(1, len(values) + 1) / len(values),
+        "revenue_share": np.cumsum(values) / total,
+    })
+    top = int(np.ceil(0.2 * len(values)))
+    return curve, float(values[:top].sum() / total)
+
+
+def small_label(min_group_size: int) -> str:
+    """What a suppressed cell shows."""
+    return f"<{min_group_size}"
+
+
+def tier_matrix(segments: pd.DataFrame, playbook: dict[str, Any], min_group_size: int) -> pd.DataFrame:
+    """One row per value tier x credit grade: customers, revenue share, strategy, why.
+
+    Cells with fewer than min_group_size customers show "<n" and no revenue share.
+    """
+    if "revenue_12m" in segments.columns:
+        revenue = pd.to_numeric(segments["revenue_12m"], errors="coerce").fillna(0.0)
+    else:
+        revenue = pd.Series(0.0, index=segments.index)
+    total = float(revenue.sum())
+    rows = []
+    for tier in strategy.VALUE_TIERS:
+        for grade in strategy.CREDIT_GRADES:
+            mask = (segments["value_tier"] == tier) & (segments["credit_grade"] == grade)
+            n = int(mask.sum())
+            small = n < min_group_size
+            share = float(revenue[mask].sum() / total) if total > 0 and not small else None
+            rows.append({
+                "value_tier": tier,
+                "credit_grade": grade,
+                "customers": small_label(min_group_size) if small else str(n),
+                "revenue_share": "–" if share is None else f"{share:.1%}",
+                "strategy": strategy.tier_strategy(tier, grade, playbook),
+                "why": playbook["tiers"][tier][grade].get("why", ""),
+            })
+    return pd.DataFrame(rows)
+
+
+def suppressed_counts(values: pd.Series, min_group_size: int, name: str = "customers") -> pd.DataFrame:
+    """Value counts with counts below min_group_size shown as "<n"."""
+    counts = values.value_counts().sort_index()
+    shown = [small_label(min_group_size) if c < min_group_size else str(int(c)) for c in counts]
+    return pd.DataFrame({name: shown}, index=counts.index.astype(str))
+
+
+def action_plan(
+    data_dir: str | Path,
+    period: str,
+    region: str | None = None,
+    playbook_path: str | Path = "playbook.yaml",
+) -> pd.DataFrame:
+    """The period's action plan (strategy.plan_actions), empty when inputs are missing.
+
+    Capacities apply to the whole utility: the plan is made for all customers, then the
+    region's rows are kept.
+    """
+    empty = pd.DataFrame(columns=strategy.ACTION_COLUMNS)
+    usable, _ = scoring_status(data_dir, period)
+    segments = read_table(data_dir, "segments/segments.parquet")
+    playbook_path = Path(playbook_path)
+    if not usable or segments is None or not playbook_path.exists():
+        return empty
+    scores = read_table(data_dir, "scores/scores.parquet")
+    if scores is None:
+        scores = pd.DataFrame(columns=["customer_id", "task", "score", "rank", "reasons"])
+    features = read_table(data_dir, "features/features.parquet")
+    if features is not None and "as_of" in features.columns:
+        _, end = period_bounds(period)
+        features = features[features["as_of"] <= end]
+    plan = strategy.plan_actions(segments, scores, strategy.load_playbook(playbook_path), features)
+    plan = filter_region(plan, region_customer_ids(data_dir, region))
+    return plan.reset_index(drop=True)
+
+
+def model_comparison(data_dir: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Families x metrics per task from models/<task>/metrics.json, and each task's decision."""
+    rows, decisions = [], {}
+    models = Path(data_dir) / "models"
+    for task in strategy.TASKS:
+        metrics = read_json(models, f"{task}/metrics.json")
+        if not metrics:
+            continue
+        champion = metrics.get("champion_family")
+        for family, values in sorted((metrics.get("families") or {}).items()):
+            rows.append({"task": task, "family": family,
+                         "champion": "yes" if family == champion else "", **values})
+        decision = metrics.get("decision", "")
+        n = f"n_train={metrics.get('n_train', '?')}, n_valid={metrics.get('n_valid', '?')}"
+        decisions[task] = f"{decision} ({n})" if decision else n
+    return pd.DataFrame(rows), decisions
+
+
+def show_figure(fig: Any, alt: str | None = None, dpi: int = 96) -> None:
+    """Display a matplotlib figure as an embedded PNG (no timestamp metadata) and close it.
+
+    `alt` (default: the figure's or first axes' title) becomes the image's alternative text.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    if alt is None:
+        suptitle = getattr(fig, "_suptitle", None)
+        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        alt = suptitle.get_text() if suptitle is not None else (titles[0] if titles else "figure")
+    plt.close(fig)
+    display(Image(data=buf.getvalue(), format="png", metadata={"alt": alt}))

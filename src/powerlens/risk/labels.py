@@ -1,0 +1,53 @@
+"""Labels derived from events in the window after each cut-off (never before it)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+TASKS = ("churn", "arrears", "theft")
+
+
+def churn(customers: pd.DataFrame, as_of: pd.Timestamp, horizon_months: int) -> pd.Series:
+    """1 when an account open at the cut-off closes within the horizon."""
+    end = as_of + pd.DateOffset(months=horizon_months)
+    closed = customers["end_date"]
+    return ((closed >= as_of) & (closed < end)).astype(int).set_axis(customers["customer_id"].astype(str))
+
+
+def arrears(bills: pd.DataFrame, payments: pd.DataFrame, customer_ids: pd.Index, as_of: pd.Timestamp,
+            horizon_months: int, days_past_due: int) -> pd.Series:
+    """1 when some bill reaches `days_past_due` unpaid within the horizon."""
+    end = as_of + pd.DateOffset(months=horizon_months)
+    hit = bills["due_date"] + pd.Timedelta(days=days_past_due)
+    window = bills[(hit >= as_of) & (hit < end)]
+    hit = hit[window.index]
+    paid = payments.groupby("bill_id").agg(paid=("amount", "sum"), last_paid=("paid_on", "max"))
+    w = window.join(paid, on="bill_id")
+    settled_in_time = (w["paid"].fillna(0) >= w["amount"] * 0.99 - 0.01) & (w["last_paid"] <= hit)
+    late = w.loc[~settled_in_time, "customer_id"].astype(str).unique()
+    return pd.Series(customer_ids.isin(late).astype(int), index=customer_ids)
+
+
+def theft(events: pd.DataFrame, customer_ids: pd.Index, as_of: pd.Timestamp, horizon_months: int) -> pd.Series:
+    """1 when an inspection within the horizon confirms theft."""
+    end = as_of + pd.DateOffset(months=horizon_months)
+    e = events[(events["kind"] == "inspection") & (events["outcome"] == "theft_confirmed")
+               & (events["ts"] >= as_of) & (events["ts"] < end)]
+    return pd.Series(customer_ids.isin(e["customer_id"].astype(str).unique()).astype(int), index=customer_ids)
+
+
+def derive(task: str, data, feats: pd.DataFrame, horizon_months: int, days_past_due: int) -> pd.Series:
+    """Labels aligned to the rows of `feats` (one row per customer and cut-off)."""
+    out = []
+    for as_of, block in feats.groupby("as_of", sort=True):
+        ids = pd.Index(block["customer_id"].astype(str))
+        if task == "churn":
+            y = churn(data.customers, as_of, horizon_months).reindex(ids).fillna(0)
+        elif task == "arrears":
+            y = arrears(data.bills, data.payments, ids, as_of, horizon_months, days_past_due)
+        elif task == "theft":
+            y = theft(data.events, ids, as_of, horizon_months)
+        else:
+            raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+        out.append(pd.Series(y.to_numpy().astype(int), index=block.index))
+    return pd.concat(out).reindex(feats.index)

@@ -1,0 +1,282 @@
+"""The canonical tables (the contract between all stages), their validation and quarantine.
+
+Every row that breaks a rule lands in `quarantine/<table>.parquet` with a reason code, the
+source file and line; rows in = rows accepted + rows quarantined, always.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+CUSTOMER_CLASSES = [
+    "residential", "commercial", "general_industrial", "large_industrial", "agricultural", "public",
+]
+EVENT_KINDS = [
+    "complaint", "fault_report", "service_request", "capacity_increase", "capacity_decrease",
+    "new_install", "inspection",
+]
+EARLIEST = pd.Timestamp("1990-01-01")
+
+# reason code -> one-line meaning, shown to the user next to the count
+REASONS = {
+    "missing_customer_id": "the customer id is empty",
+    "duplicate_customer": "the same customer id appears more than once",
+    "unknown_customer_class": f"customer_class is not one of {', '.join(CUSTOMER_CLASSES)}",
+    "bad_start_date": "start_date is missing or not a date",
+    "end_before_start": "end_date is before start_date",
+    "capacity_not_numeric": "capacity_kva is not a non-negative number",
+    "ts_unparseable": "the timestamp could not be parsed",
+    "ts_out_of_range": "the timestamp is before 1990 or in the future",
+    "kwh_not_numeric": "kWh is not a number",
+    "kwh_negative": "kWh is negative",
+    "duplicate_reading": "a second reading for the same customer and timestamp",
+    "unknown_customer": "the customer id is not in the customer table",
+    "duplicate_bill": "the same bill id appears more than once",
+    "amount_not_numeric": "amount is not a number",
+    "amount_negative": "amount is negative",
+    "bad_period": "the billing period is not a YYYY-MM month",
+    "payment_without_bill": "the payment refers to a bill that is not in the bill table",
+    "unknown_event_kind": f"kind is not one of {', '.join(EVENT_KINDS)}",
+}
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "customers": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column(str, unique=True),
+            "customer_class": pa.Column(str, pa.Check.isin(CUSTOMER_CLASSES)),
+            "region": pa.Column(str, nullable=True),
+            "industry": pa.Column(str, nullable=True),
+            "voltage_kv": pa.Column(float, pa.Check.ge(0), nullable=True),
+            "capacity_kva": pa.Column(float, pa.Check.ge(0), nullable=True),
+            "two_part_tariff": pa.Column(bool),
+            "tou_tariff": pa.Column(bool),
+            "prepaid_meter": pa.Column(bool),
+            "start_date": pa.Column("datetime64[us]"),
+            "end_date": pa.Column("datetime64[us]", nullable=True),
+        },
+        strict=False,
+    ),
+    "readings": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column("category"),
+            "ts": pa.Column("datetime64[us]"),
+            "kwh": pa.Column("float32", pa.Check.ge(0)),
+        },
+        strict=False,
+    ),
+    "bills": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column(str),
+            "bill_id": pa.Column(str, unique=True),
+            "period": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
+            "kwh": pa.Column(float, pa.Check.ge(0), nullable=True),
+            "amount": pa.Column(float, pa.Check.ge(0)),
+            "due_date": pa.Column("datetime64[us]"),
+        },
+        strict=False,
+    ),
+    "payments": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column(str),
+            "bill_id": pa.Column(str),
+            "paid_on": pa.Column("datetime64[us]"),
+            "amount": pa.Column(float, pa.Check.ge(0)),
+            "channel": pa.Column(str, nullable=True),
+        },
+        strict=False,
+    ),
+    "service_events": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column(str),
+            "ts": pa.Column("datetime64[us]"),
+            "kind": pa.Column(str, pa.Check.isin(EVENT_KINDS)),
+            "outcome": pa.Column(str, nullable=True),
+        },
+        strict=False,
+    ),
+    "labels": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column(str),
+            "task": pa.Column(str),
+            "as_of": pa.Column("datetime64[us]"),
+            "label": pa.Column(str),
+        },
+        strict=False,
+    ),
+}
+# which schema each canonical file follows
+TABLE_SCHEMA = {
+    "customers": "customers",
+    "readings_daily": "readings",
+    "readings_hourly": "readings",
+    "bills": "bills",
+    "payments": "payments",
+    "service_events": "service_events",
+    "labels": "labels",
+}
+
+
+class ValidationFailed(RuntimeError):
+    """Too many rows were rejected, or a table breaks its schema after cleaning."""
+
+
+@dataclass
+class TableReport:
+    table: str
+    source_file: str
+    rows_in: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, int] = field(default_factory=dict)  # reason -> first source line
+
+    @property
+    def reconciled(self) -> bool:
+        return self.rows_in == self.accepted + self.quarantined
+
+    def lines(self) -> list[str]:
+        """One line per problem, for people."""
+        out = []
+        for code, n in sorted(self.reasons.items(), key=lambda kv: -kv[1]):
+            out.append(
+                f"{self.table}: {n} row(s) quarantined: {code} ({REASONS.get(code, code)}), "
+                f"first at {self.source_file} line {self.examples[code]}"
+            )
+        return out
+
+    def as_dict(self) -> dict:
+        return {
+            "source_file": self.source_file,
+            "rows_in": self.rows_in,
+            "accepted": self.accepted,
+            "quarantined": self.quarantined,
+            "reconciled": self.reconciled,
+            "reasons": dict(self.reasons),
+        }
+
+
+class Quarantine:
+    """Collects rejected rows per table with their reason, source file and line."""
+
+    def __init__(self) -> None:
+        self.rejected: dict[str, list[pd.DataFrame]] = {}
+        self.reports: dict[str, TableReport] = {}
+
+    def split(self, table: str, df: pd.DataFrame, checks: list[tuple[str, pd.Series]],
+              source_file: str, first_line: int) -> pd.DataFrame:
+        """Apply checks in order (first failing reason wins); returns the accepted rows.
+
+        `df` carries a `_line` column: the row's line in its source file."""
+        codes = np.zeros(len(df), dtype=np.int16)  # 0 = fine, i + 1 = checks[i] failed first
+        for i, (_, bad) in enumerate(checks):
+            bad = np.asarray(pd.Series(bad).fillna(False), dtype=bool)
+            codes[(codes == 0) & bad] = i + 1
+        is_bad = codes > 0
+        reason = np.array([""] + [code for code, _ in checks], dtype=object)[codes[is_bad]]
+        report = self.reports.setdefault(table, TableReport(table, source_file))
+        report.rows_in += len(df)
+        report.accepted += int((~is_bad).sum())
+        report.quarantined += int(is_bad.sum())
+        if is_bad.any():
+            rejected = df.loc[is_bad].copy()
+            rejected.insert(0, "reason", reason)
+            rejected = rejected.rename(columns={"_line": "source_line"})
+            rejected.insert(1, "source_file", source_file)
+            for col in rejected.columns:  # keep whatever the source said, as text
+                if col not in ("source_line",):
+                    rejected[col] = rejected[col].astype("string")
+            self.rejected.setdefault(table, []).append(rejected)
+            counts = rejected.groupby("reason")["source_line"].agg(["size", "min"])
+            for code, row in counts.iterrows():
+                report.reasons[code] = report.reasons.get(code, 0) + int(row["size"])
+                report.examples.setdefault(code, int(row["min"]))
+        return df.loc[~is_bad].drop(columns="_line")
+
+    @property
+    def rows_in(self) -> int:
+        return sum(r.rows_in for r in self.reports.values())
+
+    @property
+    def quarantined(self) -> int:
+        return sum(r.quarantined for r in self.reports.values())
+
+    def write(self, out_dir: Path) -> None:
+        qdir = Path(out_dir) / "quarantine"
+        qdir.mkdir(parents=True, exist_ok=True)
+        for old in qdir.glob("*.parquet"):
+            old.unlink()
+        for table, parts in self.rejected.items():
+            pd.concat(parts, ignore_index=True).to_parquet(qdir / f"{table}.parquet", index=False)
+
+    def summary(self) -> dict:
+        return {
+            "tables": {t: r.as_dict() for t, r in self.reports.items()},
+            "rows_in": self.rows_in,
+            "quarantined": self.quarantined,
+            "reject_fraction": self.quarantined / self.rows_in if self.rows_in else 0.0,
+            "reconciled": all(r.reconciled for r in self.reports.values()),
+        }
+
+    def problem_lines(self) -> list[str]:
+        return [line for r in self.reports.values() for line in r.lines()]
+
+
+def to_datetime(values: pd.Series) -> pd.Series:
+    """Parse dates leniently (unparseable -> NaT) at microsecond resolution."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[us]")
+    parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+    return parsed.astype("datetime64[us]")
+
+
+def to_number(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    return pd.to_numeric(values, errors="coerce").astype(float)
+
+
+def to_bool(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(bool)
+    text = values.astype("string").str.strip().str.lower()
+    return text.isin(["true", "t", "1", "yes", "y"]).astype(bool)
+
+
+def check(table_or_schema: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Check a clean table against its canonical schema; raises ValidationFailed with the
+    failing columns named (never a raw traceback for the user)."""
+    schema = SCHEMAS[TABLE_SCHEMA.get(table_or_schema, table_or_schema)]
+    try:
+        return schema.validate(df, lazy=True)
+    except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
+        cases = getattr(exc, "failure_cases", None)
+        detail = ""
+        if cases is not None and len(cases):
+            detail = "; ".join(
+                f"{r.column}: {r.check}" for r in cases.drop_duplicates(["column", "check"]).head(5).itertuples()
+            )
+        raise ValidationFailed(f"{table_or_schema} breaks its schema: {detail or exc}") from None
+
+
+def read_table(data_dir: str | Path, table: str, columns: list[str] | None = None,
+               filters=None) -> pd.DataFrame:
+    """Read one canonical table (an empty frame when the source has none)."""
+    path = Path(data_dir) / f"{table}.parquet"
+    if not path.exists():
+        return pd.DataFrame(columns=columns or list(SCHEMAS[TABLE_SCHEMA[table]].columns))
+    return pd.read_parquet(path, columns=columns, filters=filters)
+
+
+def write_summary(out_dir: Path, summary: dict) -> None:
+    (Path(out_dir) / "validation.json").write_text(json.dumps(summary, indent=2))
+
+
+def first_line_numbers(n: int, header: bool) -> np.ndarray:
+    """Source line of each data row: CSV rows start at line 2 (after the header)."""
+    return np.arange(n) + (2 if header else 1)

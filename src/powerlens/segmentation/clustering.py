@@ -1,0 +1,115 @@
+"""Load-shape clustering on normalized profiles, with a readable name per cluster.
+
+Interval-metered customers are clustered on their weekday 24-hour shape plus day-of-week and
+month shapes; daily-only customers are assigned to the nearest centroid on the part of the
+profile their data supports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+HOURS = [f"wd_h{h:02d}" for h in range(24)]
+WEEKEND_HOURS = [f"we_h{h:02d}" for h in range(24)]
+DOW = [f"dow_{d}" for d in range(7)]
+MONTHS = [f"month_{m:02d}" for m in range(1, 13)]
+
+
+def normalize_profiles(raw: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Each block divided by its mean (shape, not size); blocks weighted to count alike.
+    Returns the normalized vectors and a mask of customers that have hourly data."""
+    out = pd.DataFrame(index=raw.index)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h = raw.reindex(columns=HOURS).to_numpy(dtype=float)
+        hm = np.nanmean(h, axis=1, keepdims=True) if h.size else h
+        hourly = h / hm
+        d = raw.reindex(columns=DOW).to_numpy(dtype=float)
+        dow = d / np.nanmean(d, axis=1, keepdims=True)
+        m = raw.reindex(columns=MONTHS).to_numpy(dtype=float)
+        mon = m / np.nanmean(m, axis=1, keepdims=True)
+    has_hourly = np.isfinite(hourly).all(axis=1)
+    mon = np.where(np.isfinite(mon), mon, 1.0)
+    dow = np.where(np.isfinite(dow), dow, 1.0)
+    out[HOURS] = hourly
+    out[DOW] = dow * np.sqrt(24 / 7)
+    out[MONTHS] = mon * np.sqrt(24 / 12)
+    return out, has_hourly
+
+
+@dataclass
+class ClusteringResult:
+    labels: pd.Series          # cluster id per customer
+    names: dict[int, str]      # cluster id -> readable name
+    centroids: pd.DataFrame    # normalized centroid per cluster
+    candidates: pd.DataFrame   # one row per k with validity indices
+    chosen_k: int
+
+
+def name_cluster(centroid: pd.Series) -> str:
+    """A readable name from the shape: when the day peaks, weekend level, seasonality."""
+    h = centroid[HOURS].to_numpy()
+    dow = centroid[DOW].to_numpy() / np.sqrt(24 / 7)
+    mon = centroid[MONTHS].to_numpy() / np.sqrt(24 / 12)
+    night = (h[list(range(0, 6)) + list(range(19, 24))].sum()) / h.sum()
+    weekend = dow[5:].mean() / dow[:5].mean()
+    seasonal = mon.max() / max(mon.min(), 1e-6)
+    if night > 0.8:
+        return "night_lighting"
+    if seasonal > 2.5:
+        return "seasonal_agri"
+    if h.max() / max(h.min(), 1e-6) < 1.6:
+        return "flat_multishift"
+    if weekend < 0.75 and h[9:17].mean() > h[[0, 1, 2, 3, 4, 22, 23]].mean() * 2:
+        return "daytime_weekday"
+    evening, morning = h[17:22].max(), h[6:10].max()
+    return "double_peak" if morning >= 0.75 * evening else "evening_peak"
+
+
+def cluster_load_shapes(raw_profiles: pd.DataFrame, k_min: int, k_max: int, seed: int,
+                        sample_size: int = 3000) -> ClusteringResult:
+    """k-means over k_min..k_max on interval customers; the k with the best silhouette wins
+    (ties go to the smaller k)."""
+    vectors, has_hourly = normalize_profiles(raw_profiles)
+    fit = vectors[has_hourly]
+    if len(fit) < k_min + 1:  # no interval data: cluster on the daily part only
+        fit = vectors.drop(columns=HOURS)
+        has_hourly = np.zeros(len(vectors), dtype=bool)
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(len(fit), size=min(sample_size, len(fit)), replace=False)
+    rows, models = [], {}
+    for k in range(k_min, min(k_max, len(fit) - 1) + 1):
+        km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(fit.to_numpy())
+        lab = km.labels_
+        rows.append({
+            "k": k,
+            "silhouette": float(silhouette_score(fit.to_numpy()[sample], lab[sample])),
+            "davies_bouldin": float(davies_bouldin_score(fit.to_numpy(), lab)),
+            "calinski_harabasz": float(calinski_harabasz_score(fit.to_numpy(), lab)),
+            "inertia": float(km.inertia_),
+        })
+        models[k] = km
+    candidates = pd.DataFrame(rows)
+    best = candidates.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]
+    k = int(best["k"])
+    km = models[k]
+    centroids = pd.DataFrame(km.cluster_centers_, columns=fit.columns)
+    labels = pd.Series(-1, index=vectors.index, dtype=int)
+    labels[fit.index] = km.labels_
+    rest = vectors.index[labels.to_numpy() < 0]
+    if len(rest):  # daily-only customers: nearest centroid on day-of-week and month shape
+        cols = DOW + MONTHS
+        dist = ((vectors.loc[rest, cols].to_numpy()[:, None, :] - centroids[cols].to_numpy()[None]) ** 2).sum(axis=2)
+        labels[rest] = dist.argmin(axis=1)
+    if HOURS[0] not in centroids:
+        centroids[HOURS] = 1.0
+    names, used = {}, {}
+    for c in range(k):
+        base = name_cluster(centroids.loc[c])
+        used[base] = used.get(base, 0) + 1
+        names[c] = base if used[base] == 1 else f"{base}_{used[base]}"
+    return ClusteringResult(labels, names, centroids, candidates, k)

@@ -1,0 +1,239 @@
+"""One function per pipeline stage: read inputs, call the domain modules, write outputs and a
+small metrics JSON. The DVC entries in `pipelines/` and the `powerlens` command both call these,
+so a stage behaves the same whether DVC or a person runs it."""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from powerlens.config import load_params, project_root, write_json
+
+warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+
+class Clock:
+    """Prints each step of a stage with the elapsed time (long work shows progress)."""
+
+    def __init__(self, stage: str, echo=print):
+        self.stage, self.echo, self.start = stage, echo, time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        self.echo(f"[{self.stage} {self.elapsed:6.1f}s] {message}")
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def generate(out: Path, customers: int, months: int, seed: int, end: str,
+             interval_metered_residential_share: float = 0.10, metrics: Path | None = None) -> dict:
+    from powerlens.synthetic import SyntheticConfig
+    from powerlens.synthetic import generate as make
+
+    clock = Clock("generate")
+    cfg = SyntheticConfig(customers=customers, months=months, seed=seed, end=end,
+                          interval_metered_residential_share=interval_metered_residential_share)
+    counts = make(cfg, out, progress=clock)
+    clock(f"wrote the raw export of {customers} customers x {months} months to {out}")
+    result = {"rows": counts, "seconds": round(clock.elapsed, 1)}
+    if metrics:
+        write_json(metrics, result)
+    return result
+
+
+def validate(src: Path, out: Path, key_file: str | None = None, max_reject_fraction: float = 0.05,
+             truth_out: Path | None = None, metrics: Path | None = None) -> dict:
+    """Import a utility export: drop direct identifiers, pseudonymize ids, quarantine bad rows."""
+    from powerlens.anonymize import load_or_create_key
+    from powerlens.importers.utility_export import import_utility_export
+
+    clock = Clock("validate")
+    key = load_or_create_key(key_file, inside=Path(out).resolve().parent, notify=clock)
+    summary = import_utility_export(src, out, key, max_reject_fraction, truth_out=truth_out, progress=clock)
+    for line in summary["problems"]:
+        clock(line)
+    clock(f"{summary['rows_in']} rows in = {summary['rows_in'] - summary['quarantined']} accepted + "
+          f"{summary['quarantined']} quarantined (reconciled: {summary['reconciled']})")
+    if metrics:
+        write_json(metrics, {k: summary[k] for k in ("rows_in", "quarantined", "reject_fraction", "reconciled")}
+                   | {"seconds": round(clock.elapsed, 1)})
+    return summary
+
+
+def features(data: Path, out: Path, params: dict, metrics: Path | None = None) -> dict:
+    """Features at every training cut-off and at the scoring cut-off, plus raw load profiles."""
+    from powerlens import features as F
+
+    clock = Clock("features")
+    clean = F.load_clean(data)
+    training, scoring = F.cutoffs_for(clean.data_end, params["n_training_cutoffs"],
+                                      params["cutoff_step_months"], params["horizon_months"])
+    clock(f"data ends {clean.data_end.date()}; training cut-offs "
+          f"{', '.join(str(t.date()) for t in training)}; scoring cut-off {scoring.date()}")
+    kwargs = {"history_days": params["history_days"], "peak_hours": params["peak_hours"],
+              "valley_hours": params["valley_hours"]}
+    frames = []
+    for cutoff in [*training, scoring]:
+        frames.append(F.build(clean, cutoff, **kwargs))
+        clock(f"as of {cutoff.date()}: {len(frames[-1])} customers")
+    feats = pd.concat(frames, ignore_index=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    feats.to_parquet(out / "features.parquet", index=False)
+    profiles = F.profile_matrix(clean, scoring, params["history_days"])
+    profiles.reset_index().rename(columns={"index": "customer_id"}).to_parquet(out / "profiles.parquet", index=False)
+    manifest = {"training_cutoffs": [str(t.date()) for t in training], "scoring_cutoff": str(scoring.date()),
+                "data_end": str(clean.data_end.date()), "horizon_months": params["horizon_months"],
+                "features": [c for c in feats.columns if c not in ("customer_id", "as_of")]}
+    write_json(out / "manifest.json", manifest)
+    result = {"rows": len(feats), "customers_at_scoring_cutoff": len(frames[-1]),
+              "n_features": len(manifest["features"]), "seconds": round(clock.elapsed, 1)}
+    if metrics:
+        write_json(metrics, result)
+    return result
+
+
+def _manifest(features_dir: Path) -> dict:
+    path = Path(features_dir) / "manifest.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run the features stage first")
+    return json.loads(path.read_text())
+
+
+def segment(features_dir: Path, out: Path, params: dict, experiment: str = "powerlens-segmentation",
+            metrics: Path | None = None) -> dict:
+    from powerlens import tracking
+    from powerlens.segmentation import profile_table
+    from powerlens.segmentation import segment as make_segments
+
+    clock = Clock("segment")
+    manifest = _manifest(features_dir)
+    scoring = pd.Timestamp(manifest["scoring_cutoff"])
+    feats = pd.read_parquet(Path(features_dir) / "features.parquet", filters=[("as_of", "==", scoring)])
+    raw = pd.read_parquet(Path(features_dir) / "profiles.parquet").set_index("customer_id")
+    seg, clusters, seg_metrics = make_segments(feats, raw, params)
+    profiles = profile_table(raw, seg)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    seg.to_parquet(out / "segments.parquet", index=False)
+    profiles.to_parquet(out / "profiles.parquet", index=False)
+    clusters.candidates.to_csv(out / "clustering_candidates.csv", index=False)
+    clock(f"{seg_metrics['customers']} customers: top 20% carry {seg_metrics['pareto_top20_share']:.0%} of "
+          f"revenue; {seg_metrics['big_customers']} big customers; k={clusters.chosen_k} load shapes "
+          f"({', '.join(sorted(set(clusters.names.values())))})")
+    tags = tracking.run_tags("segment", [Path(features_dir) / "features.parquet"], cutoff=manifest["scoring_cutoff"])
+    with tracking.run("segment", experiment, tags=tags, params={"segment": params}):
+        tracking.log_metrics({k: v for k, v in seg_metrics.items() if isinstance(v, int | float)})
+        tracking.log_table(clusters.candidates, "clustering_candidates.csv")
+        fig = profile_figure(profiles)
+        tracking.log_figure(fig, "load_shape_profiles.png")
+    seg_metrics["seconds"] = round(clock.elapsed, 1)
+    write_json(out / "metrics.json", seg_metrics)
+    if metrics:
+        write_json(metrics, seg_metrics)
+    return seg_metrics
+
+
+def profile_figure(profiles: pd.DataFrame):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shapes = sorted(profiles["load_shape"].unique())
+    fig, axes = plt.subplots(1, max(len(shapes), 1), figsize=(3.2 * max(len(shapes), 1), 3), sharey=True,
+                             squeeze=False)
+    for ax, shape in zip(axes[0], shapes, strict=False):
+        p = profiles[profiles["load_shape"] == shape]
+        ax.fill_between(p["hour"], p["p10"], p["p90"], alpha=0.3)
+        ax.plot(p["hour"], p["mean"])
+        ax.set_title(f"{shape} (n={int(p['n_customers'].iloc[0])})", fontsize=9)
+        ax.set_xlabel("hour")
+    axes[0][0].set_ylabel("load / daily mean")
+    fig.tight_layout()
+    return fig
+
+
+def train(task: str, data: Path, features_dir: Path, out: Path, params: dict, horizon_months: int,
+          experiment: str = "powerlens-risk", metrics: Path | None = None) -> dict:
+    from powerlens import features as F
+    from powerlens import tracking
+    from powerlens.risk import labels
+    from powerlens.risk.train import train_and_log
+
+    clock = Clock(f"train {task}")
+    manifest = _manifest(features_dir)
+    training = [pd.Timestamp(t) for t in manifest["training_cutoffs"]]
+    feats = pd.read_parquet(Path(features_dir) / "features.parquet", filters=[("as_of", "in", training)])
+    clean = F.load_clean(data, with_readings=False)
+    y = labels.derive(task, clean, feats, horizon_months, params["arrears_days_past_due"])
+    clock(f"{len(feats)} rows over {len(training)} cut-offs, {int(y.sum())} positives")
+    tags = tracking.run_tags(f"train@{task}", [Path(features_dir) / "features.parquet"])
+    summary = train_and_log(task, feats, y, params, tags, experiment=experiment, log=clock)
+    summary["seconds"] = round(clock.elapsed, 1)
+    write_json(Path(out) / "metrics.json", summary)
+    if metrics:
+        write_json(metrics, summary)
+    return summary
+
+
+def score(features_dir: Path, out: Path, tasks: list[str], metrics: Path | None = None) -> dict:
+    """Score every open account at the scoring cut-off with each task's champion."""
+    from powerlens import tracking
+    from powerlens.risk.explain import reason_codes
+
+    clock = Clock("score")
+    manifest = _manifest(features_dir)
+    scoring = pd.Timestamp(manifest["scoring_cutoff"])
+    feats = pd.read_parquet(Path(features_dir) / "features.parquet", filters=[("as_of", "==", scoring)])
+    tracking.use_experiment("powerlens-risk")
+    frames, result = [], {}
+    for task in tasks:
+        version = tracking.champion_version(task)
+        if version is None:
+            clock(f"{task}: no champion in the registry yet, skipped (run the train stage)")
+            continue
+        model = tracking.load_champion(task)
+        X = feats[list(model.feature_names_in_)]
+        s = model.predict_proba(X)[:, 1]
+        frame = pd.DataFrame({"customer_id": feats["customer_id"], "task": task, "score": s})
+        frame["rank"] = frame["score"].rank(ascending=False, method="first").astype(int)
+        top = frame["rank"] <= max(200, int(0.1 * len(frame)))
+        frame["reasons"] = ""
+        frame.loc[top, "reasons"] = reason_codes(model, X[top.to_numpy()])
+        frame["model_version"] = int(version.version)
+        frames.append(frame)
+        result[task] = {"champion_version": int(version.version), "mean_score": round(float(s.mean()), 5)}
+        clock(f"{task}: scored {len(frame)} accounts with champion v{version.version}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    scores = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["customer_id", "task", "score", "rank", "reasons", "model_version"])
+    scores.to_parquet(out / "scores.parquet", index=False)
+    result["seconds"] = round(clock.elapsed, 1)
+    if metrics:
+        write_json(metrics, result)
+    return result
+
+
+def report(period: str, data_root: Path, out_root: Path, region: str | None, top_n: int,
+           min_group_size: int, metrics: Path | None = None) -> dict:
+    from powerlens.reporting import render
+
+    clock = Clock("report")
+    html = render(period, data_dir=Path(data_root), out_root=Path(out_root), region=region, top_n=top_n,
+                  min_group_size=min_group_size)
+    clock(f"wrote {html}")
+    result = {"period": period, "html": str(html), "seconds": round(clock.elapsed, 1)}
+    if metrics:
+        write_json(metrics, result)
+    return result
+
+
+def params() -> dict:
+    return load_params(project_root() / "params.yaml")

@@ -1,0 +1,257 @@
+"""The strategy playbook (playbook.yaml) applied to segments and risk scores.
+
+`load_playbook` reads and validates the playbook, `tier_strategy` gives the strategy of one
+value x credit cell, `plan_actions` turns segments + scores into a capped, ranked action list
+where every row carries its reasons.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+VALUE_TIERS = ("high", "medium", "low")
+CREDIT_GRADES = ("A", "B", "C")
+TASKS = ("churn", "arrears", "theft")
+ACTION_COLUMNS = ["customer_id", "action", "rank", "priority_score", "reasons"]
+_ACTION_KEYS = {"name", "description", "when", "capacity", "rank_by", "reason_column"}
+_SCORE_RANKS = {"score", "expected_revenue"}
+
+
+def load_playbook(path: str | Path) -> dict[str, Any]:
+    """Read a playbook YAML file and validate it (ValueError naming the bad key)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"playbook not found: {path}")
+    with path.open(encoding="utf-8") as fh:
+        playbook = yaml.safe_load(fh)
+    validate_playbook(playbook)
+    return playbook
+
+
+def validate_playbook(playbook: Any) -> None:
+    """Check the playbook's structure; raise ValueError naming the first bad key."""
+    if not isinstance(playbook, dict):
+        raise ValueError("playbook: must be a mapping with keys 'tiers' and 'actions'")
+    for key in ("tiers", "actions"):
+        if key not in playbook:
+            raise ValueError(f"playbook: missing key '{key}'")
+    tiers = playbook["tiers"]
+    if not isinstance(tiers, dict):
+        raise ValueError("playbook: 'tiers' must be a mapping of value tier -> credit grade")
+    for tier in VALUE_TIERS:
+        cells = tiers.get(tier)
+        if not isinstance(cells, dict):
+            raise ValueError(f"playbook: missing key 'tiers.{tier}'")
+        for grade in CREDIT_GRADES:
+            cell = cells.get(grade)
+            if not isinstance(cell, dict) or not isinstance(cell.get("strategy"), str):
+                raise ValueError(f"playbook: 'tiers.{tier}.{grade}.strategy' must be a string")
+    actions = playbook["actions"]
+    if not isinstance(actions, list):
+        raise ValueError("playbook: 'actions' must be a list")
+    names: set[str] = set()
+    for i, action in enumerate(actions):
+        where = f"actions[{i}]"
+        if not isinstance(action, dict):
+            raise ValueError(f"playbook: '{where}' must be a mapping")
+        unknown = set(action) - _ACTION_KEYS
+        if unknown:
+            raise ValueError(f"playbook: unknown key '{where}.{sorted(unknown)[0]}'")
+        name = action.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"playbook: '{where}.name' must be a non-empty string")
+        if name in names:
+            raise ValueError(f"playbook: duplicate action name '{where}.name' = {name!r}")
+        names.add(name)
+        where = f"actions[{i}] ({name})"
+        capacity = action.get("capacity")
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+            raise ValueError(f"playbook: '{where}.capacity' must be a non-negative integer")
+        rank_by = action.get("rank_by")
+        if not isinstance(rank_by, str) or not rank_by:
+            raise ValueError(f"playbook: '{where}.rank_by' must be a column name")
+        when = action.get("when")
+        if not isinstance(when, dict) or not when:
+            raise ValueError(f"playbook: '{where}.when' must be a non-empty mapping")
+        _validate_when(when, f"{where}.when")
+        if rank_by in _SCORE_RANKS and "task" not in when:
+            raise ValueError(f"playbook: '{where}.rank_by' = {rank_by!r} needs 'when.task'")
+        if "reason_column" in action and not isinstance(action["reason_column"], str):
+            raise ValueError(f"playbook: '{where}.reason_column' must be a column name")
+
+
+def _validate_when(when: dict[str, Any], where: str) -> None:
+    for key, value in when.items():
+        if key == "task":
+            if value not in TASKS:
+                raise ValueError(f"playbook: '{where}.task' must be one of {list(TASKS)}")
+        elif key == "min_score":
+            if "task" not in when:
+                raise ValueError(f"playbook: '{where}.min_score' needs 'task'")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ValueError(f"playbook: '{where}.min_score' must be a number in [0, 1]")
+        elif key == "flag":
+            if not isinstance(value, str):
+                raise ValueError(f"playbook: '{where}.flag' must be a column name")
+        elif key in ("min", "max"):
+            if not isinstance(value, dict) or not value:
+                raise ValueError(f"playbook: '{where}.{key}' must be a mapping column -> number")
+            for column, bound in value.items():
+                if isinstance(bound, bool) or not isinstance(bound, int | float):
+                    raise ValueError(f"playbook: '{where}.{key}.{column}' must be a number")
+        elif not isinstance(value, list) or not value:
+            raise ValueError(f"playbook: '{where}.{key}' must be a non-empty list of values")
+
+
+def tier_strategy(value_tier: str, credit_grade: str, playbook: dict[str, Any]) -> str:
+    """The short strategy name of one value tier x credit grade cell."""
+    try:
+        return playbook["tiers"][value_tier][credit_grade]["strategy"]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"playbook: no strategy for 'tiers.{value_tier}.{credit_grade}'"
+        ) from None
+
+
+def plan_actions(
+    segments: pd.DataFrame,
+    scores: pd.DataFrame,
+    playbook: dict[str, Any],
+    features: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per (customer_id, action): eligible customers ranked and capped per action.
+
+    Columns: customer_id, action, rank (1 = first), priority_score (the `rank_by` value),
+    reasons. Condition columns missing from `segments` are taken from `features` (latest
+    `as_of` per customer); a column found in neither raises ValueError.
+    """
+    validate_playbook(playbook)
+    segments = _with_feature_columns(segments, playbook, features)
+    frames = []
+    for action in playbook["actions"]:
+        planned = _plan_one(segments, scores, action)
+        if len(planned):
+            frames.append(planned)
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _ACTION_DTYPES.items()})
+    out = pd.concat(frames, ignore_index=True)
+    return out.astype(_ACTION_DTYPES)[ACTION_COLUMNS]
+
+
+_ACTION_DTYPES = {
+    "customer_id": "object",
+    "action": "object",
+    "rank": "int64",
+    "priority_score": "float64",
+    "reasons": "object",
+}
+
+
+def _needed_columns(action: dict[str, Any]) -> set[str]:
+    when = action["when"]
+    cols = {k for k in when if k not in ("task", "min_score", "flag", "min", "max")}
+    cols |= set(when.get("min", {})) | set(when.get("max", {}))
+    if "flag" in when:
+        cols.add(when["flag"])
+    if action["rank_by"] not in _SCORE_RANKS:
+        cols.add(action["rank_by"])
+    if action["rank_by"] == "expected_revenue":
+        cols.add("revenue_12m")
+    if "reason_column" in action:
+        cols.add(action["reason_column"])
+    return cols
+
+
+def _with_feature_columns(
+    segments: pd.DataFrame, playbook: dict[str, Any], features: pd.DataFrame | None
+) -> pd.DataFrame:
+    needed = set().union(*(_needed_columns(a) for a in playbook["actions"])) if playbook["actions"] else set()
+    missing = sorted(needed - set(segments.columns))
+    if not missing or features is None:
+        return segments
+    take = [c for c in missing if c in features.columns]
+    if not take:
+        return segments
+    feats = features
+    if "as_of" in feats.columns:
+        feats = feats.sort_values("as_of").drop_duplicates("customer_id", keep="last")
+    return segments.merge(feats[["customer_id", *take]], on="customer_id", how="left")
+
+
+def _plan_one(segments: pd.DataFrame, scores: pd.DataFrame, action: dict[str, Any]) -> pd.DataFrame:
+    name, when, rank_by = action["name"], action["when"], action["rank_by"]
+    for column in sorted(_needed_columns(action)):
+        if column not in segments.columns:
+            raise ValueError(
+                f"playbook: action '{name}' needs column '{column}', not in segments or features"
+            )
+    cand = segments
+    if "task" in when:
+        task_scores = scores.loc[scores["task"] == when["task"], ["customer_id", "score", "reasons"]]
+        task_scores = task_scores.rename(columns={"reasons": "_score_reasons"})
+        cand = cand.merge(task_scores, on="customer_id", how="inner")
+        cand = cand[pd.to_numeric(cand["score"], errors="coerce") >= when.get("min_score", 0.0)]
+    if "flag" in when:
+        cand = cand[cand[when["flag"]].fillna(False).astype(bool)]
+    for column, bound in when.get("min", {}).items():
+        cand = cand[pd.to_numeric(cand[column], errors="coerce") >= bound]
+    for column, bound in when.get("max", {}).items():
+        cand = cand[pd.to_numeric(cand[column], errors="coerce") <= bound]
+    member_keys = [k for k in when if k not in ("task", "min_score", "flag", "min", "max")]
+    for column in member_keys:
+        cand = cand[cand[column].isin(when[column])]
+    if cand.empty or action["capacity"] == 0:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+
+    if rank_by == "expected_revenue":
+        priority = pd.to_numeric(cand["score"], errors="coerce") * pd.to_numeric(cand["revenue_12m"], errors="coerce").fillna(0.0)
+    else:
+        priority = pd.to_numeric(cand[rank_by], errors="coerce")
+    cand = cand.assign(_priority=priority.fillna(-np.inf).astype(float))
+
+    if "reason_column" in action:
+        reasons = cand[action["reason_column"]].fillna("").astype(str)
+    else:
+        reasons = _condition_reasons(cand, when, member_keys)
+    cand = cand.assign(_reasons=reasons)
+
+    cand = cand.sort_values(["_priority", "customer_id"], ascending=[False, True], kind="mergesort")
+    cand = cand.drop_duplicates("customer_id").head(action["capacity"])
+    return pd.DataFrame(
+        {
+            "customer_id": cand["customer_id"].astype(str).to_numpy(),
+            "action": name,
+            "rank": np.arange(1, len(cand) + 1),
+            "priority_score": cand["_priority"].replace(-np.inf, np.nan).to_numpy(),
+            "reasons": cand["_reasons"].to_numpy(),
+        }
+    )
+
+
+def _condition_reasons(cand: pd.DataFrame, when: dict[str, Any], member_keys: list[str]) -> pd.Series:
+    """Reason text per candidate: the score's reason codes, then each condition met."""
+
+    def num(column: str) -> pd.Series:
+        return pd.to_numeric(cand[column], errors="coerce").map(lambda v: f"{v:.2f}").astype(str)
+
+    parts: list[pd.Series] = []
+    if "task" in when:
+        parts.append(f"{when['task']} score " + num("score") + ": "
+                     + cand["_score_reasons"].fillna("").astype(str))
+    if "flag" in when:
+        parts.append(pd.Series(when["flag"].replace("_", " "), index=cand.index))
+    for column, bound in when.get("min", {}).items():
+        parts.append(f"{column} " + num(column) + f" >= {bound}")
+    for column, bound in when.get("max", {}).items():
+        parts.append(f"{column} " + num(column) + f" <= {bound}")
+    for column in member_keys:
+        parts.append(f"{column.replace('_', ' ')} " + cand[column].astype(str))
+    reasons = parts[0]
+    for part in parts[1:]:
+        reasons = reasons + "; " + part
+    return reasons

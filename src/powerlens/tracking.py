@@ -1,0 +1,164 @@
+"""The only module that talks to MLflow: where runs go, how they are tagged, how models are
+registered and promoted.
+
+Default store: `sqlite:///<project>/mlflow.db` with artifacts in `<project>/mlartifacts`;
+`MLFLOW_TRACKING_URI` points it at a server instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+import mlflow  # noqa: E402
+from mlflow import MlflowClient  # noqa: E402
+
+from powerlens.config import flatten, project_root  # noqa: E402
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+PIP_REQUIREMENTS = ["scikit-learn", "lightgbm", "pandas", "numpy"]
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root() / 'mlflow.db'}"
+
+
+def _is_local(uri: str) -> bool:
+    return uri.startswith("sqlite:") or uri.startswith("file:") or "://" not in uri
+
+
+def use_experiment(name: str) -> str:
+    """Point MLflow at the store and the experiment (created with a local artifact root)."""
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    exp = mlflow.get_experiment_by_name(name)
+    if exp is None:
+        location = (project_root() / "mlartifacts").as_uri() if _is_local(uri) else None
+        return mlflow.create_experiment(name, artifact_location=location)
+    mlflow.set_experiment(name)
+    return exp.experiment_id
+
+
+def git_commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=project_root(), timeout=10).stdout.strip()
+        return sha or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def data_hash(*paths: str | Path) -> str:
+    """A content hash of the files a run read (the data lineage tag)."""
+    h = hashlib.md5()
+    for path in paths:
+        path = Path(path)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            h.update(f.name.encode())
+            with f.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 22), b""):
+                    h.update(chunk)
+    return h.hexdigest()
+
+
+def run_tags(stage: str, data_paths: list[str | Path], **extra: Any) -> dict[str, str]:
+    tags = {"git_commit": git_commit(), "dvc_stage": stage, "data_hash": data_hash(*data_paths)}
+    tags.update({k: str(v) for k, v in extra.items()})
+    return tags
+
+
+@contextmanager
+def run(name: str, experiment: str, tags: dict[str, str] | None = None, nested: bool = False,
+        params: dict | None = None):
+    """A run (nested under the active one when `nested`), tagged and with flattened params."""
+    if not nested:
+        use_experiment(experiment)
+    with mlflow.start_run(run_name=name, nested=nested, tags=tags or {}) as active:
+        if params:
+            mlflow.log_params({k: str(v)[:500] for k, v in flatten(params).items()})
+        yield active
+
+
+def log_metrics(metrics: dict[str, float]) -> None:
+    mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v and v is not None})
+
+
+def log_figure(fig, name: str) -> None:
+    mlflow.log_figure(fig, name)
+
+
+def log_dict(data: dict, name: str) -> None:
+    mlflow.log_dict(data, name)
+
+
+def log_table(df, name: str) -> None:
+    """A small table as a CSV artifact (readable in the UI)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        df.to_csv(path, index=False)
+        mlflow.log_artifact(str(path))
+
+
+def log_dataset(df, name: str, source: str, context: str) -> None:
+    """Dataset lineage: which table (by digest) fed this run."""
+    dataset = mlflow.data.from_pandas(df, source=source, name=name)
+    mlflow.log_input(dataset, context=context)
+
+
+def log_model(model, name: str, X_example) -> str:
+    """Log a scikit-learn-compatible model with its signature; returns its model URI."""
+    from mlflow.models import infer_signature
+
+    sample = X_example.head(50)
+    signature = infer_signature(sample, model.predict_proba(sample)[:, -1])
+    import skops.io
+
+    # skops (not pickle) serialization; our own model classes and LightGBM's are trusted
+    trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    info = mlflow.sklearn.log_model(model, name=name, signature=signature,
+                                    pip_requirements=PIP_REQUIREMENTS, skops_trusted_types=trusted)
+    return info.model_uri
+
+
+def registered_name(task: str) -> str:
+    return f"powerlens-{task}"
+
+
+def champion_version(task: str):
+    client = MlflowClient()
+    try:
+        return client.get_model_version_by_alias(registered_name(task), CHAMPION)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def load_model(uri: str):
+    return mlflow.sklearn.load_model(uri)
+
+
+def load_champion(task: str):
+    return load_model(f"models:/{registered_name(task)}@{CHAMPION}")
+
+
+def register(model_uri: str, task: str, promote: bool, tags: dict[str, str]) -> str:
+    """Register a model version; alias it champion when promoted, else challenger."""
+    version = mlflow.register_model(model_uri, registered_name(task), tags=tags)
+    client = MlflowClient()
+    client.set_registered_model_alias(registered_name(task), CHAMPION if promote else CHALLENGER,
+                                      version.version)
+    if promote:
+        try:
+            client.delete_registered_model_alias(registered_name(task), CHALLENGER)
+        except mlflow.exceptions.MlflowException:
+            pass
+    return version.version

@@ -1,0 +1,267 @@
+"""reporting: the strategy report renders to offline HTML + ipynb + actions.csv + index.
+
+Runs the real notebook with papermill and nbconvert on a small hand-built data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from powerlens import reporting
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks/reports/strategy_report.py"
+PERIOD = "2026-10"
+SECTIONS = [
+    "1. KPIs",
+    "2. Pareto curve of revenue",
+    "3. Value x credit tier matrix",
+    "4. Big and latent-big customers",
+    "5. Load-shape segments",
+    "6. Risk lists",
+    "7. Action plan",
+    "8. Model comparison",
+]
+
+
+def build_data(data: Path, n: int = 40, seed: int = 0) -> Path:
+    """A small data folder following the pipeline's contract (theft scores/model left out)."""
+    rng = np.random.default_rng(seed)
+    ids = [f"c{i:04d}{'ab' * 4}" for i in range(n)]
+    classes = ["residential", "commercial", "general_industrial", "large_industrial",
+               "agricultural", "public"]
+    customers = pd.DataFrame({
+        "customer_id": ids,
+        "customer_class": [classes[i % len(classes)] for i in range(n)],
+        "region": ["north" if i < 26 else "south" for i in range(n)],
+        "industry": "retail",
+        "voltage_kv": 10.0,
+        "capacity_kva": rng.uniform(50, 800, n).round(),
+        "two_part_tariff": [i % 4 == 0 for i in range(n)],
+        "tou_tariff": [i % 2 == 0 for i in range(n)],
+        "prepaid_meter": [i % 7 == 0 for i in range(n)],
+        "start_date": pd.Timestamp("2020-01-01"),
+        "end_date": [pd.Timestamp("2026-10-15") if i in (3, 17) else pd.NaT for i in range(n)],
+    })
+    periods = [str(p) for p in pd.period_range("2025-08", "2026-10", freq="M")]
+    bills, payments = [], []
+    for i, cid in enumerate(ids):
+        for p in periods:
+            start = pd.Period(p, freq="M").end_time.normalize() + pd.Timedelta(days=1)
+            kwh = float(rng.gamma(2, 200 * (1 + i)))
+            bill = {"customer_id": cid, "bill_id": f"{cid}-{p}", "period": p, "kwh": kwh,
+                    "amount": round(kwh * 0.6, 2), "bill_date": start,
+                    "due_date": start + pd.Timedelta(days=20)}
+            bills.append(bill)
+            if i % 9 == 8:
+                continue  # never pays: arrears
+            late = 30 if i % 5 == 0 else -3
+            payments.append({"customer_id": cid, "bill_id": bill["bill_id"],
+                             "paid_on": bill["due_date"] + pd.Timedelta(days=late),
+                             "amount": bill["amount"], "channel": "app"})
+    events = pd.DataFrame({
+        "customer_id": [ids[i] for i in (1, 2, 5, 8, 9)],
+        "ts": pd.to_datetime(["2026-10-03", "2026-10-09", "2026-09-12", "2026-10-20", "2026-06-01"]),
+        "kind": ["inspection", "inspection", "inspection", "complaint", "inspection"],
+        "outcome": ["theft_confirmed", "no_issue", "theft_confirmed", "", "theft_confirmed"],
+    })
+    clean = data / "clean"
+    clean.mkdir(parents=True)
+    customers.to_parquet(clean / "customers.parquet")
+    pd.DataFrame(bills).to_parquet(clean / "bills.parquet")
+    pd.DataFrame(payments).to_parquet(clean / "payments.parquet")
+    events.to_parquet(clean / "service_events.parquet")
+
+    (data / "features").mkdir()
+    pd.DataFrame({
+        "customer_id": ids, "as_of": pd.Timestamp("2026-11-01"),
+        "revenue_12m": rng.uniform(1e3, 1e5, n), "load_factor": rng.uniform(0.1, 0.9, n),
+    }).to_parquet(data / "features/features.parquet")
+    (data / "features/manifest.json").write_text(json.dumps(
+        {"training_cutoffs": ["2026-05-01", "2026-08-01"], "scoring_cutoff": "2026-11-01"}))
+
+    value = np.linspace(1, 0, n)
+    segments = pd.DataFrame({
+        "customer_id": ids,
+        "value_score": value,
+        "current_value": value,
+        "potential_value": rng.uniform(0, 1, n),
+        "value_tier": ["high" if v >= 0.8 else "medium" if v >= 0.5 else "low" for v in value],
+        "credit_grade": ["A" if i % 3 else "C" for i in range(n)],
+        "big_customer": [i < 12 for i in range(n)],
+        "latent_big_customer": [i in (20, 22, 25, 31) for i in range(n)],
+        "latent_big_rank": [float(i) if i in (20, 22, 25, 31) else np.nan for i in range(n)],
+        "latent_big_reason": ["consumption trend +35%/yr; capacity increase requested"] * n,
+        "load_shape_cluster": [i % 3 for i in range(n)],
+        "load_shape": [["evening peak", "daytime commercial", "flat three-shift"][i % 3]
+                       for i in range(n)],
+        "revenue_12m": 1e5 * value + 100,
+        "customer_class": customers["customer_class"],
+        "region": customers["region"],
+    })
+    (data / "segments").mkdir()
+    segments.to_parquet(data / "segments/segments.parquet")
+    hours = np.arange(24)
+    profiles = pd.concat([
+        pd.DataFrame({"load_shape": shape, "hour": hours,
+                      "mean": 1 + 0.5 * np.sin((hours - k * 4) / 24 * 2 * np.pi),
+                      "p10": 0.6, "p90": 1.6, "n_customers": count})
+        for k, (shape, count) in enumerate(
+            [("evening peak", 14), ("daytime commercial", 13), ("flat three-shift", 4)])
+    ])
+    profiles.to_parquet(data / "segments/profiles.parquet")
+    (data / "segments/metrics.json").write_text(json.dumps(
+        {"pareto_top20_share": 0.5, "big_customers": 12, "big_revenue_share": 0.6, "chosen_k": 3}))
+
+    scores = []
+    for task in ("churn", "arrears"):  # no theft scores: the report must say so
+        s = rng.uniform(0, 1, n)
+        order = np.argsort(-s)
+        for rank, j in enumerate(order, start=1):
+            scores.append({"customer_id": ids[j], "task": task, "score": float(s[j]),
+                           "rank": rank, "reasons": f"{task}-reason-{j} (+); on-time payment rate (-)"})
+    (data / "scores").mkdir()
+    pd.DataFrame(scores).to_parquet(data / "scores/scores.parquet")
+
+    for task in ("churn", "arrears"):
+        (data / "models" / task).mkdir(parents=True)
+        (data / "models" / task / "metrics.json").write_text(json.dumps({
+            "task": task, "champion_family": "lightgbm",
+            "families": {
+                "lightgbm": {"roc_auc": 0.81, "pr_auc": 0.3, "lift_at_10pct": 3.1, "brier": 0.05},
+                "logistic": {"roc_auc": 0.74, "pr_auc": 0.2, "lift_at_10pct": 2.4, "brier": 0.06},
+            },
+            "decision": "lightgbm stays champion", "n_train": 1000, "n_valid": 200,
+        }))
+    return data
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    base = tmp_path_factory.mktemp("report")
+    data = build_data(base / "data")
+    out = base / "reports"
+    html_path = reporting.render(PERIOD, data, out_root=out, top_n=5, min_group_size=10)
+    return {"data": data, "out": out, "html_path": html_path,
+            "html": html_path.read_text(encoding="utf-8")}
+
+
+def test_render_writes_all_outputs(rendered):
+    out_dir = rendered["out"] / PERIOD
+    assert rendered["html_path"] == out_dir / "strategy_report.html"
+    nb = nbformat.read(out_dir / "strategy_report.ipynb", as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert not (out_dir / "strategy_report.failed.ipynb").exists()
+
+    actions = pd.read_csv(out_dir / "actions.csv")
+    assert list(actions.columns) == ["customer_id", "action", "rank", "priority_score", "reasons"]
+    assert {"development_visit", "vip_account_manager", "retention_contact"} <= set(actions["action"])
+    assert "inspection" not in set(actions["action"])  # no theft scores
+    visits = actions[actions["action"] == "development_visit"]
+    assert visits["reasons"].str.contains("capacity increase requested").all()
+
+    index = (rendered["out"] / "index.html").read_text()
+    assert f'href="{PERIOD}/strategy_report.html"' in index
+
+
+def test_html_has_sections_no_code_and_embedded_images(rendered):
+    page = rendered["html"]
+    for heading in SECTIONS:
+        assert heading in page, heading
+    classes = re.findall(r'class="([^"]*)"', page)
+    code_cells = [c for c in classes if "jp-CodeCell" in c]
+    assert len(code_cells) >= 9 and all("jp-mod-noInput" in c for c in code_cells)
+    # the only input areas are the markdown cells' rendered text
+    assert sum("jp-InputArea" in c for c in classes) == sum("jp-MarkdownCell" in c for c in classes)
+    joined = " ".join(classes)
+    assert "jp-InputPrompt" not in joined and "jp-OutputPrompt" not in joined
+    assert "highlight" not in joined and "jp-CodeMirrorEditor" not in joined
+    assert "import matplotlib" not in page and "reporting.monthly_kpis" not in page
+    assert len(re.findall(r'src="data:image/png;base64,', page)) >= 3  # KPIs, Pareto, shapes
+    assert "no scores for theft yet" in page
+    assert "no model metrics for theft yet" in page
+    assert "Traceback" not in page
+
+
+def test_html_reads_offline(rendered):
+    page = rendered["html"]
+    external = re.findall(r'(?:src|href)\s*=\s*["\']?\s*(?:https?:)?//', page, flags=re.I)
+    assert external == []
+    assert not re.search(r"<script[^>]+src=", page, flags=re.I)
+    assert "@import" not in page and "cdnjs" not in page and "unpkg" not in page
+    assert "http" not in page.lower()
+    assert 'alt="Pareto: top 20% =' in page
+
+
+def test_privacy_suppression(rendered):
+    page = rendered["html"]
+    # the tier matrix has cells below 10 customers and the 4-customer load shape is hidden
+    assert "&lt;10" in page
+    assert "flat three-shift (n=" not in page
+    assert "1 shape(s) with fewer than 10 customers not shown" in page
+
+
+def test_rerender_is_deterministic_and_region_is_indexed(rendered):
+    data, out = rendered["data"], rendered["out"]
+    again = reporting.render(PERIOD, data, out_root=out, top_n=5, min_group_size=10)
+    assert again.read_text(encoding="utf-8") == rendered["html"]
+
+    north = reporting.render(PERIOD, data, out_root=out, region="north", top_n=5, min_group_size=10)
+    assert north == out / PERIOD / "north" / "strategy_report.html"
+    north_ids = set(pd.read_parquet(data / "clean/customers.parquet").query("region == 'north'")["customer_id"])
+    actions = pd.read_csv(north.parent / "actions.csv")
+    assert len(actions) and set(actions["customer_id"]) <= north_ids
+    index = (out / "index.html").read_text()
+    assert f'href="{PERIOD}/north/strategy_report.html"' in index
+    assert f'href="{PERIOD}/strategy_report.html"' in index
+
+
+def test_kpis_use_only_data_before_period_end(rendered):
+    kpis = reporting.monthly_kpis(rendered["data"], "2026-09").set_index("period")
+    assert kpis.index[-1] == "2026-09" and len(kpis) == 12
+    assert kpis.loc["2026-09", "thefts_confirmed"] == 1
+    later = reporting.monthly_kpis(rendered["data"], "2026-10").set_index("period")
+    assert later.loc["2026-10", "thefts_confirmed"] == 1
+    assert later.loc["2026-10", "accounts_closed"] == 2
+    assert 0 < later.loc["2026-09", "on_time_rate"] < 1
+    assert later.loc["2026-10", "arrears_amount"] > later.loc["2026-01", "arrears_amount"] > 0
+    usable, note = reporting.scoring_status(rendered["data"], "2026-09")
+    assert not usable and "2026-11-01" in note
+
+
+def test_render_with_missing_inputs_notes_each_section(tmp_path):
+    data = tmp_path / "empty"
+    data.mkdir()
+    html_path = reporting.render(PERIOD, data, out_root=tmp_path / "reports")
+    page = html_path.read_text(encoding="utf-8")
+    for note in ("no customers / bills / payments / service events tables yet",
+                 "no bills yet", "no segments yet", "no scores for churn yet",
+                 "no model metrics yet"):
+        assert note in page, note
+    assert pd.read_csv(html_path.parent / "actions.csv").empty
+
+
+def test_failing_notebook_raises_and_keeps_it(tmp_path):
+    nb = jupytext.read(NOTEBOOK)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell('raise RuntimeError("deliberate report failure")'))
+    broken = tmp_path / "broken_report.py"
+    jupytext.write(nb, broken, fmt="py:percent")
+    data = build_data(tmp_path / "data")
+    with pytest.raises(reporting.ReportFailed) as err:
+        reporting.render(PERIOD, data, out_root=tmp_path / "reports", notebook=broken)
+    kept = err.value.notebook
+    assert kept.exists() and str(kept) in str(err.value)
+    executed = nbformat.read(kept, as_version=4)
+    errors = [o for c in executed.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors and "deliberate report failure" in errors[0]["evalue"]
+    assert not (tmp_path / "reports" / PERIOD / "strategy_report.html").exists()
