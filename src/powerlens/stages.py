@@ -164,7 +164,7 @@ def train(task: str, data: Path, features_dir: Path, out: Path, params: dict, ho
     from powerlens import features as F
     from powerlens import tracking
     from powerlens.risk import labels
-    from powerlens.risk.train import train_and_log
+    from powerlens.risk.train import NotEnoughLabels, train_and_log
 
     clock = Clock(f"train {task}")
     manifest = _manifest(features_dir)
@@ -174,7 +174,11 @@ def train(task: str, data: Path, features_dir: Path, out: Path, params: dict, ho
     y = labels.derive(task, clean, feats, horizon_months, params["arrears_days_past_due"])
     clock(f"{len(feats)} rows over {len(training)} cut-offs, {int(y.sum())} positives")
     tags = tracking.run_tags(f"train@{task}", [Path(features_dir) / "features.parquet"])
-    summary = train_and_log(task, feats, y, params, tags, experiment=experiment, log=clock)
+    try:
+        summary = train_and_log(task, feats, y, params, tags, experiment=experiment, log=clock)
+    except NotEnoughLabels as exc:  # a task without labels is skipped, not an error
+        clock(f"skipped: {exc}")
+        summary = {"task": task, "skipped": str(exc)}
     summary["seconds"] = round(clock.elapsed, 1)
     write_json(Path(out) / "metrics.json", summary)
     if metrics:

@@ -583,7 +583,7 @@ def _monthly_simulation(cfg, cust, days, metered, in_theft, rng):
             }))
         # inspections: routine sampling plus tip-offs, more likely while a meter is tampered
         theft_now = in_theft[:, min(b - 1, d - 1)]
-        insp_rate = np.where(theft_now, 0.10, 0.004) + 0.004 * (cls != "residential")
+        insp_rate = np.where(theft_now, 0.15, 0.004) + 0.004 * (cls != "residential")
 
         def inspection_outcome(h, day):
             caught = in_theft[h, np.minimum(day, d - 1)] & (rng.random(len(h)) < 0.8)

@@ -18,12 +18,19 @@ from typing import Any
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
+import logging  # noqa: E402
+import warnings  # noqa: E402
+
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 
 from powerlens.config import flatten, project_root  # noqa: E402
 
 CHAMPION, CHALLENGER = "champion", "challenger"
+# MLflow's chatter (environment detection, schema hints) is not news for our users
+logging.getLogger("mlflow").setLevel(logging.ERROR)
+warnings.filterwarnings("ignore", module=r"mlflow(\..*)?")
+warnings.filterwarnings("ignore", category=UserWarning, message=".*(dataset source|integer column).*")
 PIP_REQUIREMENTS = ["scikit-learn", "lightgbm", "pandas", "numpy"]
 
 

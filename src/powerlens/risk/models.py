@@ -110,9 +110,11 @@ class LogisticModel(BaseEstimator, ClassifierMixin):
         return np.array([imp.get(c, 0.0) for c in self.feature_names_in_])
 
 
-def make_model(family: str, params: dict, seed: int = 0):
+def make_model(family: str, params: dict, seed: int = 0, task: str | None = None):
+    """A fresh model of a family, with the task's overrides (`lightgbm_by_task`) applied."""
     if family == "lightgbm":
-        return LightGBMModel(params=dict(params.get("lightgbm", {})), seed=seed)
+        lgb_params = dict(params.get("lightgbm", {})) | dict(params.get("lightgbm_by_task", {}).get(task, {}))
+        return LightGBMModel(params=lgb_params, seed=seed)
     if family == "logistic":
         return LogisticModel(C=float(params.get("logistic", {}).get("C", 1.0)))
     raise ValueError(f"unknown model family {family!r}; known: lightgbm, logistic")

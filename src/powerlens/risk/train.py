@@ -17,6 +17,10 @@ FAMILIES = ("lightgbm", "logistic")
 ID_COLUMNS = ("customer_id", "as_of")
 
 
+class NotEnoughLabels(ValueError):
+    """The task has too few positive labels to train and validate on."""
+
+
 @dataclass
 class FamilyResult:
     family: str
@@ -61,7 +65,7 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict,
     X_train, X_valid = feats.loc[is_train, cols], feats.loc[~is_train, cols]
     y_train, y_valid = y[is_train].to_numpy(), y[~is_train].to_numpy()
     if y_train.sum() < 5 or y_valid.sum() < 2:
-        raise ValueError(f"{task}: too few positive labels to train (train {int(y_train.sum())}, "
+        raise NotEnoughLabels(f"{task}: too few positive labels to train (train {int(y_train.sum())}, "
                          f"validation {int(y_valid.sum())})")
     from powerlens.risk.models import make_model
 
@@ -69,7 +73,7 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict,
                         valid_cutoff, X_train, y_train, X_valid, y_valid)
     for family in families:
         start = time.perf_counter()
-        model = make_model(family, params, seed=params.get("seed", 0)).fit(X_train, y_train)
+        model = make_model(family, params, seed=params.get("seed", 0), task=task).fit(X_train, y_train)
         seconds = time.perf_counter() - start
         score = model.predict_proba(X_valid)[:, 1]
         m = evaluate.metrics(y_valid, score, params.get("lift_top_share", 0.10))
@@ -104,7 +108,7 @@ def train_and_log(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, ta
                "valid_cutoff": str(result.valid_cutoff.date()), "families": {}}
     tags = {**tags, "task": task, "cutoffs": ",".join(summary["train_cutoffs"] + [summary["valid_cutoff"]])}
     with tracking.run(f"train-{task}", experiment, tags=tags, params={"train": params}) as parent:
-        tracking.log_dataset(feats.assign(label=y.to_numpy()), name=f"features-{task}",
+        tracking.log_dataset(feats.assign(label=y.to_numpy().astype(float)), name=f"features-{task}",
                              source="data/features/features.parquet", context="training")
         model_uris = {}
         for family, fr in result.families.items():

@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with only Python 3.11 and make:
+#   make run   - the whole loop on the embedded synthetic utility (dvc repro)
+#   make test  - the test suite
+SHELL := /bin/bash
+export MLFLOW_DISABLE_TELEMETRY := true
+export PYTHONDONTWRITEBYTECODE := 1
+# uv if it is on PATH, else the one pip installs as a module
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+
+.PHONY: run test setup lint ui lab
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		{ echo "installing uv with pip"; python3 -m pip install --quiet --disable-pip-version-check uv; }
+	@$(UV) sync --frozen --quiet
+
+run: setup
+	@start=$$(date +%s); \
+	$(UV) run dvc repro && \
+	echo "" && \
+	echo "done in $$(( $$(date +%s) - start )) s" && \
+	echo "report:    $$(ls -1 reports/*/strategy_report.html | tail -n 1)  (index: reports/index.html)" && \
+	echo "metrics:   $(UV) run dvc metrics show" && \
+	echo "MLflow UI: $(UV) run powerlens ui   then open http://127.0.0.1:5000"
+
+test: setup
+	$(UV) run pytest -q
+
+lint: setup
+	$(UV) run ruff check src tests pipelines
+
+ui: setup
+	$(UV) run powerlens ui
+
+lab: setup
+	$(UV) run powerlens lab

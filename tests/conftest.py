@@ -1,0 +1,66 @@
+"""Shared fixtures: a small synthetic utility (real generator, real import), a throwaway
+pseudonym key and a throwaway MLflow store per test session."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+SMALL = {"customers": 600, "months": 24, "seed": 11}
+
+
+@pytest.fixture(scope="session")
+def key_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("keys") / "pseudonym.key"
+    path.write_text("ab" * 32 + "\n")
+    os.environ["POWERLENS_KEY_FILE"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def key(key_file) -> bytes:
+    return key_file.read_text().strip().encode()
+
+
+@pytest.fixture(scope="session")
+def small_raw(tmp_path_factory) -> Path:
+    from powerlens.synthetic import SyntheticConfig, generate
+
+    out = tmp_path_factory.mktemp("raw")
+    generate(SyntheticConfig(**SMALL), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_clean(small_raw, key, tmp_path_factory) -> Path:
+    from powerlens.importers.utility_export import import_utility_export
+
+    out = tmp_path_factory.mktemp("clean")
+    import_utility_export(small_raw, out, key, truth_out=out.parent / "truth.parquet")
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_truth(small_clean) -> Path:
+    return small_clean.parent / "truth.parquet"
+
+
+@pytest.fixture(scope="session")
+def small_data(small_clean):
+    from powerlens.features import load_clean
+
+    return load_clean(small_clean)
+
+
+@pytest.fixture()
+def mlflow_store(tmp_path, monkeypatch) -> str:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("POWERLENS_ROOT", str(tmp_path))
+    return uri

@@ -1,0 +1,45 @@
+import pandas as pd
+import pytest
+
+from powerlens.anonymize import (
+    PseudonymKeyError,
+    identifier_columns,
+    load_or_create_key,
+    pseudonym,
+    pseudonymize,
+)
+
+
+def test_pseudonyms_are_keyed_and_stable():
+    a, b = b"a" * 40, b"b" * 40
+    assert pseudonym(a, "AC123") == pseudonym(a, "AC123")
+    assert pseudonym(a, "AC123") != pseudonym(b, "AC123")
+    assert pseudonym(a, "AC123") != pseudonym(a, "AC124")
+    assert "123" not in pseudonym(a, "AC123")
+
+
+def test_pseudonymize_column_keeps_missing_and_order():
+    out = pseudonymize(b"k" * 40, pd.Series(["x", None, "y", "x"]))
+    assert out.iloc[0] == out.iloc[3] != out.iloc[2]
+    assert pd.isna(out.iloc[1])
+
+
+def test_key_is_created_with_a_message_and_reused(tmp_path):
+    messages = []
+    path = tmp_path / "keys" / "k.key"
+    k1 = load_or_create_key(path, notify=messages.append)
+    k2 = load_or_create_key(path, notify=messages.append)
+    assert k1 == k2 and len(messages) == 1 and "created" in messages[0]
+    assert str(path) not in messages[0]  # the key's path is not echoed into logs
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_key_inside_the_data_folder_is_refused(tmp_path):
+    with pytest.raises(PseudonymKeyError, match="must not live inside"):
+        load_or_create_key(tmp_path / "data" / "k.key", inside=tmp_path)
+
+
+def test_identifier_columns_are_recognised():
+    cols = ["account_no", "customer_name", "address", "phone", "kwh", "region", "contact_phone", "email"]
+    assert set(identifier_columns(cols)) == {"account_no", "customer_name", "address", "phone",
+                                             "contact_phone", "email"}

@@ -1,0 +1,132 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from powerlens import features as F
+from powerlens.features.billing import billing_features
+from powerlens.features.definitions import FEATURES, describe
+from powerlens.features.load_profile import daily_features, to_matrix
+from powerlens.features.service import service_features
+
+
+def _daily(values, start="2025-01-01", cid="c1"):
+    ts = pd.date_range(start, periods=len(values), freq="D")
+    return pd.DataFrame({"customer_id": cid, "ts": ts, "kwh": np.asarray(values, dtype=float)})
+
+
+def test_flat_series_has_load_factor_one_and_no_theft_signal():
+    m = to_matrix(_daily([10.0] * 400), pd.Index(["c1"]), "1D")
+    f = daily_features(m, pd.Timestamp("2026-02-01"), 365).loc["c1"]
+    assert f["daily_load_factor"] == pytest.approx(1.0)
+    assert f["daily_cv"] == pytest.approx(0.0)
+    assert f["zero_days_90d"] == 0 and f["longest_zero_streak"] == 0
+    assert f["kwh_365d"] == pytest.approx(3650.0)
+
+
+def test_meter_zeroed_shows_as_zero_streak_and_level_drop():
+    values = [10.0] * 300 + [0.0] * 65
+    m = to_matrix(_daily(values), pd.Index(["c1"]), "1D")
+    f = daily_features(m, pd.Timestamp("2026-01-01"), 365).loc["c1"]
+    assert f["longest_zero_streak"] == 65
+    assert f["zero_days_90d"] == 65
+    assert f["largest_level_drop"] == pytest.approx(1.0)
+
+
+def test_growth_is_measured_year_over_year():
+    values = [10.0] * 365 + [12.0] * 365
+    m = to_matrix(_daily(values), pd.Index(["c1"]), "1D")
+    f = daily_features(m, pd.Timestamp("2027-01-01"), 365).loc["c1"]
+    assert f["trend_pct_per_year"] == pytest.approx(20.0, rel=0.01)
+
+
+def test_billing_credit_features_as_of_the_cutoff():
+    ids = pd.Index(["c1", "c2"])
+    bills = pd.DataFrame({
+        "customer_id": ["c1", "c1", "c2"], "bill_id": ["b1", "b2", "b3"], "amount": [100.0, 100.0, 50.0],
+        "bill_date": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-01-01"]),
+        "due_date": pd.to_datetime(["2026-01-21", "2026-02-21", "2026-01-21"]),
+    })
+    payments = pd.DataFrame({
+        "customer_id": ["c1", "c2", "c1"], "bill_id": ["b1", "b3", "b2"], "amount": [100.0, 50.0, 100.0],
+        "paid_on": pd.to_datetime(["2026-01-20", "2026-02-25", "2026-04-15"]), "channel": ["counter", "mobile_app", "counter"],
+    })
+    f = billing_features(bills, payments, ids, pd.Timestamp("2026-04-01"), 365)
+    # c1: b1 on time, b2 unpaid at the cut-off (paid after it) -> 39 days past due
+    assert f.loc["c1", "on_time_rate"] == pytest.approx(0.5)
+    assert f.loc["c1", "arrears_count"] == 1 and f.loc["c1", "arrears_amount"] == pytest.approx(100.0)
+    assert f.loc["c1", "arrears_31_60d"] == pytest.approx(100.0)
+    assert f.loc["c1", "days_past_due_max"] == 39
+    assert f.loc["c1", "share_counter"] == pytest.approx(1.0)
+    # c2: paid 35 days late
+    assert f.loc["c2", "on_time_rate"] == 0 and f.loc["c2", "days_past_due_max"] == 35
+    assert f.loc["c2", "arrears_amount"] == 0 and f.loc["c2", "bills_over_30dpd"] == 1
+    assert f.loc["c1", "revenue_12m"] == pytest.approx(200.0)
+
+
+def test_service_counts_and_recency():
+    events = pd.DataFrame({
+        "customer_id": ["c1", "c1", "c1", "c2"],
+        "ts": pd.to_datetime(["2025-12-01", "2026-03-20", "2026-05-01", "2026-02-01"]),
+        "kind": ["complaint", "complaint", "complaint", "inspection"],
+        "outcome": ["resolved", "resolved", "resolved", "theft_confirmed"],
+    })
+    f = service_features(events, pd.Index(["c1", "c2"]), pd.Timestamp("2026-04-01"), 365)
+    assert f.loc["c1", "complaints_12m"] == 2 and f.loc["c1", "complaints_90d"] == 1
+    assert f.loc["c1", "days_since_complaint"] == 12
+    assert f.loc["c2", "theft_confirmed_before"] == 1 and f.loc["c2", "days_since_complaint"] == 366
+
+
+def test_every_feature_built_is_described(small_data):
+    feats = F.build(small_data, "2026-08-01")
+    built = [c for c in feats.columns if c not in ("customer_id", "as_of")]
+    assert set(built) <= set(FEATURES)
+    assert len(built) >= 50
+    assert all(describe(c) for c in built)
+    assert feats["customer_id"].is_unique
+
+
+def test_point_in_time_changing_data_on_or_after_the_cutoff_changes_nothing(small_data):
+    as_of = pd.Timestamp("2026-05-01")
+    before = F.build(small_data, as_of)
+    altered = F.CleanData(
+        customers=small_data.customers,
+        daily=_scramble_after(small_data.daily, as_of),
+        hourly=_scramble_after(small_data.hourly, as_of),
+        bills=_shift_after(small_data.bills, "bill_date", as_of, amount=True),
+        payments=_shift_after(small_data.payments, "paid_on", as_of, amount=True),
+        events=pd.concat([small_data.events, small_data.events.assign(ts=as_of)], ignore_index=True),
+    )
+    after = F.build(altered, as_of)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def _scramble_after(m, as_of):
+    values = m.values.copy()
+    col = int((as_of - m.start) / m.step)
+    values[:, max(col, 0):] = np.random.default_rng(0).random(values[:, max(col, 0):].shape) * 1000
+    return F.SeriesMatrix(m.customer_ids, m.start, m.step, values)
+
+
+def _shift_after(frame, col, as_of, amount=False):
+    frame = frame.copy()
+    later = frame[col] >= as_of
+    if amount:
+        frame.loc[later, "amount"] = frame.loc[later, "amount"] * 7
+    return frame
+
+
+def test_cutoffs_leave_a_full_label_horizon():
+    training, scoring = F.cutoffs_for(pd.Timestamp("2026-11-01"), 3, 3, 3)
+    assert scoring == pd.Timestamp("2026-11-01")
+    assert training == [pd.Timestamp("2026-02-01"), pd.Timestamp("2026-05-01"), pd.Timestamp("2026-08-01")]
+
+
+def test_theft_and_credit_signal_is_recoverable_from_features(small_data, small_truth):
+    from sklearn.metrics import roc_auc_score
+
+    feats = F.build(small_data, "2026-08-01").merge(pd.read_parquet(small_truth), on="customer_id")
+    in_episode = feats["theft"] & (pd.to_datetime(feats["theft_start"]) < pd.Timestamp("2026-07-01")) & (
+        pd.to_datetime(feats["theft_end"]) >= pd.Timestamp("2026-08-01"))
+    assert roc_auc_score(in_episode, feats["largest_level_drop"].fillna(0)) > 0.8
+    late = feats["credit_class"] != "good"
+    assert roc_auc_score(late, -feats["on_time_rate"].fillna(1)) > 0.85

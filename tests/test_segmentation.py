@@ -1,0 +1,81 @@
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.metrics import adjusted_rand_score
+
+from powerlens import features as F
+from powerlens.config import project_root
+from powerlens.segmentation import segment
+from powerlens.segmentation.clustering import DOW, HOURS, MONTHS, name_cluster
+from powerlens.segmentation.value import big_customers, credit_grades, pareto, value_tiers
+
+
+def test_pareto_curve_and_top_share():
+    curve, top20 = pareto(pd.Series([80.0, 10, 5, 3, 2, 0, 0, 0, 0, 0]))
+    assert top20 == pytest.approx(0.9)
+    assert curve["revenue_share"].iloc[-1] == pytest.approx(1.0)
+    assert curve["revenue_share"].is_monotonic_increasing
+
+
+def test_tiers_follow_the_quantiles():
+    tiers = value_tiers(pd.Series(np.linspace(0, 1, 100)), [0.8, 0.5])
+    assert (tiers == "high").sum() == 20 and (tiers == "medium").sum() == 30 and (tiers == "low").sum() == 50
+
+
+def test_credit_grades():
+    feats = pd.DataFrame({
+        "on_time_rate": [1.0, 0.7, 0.95, 0.2],
+        "arrears_amount": [0.0, 0.0, 0.0, 500.0],
+        "days_past_due_max": [0, 20, 5, 120],
+        "arrears_61_90d": [0.0, 0.0, 0.0, 0.0],
+        "arrears_over_90d": [0.0, 0.0, 0.0, 500.0],
+    })
+    assert list(credit_grades(feats)) == ["A", "B", "A", "C"]
+
+
+def test_big_customer_rule_uses_params_thresholds():
+    feats = pd.DataFrame({"capacity_kva": [100, 315, 630, 200], "peak_kw": [50, 100, 400, 450]})
+    assert list(big_customers(feats, 315, 400)) == [False, True, True, True]
+    assert list(big_customers(feats, 500, 1000)) == [False, False, True, False]
+
+
+def _centroid(hours, dow=None, months=None):
+    return pd.Series(np.concatenate([
+        np.asarray(hours, dtype=float) / np.mean(hours),
+        np.asarray(dow or [1.0] * 7) * np.sqrt(24 / 7),
+        np.asarray(months or [1.0] * 12) * np.sqrt(24 / 12),
+    ]), index=HOURS + DOW + MONTHS)
+
+
+def test_cluster_names_read_the_shape():
+    evening = [0.5] * 17 + [2.0] * 5 + [0.8] * 2
+    assert name_cluster(_centroid(evening)) == "evening_peak"
+    flat = [1.0] * 24
+    assert name_cluster(_centroid(flat)) == "flat_multishift"
+    office = [0.3] * 8 + [2.0] * 10 + [0.3] * 6
+    assert name_cluster(_centroid(office, dow=[1.15] * 5 + [0.5, 0.4])) == "daytime_weekday"
+    lights = [2.0] * 6 + [0.05] * 13 + [2.0] * 5
+    assert name_cluster(_centroid(lights)) == "night_lighting"
+    assert name_cluster(_centroid(office, months=[0.3] * 3 + [2.0] * 6 + [0.3] * 3)) == "seasonal_agri"
+
+
+def test_segments_on_the_small_utility(small_data, small_truth):
+    params = yaml.safe_load((project_root() / "params.yaml").read_text())["segment"]
+    as_of = pd.Timestamp("2026-11-01")
+    feats = F.build(small_data, as_of)
+    seg, clusters, metrics = segment(feats, F.profile_matrix(small_data, as_of), params)
+    assert len(seg) == len(feats) and seg["customer_id"].is_unique
+    assert set(seg["value_tier"]) == {"high", "medium", "low"}
+    assert metrics["pareto_top20_share"] > 0.6
+    assert metrics["big_customers"] == int(seg["big_customer"].sum()) > 0
+    assert (seg["load_shape"].notna()).all() and seg["segment_reasons"].str.len().min() > 0
+    # interval-metered customers' clusters recover the generator's shape classes
+    truth = pd.read_parquet(small_truth)
+    interval = F.profile_matrix(small_data, as_of)["wd_h00"].notna()
+    x = seg[seg["customer_id"].isin(interval[interval].index)].merge(truth, on="customer_id")
+    assert adjusted_rand_score(x["load_shape_class"], x["load_shape_cluster"]) > 0.6
+    assert clusters.candidates["k"].min() == params["clustering"]["k_min"]
+    # latent big customers: flagged ones carry a reason
+    flagged = seg[seg["latent_big_customer"]]
+    assert len(flagged) > 0 and (flagged["latent_big_reason"].str.len() > 0).all()

@@ -1,0 +1,75 @@
+"""A real MLflow store (sqlite in a temp folder): tags, registry, the champion rule."""
+
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+
+from powerlens import tracking
+from powerlens.risk.models import LogisticModel
+from powerlens.risk.train import train_and_log
+
+
+def _task_data(seed=0, n=600, signal=2.0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for as_of in pd.to_datetime(["2026-01-01", "2026-04-01", "2026-07-01"]):
+        x = rng.normal(size=n)
+        rows.append(pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "as_of": as_of,
+                                  "on_time_rate": x, "kwh_365d": rng.normal(size=n), "region": "north"}))
+    feats = pd.concat(rows, ignore_index=True)
+    p = 1 / (1 + np.exp(-(signal * feats["on_time_rate"] - 2.5)))
+    y = pd.Series((rng.random(len(feats)) < p).astype(int))
+    return feats, y
+
+
+PARAMS = {"primary_metric": "roc_auc", "promotion_threshold": 0.01, "lightgbm": {"n_estimators": 30},
+          "logistic": {"C": 1.0}}
+
+
+def test_runs_are_tagged_and_first_model_becomes_champion(mlflow_store, tmp_path):
+    feats, y = _task_data()
+    data = tmp_path / "features.parquet"
+    feats.to_parquet(data)
+    tags = tracking.run_tags("train@demo", [data])
+    assert len(tags["data_hash"]) == 32 and tags["dvc_stage"] == "train@demo" and tags["git_commit"]
+    summary = train_and_log("demo", feats, y, PARAMS, tags, experiment="test-risk", log=lambda m: None)
+    assert summary["promoted"] and summary["registered_version"] == 1
+    client = MlflowClient()
+    parent = client.get_run(summary["run_id"])
+    assert parent.data.tags["dvc_stage"] == "train@demo" and parent.data.tags["task"] == "demo"
+    assert parent.data.tags["data_hash"] == tags["data_hash"]
+    children = client.search_runs([parent.info.experiment_id],
+                                  f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert {c.data.tags["family"] for c in children} == {"lightgbm", "logistic"}
+    assert all("roc_auc" in c.data.metrics for c in children)
+    assert len(parent.inputs.dataset_inputs) == 1
+    champion = tracking.champion_version("demo")
+    assert champion is not None and str(champion.version) == "1"
+    model = tracking.load_champion("demo")
+    assert model.predict_proba(feats.drop(columns=["customer_id", "as_of"]).head(3)).shape == (3, 2)
+
+
+def test_a_model_that_does_not_beat_the_champion_becomes_challenger(mlflow_store):
+    feats, y = _task_data()
+    first = train_and_log("demo", feats, y, PARAMS, {}, experiment="test-risk", log=lambda m: None)
+    second = train_and_log("demo", feats, y, PARAMS, {}, experiment="test-risk", log=lambda m: None)
+    assert first["promoted"] and not second["promoted"]
+    assert second["champion_metric_before"] is not None
+    client = MlflowClient()
+    assert str(client.get_model_version_by_alias("powerlens-demo", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("powerlens-demo", "challenger").version) == "2"
+
+
+def test_a_clearly_better_model_is_promoted(mlflow_store):
+    feats, y = _task_data()
+    cols = ["on_time_rate", "kwh_365d", "region"]
+    weak = LogisticModel().fit(feats[["kwh_365d"]].assign(on_time_rate=0.0, region="north")[cols], y)
+    tracking.use_experiment("test-risk")
+    import mlflow
+
+    with mlflow.start_run():
+        uri = tracking.log_model(weak, "model", feats[cols])
+    tracking.register(uri, "demo", promote=True, tags={})
+    summary = train_and_log("demo", feats, y, PARAMS, {}, experiment="test-risk", log=lambda m: None)
+    assert summary["promoted"] and "promoted" in summary["decision"]
+    assert str(MlflowClient().get_model_version_by_alias("powerlens-demo", "champion").version) == "2"
