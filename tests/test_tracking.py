@@ -40,8 +40,12 @@ def test_runs_are_tagged_and_first_model_becomes_champion(mlflow_store, tmp_path
     assert parent.data.tags["data_hash"] == tags["data_hash"]
     children = client.search_runs([parent.info.experiment_id],
                                   f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
-    assert {c.data.tags["family"] for c in children} == {"lightgbm", "logistic"}
-    assert all("roc_auc" in c.data.metrics for c in children)
+    assert {c.data.tags["family"] for c in children} == {"lightgbm", "logistic", "histgb"}
+    assert all({"roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct"} <= set(c.data.metrics)
+               for c in children)
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"curves.png", "reliability.png", "promotion.json"} <= artifacts
+    assert summary["calibration"] in {"none", "platt", "isotonic"}
     assert len(parent.inputs.dataset_inputs) == 1
     champion = tracking.champion_version("demo")
     assert champion is not None and str(champion.version) == "1"

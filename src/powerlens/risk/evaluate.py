@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import (  # noqa: E402
     average_precision_score,
     brier_score_loss,
+    log_loss,
     precision_recall_curve,
     roc_auc_score,
     roc_curve,
@@ -28,23 +29,51 @@ def lift_at(y: np.ndarray, score: np.ndarray, share: float) -> tuple[float, floa
     return float(y[top].mean() / base), float(y[top].sum() / y.sum())
 
 
-def metrics(y, score, top_share: float = 0.10) -> dict[str, float]:
+def metrics(y, score, top_share: float = 0.10, capacity: int | None = None,
+            top_shares: tuple[float, ...] = (0.05, 0.10, 0.20)) -> dict[str, float]:
+    """Ranking quality (ROC-AUC, PR-AUC), probability quality (Brier, log loss) and what a
+    capped list finds: lift and capture in the top 5/10/20%, precision at the capacity k."""
     y = np.asarray(y)
-    score = np.asarray(score)
+    score = np.asarray(score, dtype=float)
     if len(np.unique(y)) < 2:
         return {"positives": float(y.sum()), "n": float(len(y))}
-    lift, capture = lift_at(y, score, top_share)
-    pct = int(round(top_share * 100))
-    return {
+    out = {
         "roc_auc": float(roc_auc_score(y, score)),
         "pr_auc": float(average_precision_score(y, score)),
         "brier": float(brier_score_loss(y, np.clip(score, 0, 1))),
-        f"lift_at_{pct}pct": lift,
-        f"capture_at_{pct}pct": capture,
+        "log_loss": float(log_loss(y, np.clip(score, 1e-6, 1 - 1e-6))),
         "base_rate": float(y.mean()),
         "positives": float(y.sum()),
         "n": float(len(y)),
     }
+    for share in sorted(set(top_shares) | {top_share}):
+        lift, capture = lift_at(y, score, share)
+        pct = int(round(share * 100))
+        out[f"lift_at_{pct}pct"] = lift
+        out[f"capture_at_{pct}pct"] = capture
+    if capacity:
+        k = min(int(capacity), len(y))
+        top = np.argsort(-score, kind="stable")[:k]
+        out["precision_at_k"] = float(y[top].mean())
+    return out
+
+
+def reliability_figure(y, raw: np.ndarray, calibrated: np.ndarray, method: str, title: str, bins: int = 10):
+    """Predicted probability against the observed rate, by decile of the prediction."""
+    y = np.asarray(y)
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    for label, p in (("raw score", raw), (f"calibrated ({method})", calibrated)):
+        order = np.argsort(p, kind="stable")
+        groups = np.array_split(order, bins)
+        ax.plot([p[g].mean() for g in groups if len(g)], [y[g].mean() for g in groups if len(g)], "o-", label=label)
+    top = max(float(np.max(raw)), float(np.max(calibrated)), float(y.mean()) * 2, 1e-3)
+    ax.plot([0, top], [0, top], ls=":", c="grey", label="perfect")
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed rate")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 def curves_figure(y, scores: dict[str, np.ndarray], title: str):

@@ -110,6 +110,137 @@ class LogisticModel(BaseEstimator, ClassifierMixin):
         return np.array([imp.get(c, 0.0) for c in self.feature_names_in_])
 
 
+class HistGBModel(BaseEstimator, ClassifierMixin):
+    """scikit-learn's histogram gradient boosting, categorical attributes as native categories."""
+
+    def __init__(self, params: dict | None = None, seed: int = 0):
+        self.params = params
+        self.seed = seed
+
+    def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = X[self.feature_names_in_].copy()
+        for col, cats in self.categories_.items():
+            X[col] = pd.Categorical(X[col].astype(str), categories=cats)
+        return X
+
+    def fit(self, X: pd.DataFrame, y):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        self.feature_names_in_ = np.array(X.columns)
+        self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in CATEGORICAL if c in X}
+        self.model_ = HistGradientBoostingClassifier(**(self.params or {}), categorical_features="from_dtype",
+                                                     random_state=self.seed)
+        self.model_.fit(self._frame(X), y)
+        self.classes_ = self.model_.classes_
+        self.reference_ = {c: (X[c].mode().iloc[0] if c in self.categories_ else X[c].median())
+                           for c in X.columns}
+        sample = X.sample(min(300, len(X)), random_state=self.seed)
+        self.importance_ = self.contributions(sample).abs().mean().to_numpy()
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.model_.predict_proba(self._frame(X))
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        """No exact contributions for this family: the change in log-odds when one feature is
+        replaced by its training median (one at a time) is a serviceable stand-in."""
+        base = self._logit(X)
+        out = {}
+        for col in self.feature_names_in_:
+            ref = X.copy()
+            ref[col] = self.reference_.get(col, ref[col])
+            out[col] = base - self._logit(ref)
+        return pd.DataFrame(out, index=X.index)
+
+    def _logit(self, X):
+        p = np.clip(self.predict_proba(X)[:, 1], 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        return self.importance_
+
+
+class CalibratedModel(BaseEstimator, ClassifierMixin):
+    """A fitted model whose scores are mapped to probabilities by a calibrator fitted on
+    validation data (isotonic or Platt), so that a score of 0.2 means 20 in 100."""
+
+    def __init__(self, model=None, method: str = "none", calibrator=None):
+        self.model = model
+        self.method = method
+        self.calibrator = calibrator
+
+    @property
+    def feature_names_in_(self):
+        return self.model.feature_names_in_
+
+    @property
+    def classes_(self):
+        return self.model.classes_
+
+    def raw_score(self, X) -> np.ndarray:
+        return self.model.predict_proba(X)[:, 1]
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = apply_calibrator(self.method, self.calibrator, self.raw_score(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def contributions(self, X):
+        return self.model.contributions(X)
+
+    @property
+    def feature_importances_(self):
+        return self.model.feature_importances_
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def apply_calibrator(method: str, calibrator, score: np.ndarray) -> np.ndarray:
+    if method == "isotonic":
+        p = calibrator.predict(score)
+    elif method == "platt":
+        p = calibrator.predict_proba(_logit(score)[:, None])[:, 1]
+    else:
+        p = score
+    return np.clip(p, 0, 1)
+
+
+def fit_calibrator(method: str, score: np.ndarray, y: np.ndarray):
+    from sklearn.isotonic import IsotonicRegression
+
+    if method == "isotonic":
+        return IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(score, y)
+    if method == "platt":
+        return LogisticRegression(C=1e6).fit(_logit(score)[:, None], y)
+    return None
+
+
+def choose_calibration(score: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[str, dict[str, float]]:
+    """Pick none / Platt / isotonic by the Brier score of 2-fold cross-fitting on the
+    validation data (fit on one half, judge on the other)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(y)
+    briers = {m: 0.0 for m in ("none", "platt", "isotonic")}
+    if min(np.bincount(y, minlength=2)) < 4:
+        return "none", briers
+    for fit_idx, eval_idx in StratifiedKFold(2, shuffle=True, random_state=seed).split(score, y):
+        for method in briers:
+            cal = fit_calibrator(method, score[fit_idx], y[fit_idx])
+            q = apply_calibrator(method, cal, score[eval_idx])
+            briers[method] += float(np.mean((q - y[eval_idx]) ** 2)) / 2
+    return min(briers, key=briers.get), briers
+
+
 def make_model(family: str, params: dict, seed: int = 0, task: str | None = None):
     """A fresh model of a family, with the task's overrides (`lightgbm_by_task`) applied."""
     if family == "lightgbm":
@@ -117,4 +248,6 @@ def make_model(family: str, params: dict, seed: int = 0, task: str | None = None
         return LightGBMModel(params=lgb_params, seed=seed)
     if family == "logistic":
         return LogisticModel(C=float(params.get("logistic", {}).get("C", 1.0)))
-    raise ValueError(f"unknown model family {family!r}; known: lightgbm, logistic")
+    if family == "histgb":
+        return HistGBModel(params=dict(params.get("histgb", {})), seed=seed)
+    raise ValueError(f"unknown model family {family!r}; known: lightgbm, logistic, histgb")

@@ -12,8 +12,9 @@ import pandas as pd
 
 from powerlens.features.definitions import describe
 from powerlens.risk import evaluate
+from powerlens.risk.models import CalibratedModel, choose_calibration, fit_calibrator
 
-FAMILIES = ("lightgbm", "logistic")
+FAMILIES = ("lightgbm", "logistic", "histgb")
 ID_COLUMNS = ("customer_id", "as_of")
 
 
@@ -59,7 +60,9 @@ def time_split(feats: pd.DataFrame) -> tuple[pd.Series, pd.Timestamp]:
 
 
 def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict,
-                    families=FAMILIES) -> TaskResult:
+                    families=None) -> TaskResult:
+    """Every family on the same split; metrics on the validation cut-off."""
+    families = families or tuple(params.get("families", FAMILIES))
     is_train, valid_cutoff = time_split(feats)
     cols = feature_columns(feats)
     X_train, X_valid = feats.loc[is_train, cols], feats.loc[~is_train, cols]
@@ -76,7 +79,8 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict,
         model = make_model(family, params, seed=params.get("seed", 0), task=task).fit(X_train, y_train)
         seconds = time.perf_counter() - start
         score = model.predict_proba(X_valid)[:, 1]
-        m = evaluate.metrics(y_valid, score, params.get("lift_top_share", 0.10))
+        m = evaluate.metrics(y_valid, score, params.get("lift_top_share", 0.10),
+                             capacity=params.get("capacity", {}).get(task))
         result.families[family] = FamilyResult(family, model, score, m, seconds)
     return result
 
@@ -110,7 +114,6 @@ def train_and_log(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, ta
     with tracking.run(f"train-{task}", experiment, tags=tags, params={"train": params}) as parent:
         tracking.log_dataset(feats.assign(label=y.to_numpy().astype(float)), name=f"features-{task}",
                              source="data/features/features.parquet", context="training")
-        model_uris = {}
         for family, fr in result.families.items():
             with tracking.run(family, experiment, tags={**tags, "family": family}, nested=True):
                 tracking.log_metrics({**fr.metrics, "fit_seconds": fr.fit_seconds})
@@ -119,7 +122,7 @@ def train_and_log(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, ta
                     f"{task}: {family} importance")
                 tracking.log_figure(fig, f"importance_{family}.png")
                 plt.close(fig)
-                model_uris[family] = tracking.log_model(fr.model, "model", result.X_valid)
+                tracking.log_model(fr.model, "model", result.X_valid)
             summary["families"][family] = {k: round(v, 5) for k, v in fr.metrics.items()} | {
                 "fit_seconds": round(fr.fit_seconds, 2)}
             log(f"  {task} {family}: {primary}={fr.metrics.get(primary, float('nan')):.4f} "
@@ -131,25 +134,37 @@ def train_and_log(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, ta
 
         best = result.best(primary)
         new_metric = best.metrics.get(primary, float("nan"))
+        method, briers = choose_calibration(best.valid_score, result.y_valid)
+        calibrated = CalibratedModel(best.model, method,
+                                     fit_calibrator(method, best.valid_score, result.y_valid))
+        fig = evaluate.reliability_figure(result.y_valid, best.valid_score,
+                                          calibrated.predict_proba(result.X_valid)[:, 1], method,
+                                          f"{task}: {best.family} calibration")
+        tracking.log_figure(fig, "reliability.png")
+        plt.close(fig)
+        tracking.log_metrics({f"brier_{m}": b for m, b in briers.items()})
+        model_uri = tracking.log_model(calibrated, "calibrated_model", result.X_valid)
         champion_metric, champion_version = None, None
         current = tracking.champion_version(task)
         if current is not None:
             champion_version = current.version
             try:
                 old = tracking.load_model(f"models:/{tracking.registered_name(task)}@{tracking.CHAMPION}")
-                old_score = old.predict_proba(result.X_valid)[:, 1]
+                old_score = old.raw_score(result.X_valid) if hasattr(old, "raw_score") else \
+                    old.predict_proba(result.X_valid)[:, 1]
                 champion_metric = evaluate.metrics(result.y_valid, old_score).get(primary)
             except Exception as exc:  # a champion on other features cannot be compared
                 log(f"  {task}: the current champion cannot score these features ({type(exc).__name__})")
         promote, decision = decide_promotion(new_metric, champion_metric, params.get("promotion_threshold", 0.0))
-        version = tracking.register(model_uris[best.family], task, promote,
+        version = tracking.register(model_uri, task, promote,
                                     tags={"family": best.family, primary: f"{new_metric:.4f}"})
         tracking.log_metrics({f"best_{primary}": new_metric,
                               **({"champion_" + primary: champion_metric} if champion_metric is not None else {})})
         tracking.log_dict({"decision": decision, "promoted": promote, "new_version": version,
                            "previous_champion_version": champion_version, "new_metric": new_metric,
                            "champion_metric": champion_metric}, "promotion.json")
-        summary.update({"best_family": best.family, "registered_version": int(version), "promoted": promote,
+        summary.update({"best_family": best.family, "calibration": method,
+                        "registered_version": int(version), "promoted": promote,
                         "decision": decision, "champion_metric_before": champion_metric,
                         "run_id": parent.info.run_id})
         summary["champion_family"] = best.family if promote else summary.get("champion_family_before", best.family)
