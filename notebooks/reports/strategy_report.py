@@ -28,10 +28,10 @@ min_group_size = 10
 playbook_path = "playbook.yaml"
 
 # %%
-import warnings
-from pathlib import Path
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-import matplotlib
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

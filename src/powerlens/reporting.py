@@ -315,13 +315,22 @@ def monthly_kpis(
     payments = filter_region(read_table(data_dir, "clean/payments.parquet"), ids)
     events = filter_region(read_table(data_dir, "clean/service_events.parquet"), ids)
 
-    ontime_paid = None
     if bills is not None:
-        bills = bills[bills["period"].astype(str) <= str(last)]
+        bills = bills[bills["period"].astype(str) <= str(last)].reset_index(drop=True)
+        amount = bills["amount"].to_numpy(dtype=float)
+        due_date = bills["due_date"]
         if payments is not None:
-            pay = payments.merge(bills[["bill_id", "due_date"]], on="bill_id", how="inner")
-            on_time = pay["paid_on"].dt.normalize() <= pay["due_date"].dt.normalize()
-            ontime_paid = pay.loc[on_time].groupby("bill_id")["amount"].sum()
+            # position of each payment's bill, to sum payments per bill with bincount
+            pos = pd.Index(bills["bill_id"]).get_indexer(payments["bill_id"])
+            known = pos >= 0
+            pay_pos = pos[known]
+            pay_amount = payments["amount"].to_numpy(dtype=float)[known]
+            paid_on = payments["paid_on"].to_numpy()[known]
+            on_time = (
+                payments["paid_on"].dt.normalize().to_numpy()[known]
+                <= due_date.dt.normalize().to_numpy()[pay_pos]
+            )
+            ontime_paid = np.bincount(pay_pos[on_time], pay_amount[on_time], minlength=len(bills))
 
     rows = []
     for p in months_list:
@@ -337,13 +346,14 @@ def monthly_kpis(
             row["kwh"] = float(month["kwh"].sum())
             row["revenue"] = float(month["amount"].sum())
             if payments is not None:
-                due = bills[(bills["due_date"] >= s) & (bills["due_date"] < e) & (bills["amount"] > 0)]
-                paid = due["bill_id"].map(ontime_paid).fillna(0.0) if ontime_paid is not None else 0.0
-                row["on_time_rate"] = float((paid >= due["amount"] - 0.005).mean()) if len(due) else np.nan
-                owed = bills[bills["due_date"] < e]
-                paid_by = payments[payments["paid_on"] < e].groupby("bill_id")["amount"].sum()
-                gap = owed["amount"] - owed["bill_id"].map(paid_by).fillna(0.0)
-                row["arrears_amount"] = float(gap.clip(lower=0).sum())
+                due = ((due_date >= s) & (due_date < e) & (bills["amount"] > 0)).to_numpy()
+                row["on_time_rate"] = (
+                    float((ontime_paid[due] >= amount[due] - 0.005).mean()) if due.any() else np.nan
+                )
+                before = paid_on < np.datetime64(e)
+                paid_by = np.bincount(pay_pos[before], pay_amount[before], minlength=len(bills))
+                owed = (due_date < e).to_numpy()
+                row["arrears_amount"] = float(np.clip(amount[owed] - paid_by[owed], 0, None).sum())
         if events is not None:
             theft = (
                 (events["kind"] == "inspection") & (events["outcome"] == "theft_confirmed")

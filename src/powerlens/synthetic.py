@@ -551,7 +551,8 @@ def _monthly_simulation(cfg, cust, days, metered, in_theft, rng):
         outage = rng.random(len(REGIONS)) < 0.12  # a bad month for the grid in that region
         n_days_m = b - a
 
-        def emit(kind, rate, outcome_fn=None):
+        def emit(kind, rate, outcome_fn=None, active_now=active_now, a=a, n_days_m=n_days_m):
+            """Draw this month's events of one kind for the open accounts."""
             hits = active_now[rng.random(len(active_now)) < rate[active_now]]
             if len(hits) == 0:
                 return hits

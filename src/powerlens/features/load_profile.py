@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+
 def _quiet():
     return np.errstate(invalid="ignore", divide="ignore")
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from powerlens.segmentation.clustering import HOURS, ClusteringResult, cluster_load_shapes, normalize_profiles
+from powerlens.segmentation.clustering import (
+    HOURS,
+    ClusteringResult,
+    cluster_load_shapes,
+    normalize_profiles,
+)
 from powerlens.segmentation.value import (
     big_customers,
     credit_grades,
