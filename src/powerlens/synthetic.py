@@ -497,7 +497,7 @@ def _monthly_simulation(cfg, cust, days, metered, in_theft, rng):
         idx = np.flatnonzero(period_active & (hi_ > lo))
         amount = np.round(kwh[idx] * price[idx] + cap_charge[idx] * (hi_[idx] - lo[idx]) / (b - a), 2)
         period = m_start.strftime("%Y-%m")
-        bill_date = m_start + pd.offsets.MonthBegin(1)
+        bill_date = m_start + pd.offsets.MonthEnd(0)  # billed on the last day of the month
         due = bill_date + pd.Timedelta(days=20)
         bill_ids = np.arange(bill_seq, bill_seq + len(idx)) + 7_000_000
         bill_seq += len(idx)
