@@ -37,12 +37,31 @@ REASONS = {
     "kwh_negative": "kWh is negative",
     "duplicate_reading": "a second reading for the same customer and timestamp",
     "unknown_customer": "the customer id is not in the customer table",
+    "missing_bill_id": "the bill id is empty",
     "duplicate_bill": "the same bill id appears more than once",
     "amount_not_numeric": "amount is not a number",
     "amount_negative": "amount is negative",
     "bad_period": "the billing period is not a YYYY-MM month",
     "payment_without_bill": "the payment refers to a bill that is not in the bill table",
     "unknown_event_kind": f"kind is not one of {', '.join(EVENT_KINDS)}",
+    "start_in_future": "start_date is in the future",
+    "dst_repeated_hour": "a second reading at the same wall-clock hour on an autumn DST change day "
+                         "(the repeated hour; the first reading is kept)",
+    "mixed_interval": "the reading is off the customer's dominant interval grid (e.g. a 15-minute "
+                      "reading among hourly ones, a daily reading stamped 13:00 among midnights)",
+    "interval_count_invalid": "the number of intervals in the aggregate is not a count in range",
+    "due_before_bill_date": "due_date is before bill_date",
+    "payment_customer_mismatch": "the payment's customer is not the customer of its bill",
+    "missing_task": "the label's task is empty",
+    "label_missing": "the label is empty",
+    "label_not_allowed": "the label is not one of the values allowed for its task",
+    "duplicate_label": "a second label for the same customer, task and as_of",
+    "attribute_not_numeric": "a numeric attribute holds something that is not a finite number",
+    "attribute_bad_date": "a date attribute holds something that is not a date",
+    "attribute_not_boolean": "a yes/no attribute holds something other than t/f, true/false, 1/0",
+    "duplicate_date": "the same date appears more than once",
+    "repayment_status_invalid": "the repayment status is not one of -2, -1, 0, 1..9",
+    "no_readings": "the customer has no readings, so no start date can be given",
 }
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
@@ -109,6 +128,17 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         },
         strict=False,
     ),
+    # auxiliary, per day (weather and holidays), written by importers that have them
+    "calendar": pa.DataFrameSchema(
+        {
+            "date": pa.Column("datetime64[us]", unique=True),
+            "temperature_mean": pa.Column(float, nullable=True),
+            "temperature_max": pa.Column(float, nullable=True),
+            "temperature_min": pa.Column(float, nullable=True),
+            "is_holiday": pa.Column(bool),
+        },
+        strict=False,
+    ),
 }
 # which schema each canonical file follows
 TABLE_SCHEMA = {
@@ -119,7 +149,10 @@ TABLE_SCHEMA = {
     "payments": "payments",
     "service_events": "service_events",
     "labels": "labels",
+    "calendar": "calendar",
 }
+# every file an import may write (an import removes the ones it did not write this time)
+CANONICAL_FILES = tuple(TABLE_SCHEMA)
 
 
 class ValidationFailed(RuntimeError):
@@ -135,6 +168,7 @@ class TableReport:
     quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     examples: dict[str, int] = field(default_factory=dict)  # reason -> first source line
+    example_files: dict[str, str] = field(default_factory=dict)  # reason -> its file (multi-file)
 
     @property
     def reconciled(self) -> bool:
@@ -146,7 +180,7 @@ class TableReport:
         for code, n in sorted(self.reasons.items(), key=lambda kv: -kv[1]):
             out.append(
                 f"{self.table}: {n} row(s) quarantined: {code} ({REASONS.get(code, code)}), "
-                f"first at {self.source_file} line {self.examples[code]}"
+                f"first at {self.example_files.get(code, self.source_file)} line {self.examples[code]}"
             )
         return out
 
@@ -172,7 +206,8 @@ class Quarantine:
               source_file: str, first_line: int) -> pd.DataFrame:
         """Apply checks in order (first failing reason wins); returns the accepted rows.
 
-        `df` carries a `_line` column: the row's line in its source file."""
+        `df` carries a `_line` column: the row's line in its source file; a source read from
+        several files (blocks) also carries `_file`, the file of each row."""
         codes = np.zeros(len(df), dtype=np.int16)  # 0 = fine, i + 1 = checks[i] failed first
         for i, (_, bad) in enumerate(checks):
             bad = np.asarray(pd.Series(bad).fillna(False), dtype=bool)
@@ -187,16 +222,20 @@ class Quarantine:
             rejected = df.loc[is_bad].copy()
             rejected.insert(0, "reason", reason)
             rejected = rejected.rename(columns={"_line": "source_line"})
-            rejected.insert(1, "source_file", source_file)
+            files = rejected.pop("_file").astype(str) if "_file" in rejected else source_file
+            rejected.insert(1, "source_file", files)
             for col in rejected.columns:  # keep whatever the source said, as text
                 if col not in ("source_line",):
                     rejected[col] = rejected[col].astype("string")
             self.rejected.setdefault(table, []).append(rejected)
-            counts = rejected.groupby("reason")["source_line"].agg(["size", "min"])
-            for code, row in counts.iterrows():
-                report.reasons[code] = report.reasons.get(code, 0) + int(row["size"])
-                report.examples.setdefault(code, int(row["min"]))
-        return df.loc[~is_bad].drop(columns="_line")
+            firsts = rejected.drop_duplicates("reason").set_index("reason")
+            for code, n in rejected["reason"].value_counts().items():
+                report.reasons[code] = report.reasons.get(code, 0) + int(n)
+                if code not in report.examples:
+                    report.examples[code] = int(firsts.loc[code, "source_line"])
+                    if firsts.loc[code, "source_file"] != source_file:
+                        report.example_files[code] = str(firsts.loc[code, "source_file"])
+        return df.loc[~is_bad].drop(columns=[c for c in ("_line", "_file") if c in df])
 
     @property
     def rows_in(self) -> int:
@@ -228,24 +267,63 @@ class Quarantine:
 
 
 def to_datetime(values: pd.Series) -> pd.Series:
-    """Parse dates leniently (unparseable -> NaT) at microsecond resolution."""
+    """Parse dates leniently (unparseable -> NaT) at microsecond resolution.
+
+    Time-zone-aware values keep their local wall-clock time (what tariffs and load shapes
+    use); categoricals are parsed once per category (millions of rows, a few hundred days)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = to_datetime(pd.Series(values.cat.categories.astype(str)))
+        codes = values.cat.codes.to_numpy()
+        arr = cats.to_numpy()[np.maximum(codes, 0)] if len(cats) else np.full(len(codes), np.datetime64("NaT", "us"))
+        arr = np.where(codes >= 0, arr, np.datetime64("NaT", "us"))
+        return pd.Series(arr, index=values.index, dtype="datetime64[us]")
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.astype("datetime64[us]")
-    parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-    return parsed.astype("datetime64[us]")
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        values = values.astype(str)  # a bare number is not a date we can trust
+    try:
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        parsed = pd.Series([_one_date(v) for v in values], index=values.index)
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype) or parsed.dtype == object:
+        parsed = pd.Series([_one_date(v) for v in values], index=values.index)
+    try:
+        return parsed.astype("datetime64[us]")
+    except (ValueError, TypeError, OverflowError):
+        return pd.Series([_one_date(v) for v in values], index=values.index).astype("datetime64[us]")
+
+
+def _one_date(value) -> pd.Timestamp:
+    """Slow path for odd inputs (mixed time zones, out-of-bounds years): one value at a time."""
+    try:
+        ts = pd.Timestamp(value)
+        if ts is pd.NaT:
+            return pd.NaT
+        if ts.tzinfo is not None:
+            ts = ts.tz_localize(None)
+        return ts.as_unit("us") if pd.Timestamp.min < ts < pd.Timestamp.max else pd.NaT
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
 
 
 def to_number(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float)
-    return pd.to_numeric(values, errors="coerce").astype(float)
+    """Parse numbers leniently; unparseable and infinite values (e.g. '1e999') become NaN."""
+    if pd.api.types.is_bool_dtype(values):
+        out = values.astype(float)
+    elif pd.api.types.is_numeric_dtype(values):
+        out = values.astype(float)
+    else:
+        out = pd.to_numeric(values, errors="coerce").astype(float)
+    return out.where(np.isfinite(out.to_numpy(dtype=float, na_value=np.nan)))
 
 
 def to_bool(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return values.astype(bool)
     text = values.astype("string").str.strip().str.lower()
-    return text.isin(["true", "t", "1", "yes", "y"]).astype(bool)
+    return text.isin(["true", "t", "1", "1.0", "yes", "y", "是"]).fillna(False).astype(bool)
 
 
 def check(table_or_schema: str, df: pd.DataFrame) -> pd.DataFrame:

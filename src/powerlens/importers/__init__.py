@@ -1,0 +1,59 @@
+"""Importers: one module per source format, one entry point.
+
+`import_source(fmt, src, out, key, ...)` reads a source, drops direct identifiers, turns source
+ids into keyed pseudonyms, validates every row (bad rows to quarantine/<table>.parquet with
+reason, source file and line) and writes the canonical tables plus validation.json.
+
+| fmt              | module                       | writes                                          |
+|------------------|------------------------------|-------------------------------------------------|
+| synthetic        | utility_export               | customers, readings_daily[, readings_hourly], bills, payments, service_events |
+| lcl              | lcl                          | customers, readings_daily[, readings_hourly], labels (acorn_group), calendar |
+| powerco          | powerco                      | customers (+ typed attributes), labels (churn)  |
+| credit-history   | credit_history               | customers, bills, payments, labels (arrears)    |
+| csv              | csv_mapping (YAML mapping)   | whatever the mapping describes, labels when it names a label column |
+
+Labels are written only when the source has its label column.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from powerlens.importers.errors import ImportFailed
+
+__all__ = ["FORMATS", "ImportFailed", "import_source"]
+
+# format -> (module, function); modules load on demand
+FORMATS: dict[str, tuple[str, str]] = {
+    "synthetic": ("powerlens.importers.utility_export", "import_utility_export"),
+    "lcl": ("powerlens.importers.lcl", "import_lcl"),
+    "powerco": ("powerlens.importers.powerco", "import_powerco"),
+    "credit-history": ("powerlens.importers.credit_history", "import_credit_history"),
+    "csv": ("powerlens.importers.csv_mapping", "import_csv_mapping"),
+}
+
+
+def _importer(fmt: str) -> Callable[..., dict]:
+    if fmt not in FORMATS:
+        raise ImportFailed(f"unknown source format {fmt!r}; known: {', '.join(FORMATS)}")
+    module, name = FORMATS[fmt]
+    return getattr(importlib.import_module(module), name)
+
+
+def import_source(fmt: str, src: Path, out: Path, key: bytes, mapping: Path | None = None,
+                  max_reject_fraction: float = 0.05, progress=None) -> dict:
+    """Import one source in format `fmt` into the canonical tables under `out`.
+
+    Returns the validation summary (also written to out/validation.json). Raises ImportFailed
+    (one line naming the file and the problem) for anything unreadable, or when more than
+    `max_reject_fraction` of the rows are quarantined."""
+    importer = _importer(fmt)
+    src, out = Path(src), Path(out)
+    if fmt == "synthetic":
+        if mapping is not None:
+            raise ImportFailed(f"{Path(mapping).name}: the synthetic format takes no mapping")
+        return importer(src, out, key, max_reject_fraction=max_reject_fraction, progress=progress)
+    return importer(src, out, key, mapping=mapping, max_reject_fraction=max_reject_fraction,
+                    progress=progress)

@@ -22,7 +22,10 @@ import pandas as pd
 
 from powerlens import validation
 from powerlens.anonymize import identifier_columns, pseudonymize
+from powerlens.importers.errors import ImportFailed
 from powerlens.schema import Quarantine, check, write_summary
+
+__all__ = ["ImportFailed", "import_utility_export"]
 
 REQUIRED = {
     "customers": ["account_no", "customer_class", "start_date"],
@@ -34,10 +37,6 @@ REQUIRED = {
 }
 OPTIONAL_TABLES = {"readings_hourly", "payments", "service_events"}
 KEEP_AS_ID = {"account_no", "meter_no", "bill_no"}
-
-
-class ImportFailed(RuntimeError):
-    """The source cannot be imported; the message names the file and the problem."""
 
 
 def _find(src: Path, table: str) -> Path | None:
