@@ -23,3 +23,34 @@ def test_missing_input_is_one_line_not_a_traceback(tmp_path):
     result = CliRunner().invoke(app, ["validate", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "no such folder" in result.output and "Traceback" not in result.output
+
+
+def test_import_command_writes_canonical_tables_and_exits_2_above_the_reject_limit(tmp_path, key_file):
+    import pandas as pd
+    from conftest import real_data
+
+    src = real_data("uci_credit_default", "credit_default.csv.gz")
+    out = tmp_path / "clean"
+    result = CliRunner().invoke(app, ["import", "credit-history", str(src), "--out", str(out),
+                                      "--key-file", str(key_file)])
+    assert result.exit_code == 0, result.output
+    assert '"reconciled": true' in result.output
+    labels = pd.read_parquet(out / "labels.parquet")
+    assert set(labels["task"]) == {"arrears"} and len(labels) > 20_000
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ID,LIMIT_BAL\n1,x\n")
+    result = CliRunner().invoke(app, ["import", "credit-history", str(bad), "--out", str(tmp_path / "o2"),
+                                      "--key-file", str(key_file)])
+    assert result.exit_code == 2 and "bad.csv" in result.output and "Traceback" not in result.output
+
+
+def test_pseudonymize_links_raw_ids_to_the_same_pseudonyms_as_the_import(key_file, small_raw, small_clean):
+    import pandas as pd
+
+    raw = pd.read_csv(small_raw / "customers.csv", dtype=str)["account_no"].head(3).tolist()
+    result = CliRunner().invoke(app, ["pseudonymize", "--key-file", str(key_file)], input="\n".join(raw) + "\n")
+    assert result.exit_code == 0
+    pairs = [line.split(",") for line in result.output.strip().splitlines()]
+    assert [p[0] for p in pairs] == raw
+    known = set(pd.read_parquet(small_clean / "customers.parquet")["customer_id"])
+    assert all(p[1] in known for p in pairs)

@@ -78,11 +78,13 @@ def test_service_counts_and_recency():
 
 def test_every_feature_built_is_described(small_data):
     feats = F.build(small_data, "2026-08-01")
-    built = [c for c in feats.columns if c not in ("customer_id", "as_of")]
+    built = [c for c in feats.columns if c not in ("customer_id", "as_of") and not c.startswith("attr_")]
     assert set(built) <= set(FEATURES)
     assert len(built) >= 50
     assert all(describe(c) for c in built)
     assert feats["customer_id"].is_unique
+    # the source's own customer attributes come along as typed static features
+    assert "attr_interval_metered" in feats and describe("attr_interval_metered").startswith("source attribute")
 
 
 def test_point_in_time_changing_data_on_or_after_the_cutoff_changes_nothing(small_data):

@@ -5,50 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "playbook.yaml", "pyproject.toml", ".dvcignore", ".gitignore"]
-PROJECT_DIRS = ["pipelines", "src", "notebooks"]
-
-
-def _run(cmd, cwd, env):
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result
-
+from conftest import project_copy, run
 
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory, key_file):
     project = tmp_path_factory.mktemp("project")
-    for name in PROJECT_FILES:
-        shutil.copy2(ROOT / name, project / name)
-    for name in PROJECT_DIRS:
-        shutil.copytree(ROOT / name, project / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.ipynb", ".ipynb_checkpoints"))
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["generate"].update({"customers": 500, "months": 24})
-    params["features"]["n_training_cutoffs"] = 3
-    params["segment"]["clustering"].update({"k_max": 6, "sample_size": 500})
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
-           "POWERLENS_ROOT": str(project), "POWERLENS_KEY_FILE": str(key_file),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
-    _run(["git", "init", "-q"], project, env)
-    dvc = [sys.executable, "-m", "dvc"]
-    _run(dvc + ["init", "-q"], project, env)
-    _run(dvc + ["config", "core.analytics", "false"], project, env)
-    _run(["git", "add", "-A"], project, env)
-    _run(["git", "commit", "-qm", "init"], project, env)
-    repro = _run(dvc + ["repro"], project, env)
+    env = project_copy(project, key_file, {
+        "generate": {"customers": 500, "months": 24},
+        "features": {"n_training_cutoffs": 3},
+        "segment": {"clustering": {"k_max": 6, "sample_size": 500}},
+    })
+    repro = run([sys.executable, "-m", "dvc", "repro"], project, env)
     return project, env, repro
 
 
@@ -59,13 +30,13 @@ def test_repro_builds_every_stage_and_writes_metrics(pipeline_run):
         assert (project / "metrics" / f"{stage}.json").exists(), stage
     validate = json.loads((project / "metrics" / "validate.json").read_text())
     assert validate["reconciled"] is True
-    shown = _run([sys.executable, "-m", "dvc", "metrics", "show"], project, env).stdout
+    shown = run([sys.executable, "-m", "dvc", "metrics", "show"], project, env).stdout
     assert "metrics/segment.json" in shown and "roc_auc" in shown
 
 
 def test_nothing_is_stale_right_after_repro(pipeline_run):
     project, env, _ = pipeline_run
-    status = _run([sys.executable, "-m", "dvc", "status"], project, env).stdout
+    status = run([sys.executable, "-m", "dvc", "status"], project, env).stdout
     assert "up to date" in status.lower() or status.strip() == "", status
 
 
@@ -85,8 +56,8 @@ def test_models_are_registered_with_a_champion(pipeline_run):
             trained.append(task)
             version = client.get_model_version_by_alias(f"powerlens-{task}", "champion")
             assert version.version is not None
-            run = client.get_run(summary["run_id"])
-            assert run.data.tags["git_commit"] != "unknown" and run.data.tags["dvc_stage"] == f"train@{task}"
+            mlrun = client.get_run(summary["run_id"])
+            assert mlrun.data.tags["git_commit"] != "unknown" and mlrun.data.tags["dvc_stage"] == f"train@{task}"
         assert {"churn", "arrears"} <= set(trained)
     finally:
         os.environ.pop("MLFLOW_TRACKING_URI", None)

@@ -60,6 +60,13 @@ def test_cluster_names_read_the_shape():
     assert name_cluster(_centroid(office, months=[0.3] * 3 + [2.0] * 6 + [0.3] * 3)) == "seasonal_agri"
 
 
+def test_daily_only_clusters_are_named_by_season_and_week():
+    winter = [1.8, 1.6, 1.3, 1.0, 0.8, 0.6, 0.6, 0.6, 0.8, 1.0, 1.3, 1.6]
+    assert name_cluster(_centroid([1.0] * 24, months=winter), intraday=False) == "winter_peaking"
+    weekendy = [0.95] * 5 + [1.2, 1.2]
+    assert name_cluster(_centroid([1.0] * 24, dow=weekendy), intraday=False) == "flat_seasonal_weekend_heavy"
+
+
 def test_segments_on_the_small_utility(small_data, small_truth):
     params = yaml.safe_load((project_root() / "params.yaml").read_text())["segment"]
     as_of = pd.Timestamp("2026-11-01")

@@ -203,16 +203,17 @@ else:
         fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.2 * nrows), squeeze=False,
                                  sharey=True)
         for ax, shape in zip(axes.flat, shown, strict=False):
-            prof = profiles[profiles["load_shape"] == shape].sort_values("hour")
-            ax.fill_between(prof["hour"], prof["p10"], prof["p90"], alpha=0.25, label="10-90%")
-            ax.plot(prof["hour"], prof["mean"], label="mean")
+            prof = profiles[profiles["load_shape"] == shape].sort_values("x")
+            ax.fill_between(prof["x"], prof["p10"], prof["p90"], alpha=0.25, label="10-90%")
+            ax.plot(prof["x"], prof["mean"], label="mean")
             ax.set_title(f"{shape} (n={int(shapes[shape]):,})")
-            ax.set_xticks(range(0, 24, 3))
-            ax.set_xlabel("hour")
+            ax.set_xticks(range(0, 24, 3) if prof["axis"].iloc[0] == "hour" else range(1, 13))
+            ax.set_xlabel(prof["axis"].iloc[0] if "axis" in prof else "hour")
         for ax in list(axes.flat)[len(shown):]:
             ax.axis("off")
         axes.flat[0].legend(loc="upper left")
-        fig.suptitle("Weekday load shapes (all regions)" if region else "Weekday load shapes")
+        title = "Weekday load shapes" if profiles["axis"].iloc[0] == "hour" else "Monthly load shapes"
+        fig.suptitle(f"{title} (all regions)" if region else title)
         fig.tight_layout()
         reporting.show_figure(fig)
 

@@ -25,7 +25,7 @@ DATA = Path("data")
 
 def _known_errors() -> tuple[type[BaseException], ...]:
     from powerlens.anonymize import PseudonymKeyError
-    from powerlens.importers.utility_export import ImportFailed
+    from powerlens.importers import ImportFailed
     from powerlens.schema import ValidationFailed
 
     errors: list[type[BaseException]] = [ImportFailed, ValidationFailed, PseudonymKeyError,
@@ -103,6 +103,48 @@ def validate(
         raise typer.Exit(2)
 
 
+@app.command("import")
+@friendly
+def import_(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="lcl, powerco, credit-history, csv or synthetic")],
+    src: Annotated[Path, typer.Argument(help="source file or folder")],
+    out: Annotated[Path, typer.Option(help="folder for the canonical tables")] = DATA / "clean",
+    key_file: Annotated[str | None, typer.Option(help="pseudonym key (default: $POWERLENS_KEY_FILE or ~/.config/powerlens/pseudonym.key)")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML column mapping (csv format)")] = None,
+    max_reject_fraction: Annotated[float, typer.Option(help="fail (exit 2) when more rows than this share are quarantined")] = 0.05,
+):
+    """Import a real source into anonymized canonical tables, with quarantine and a summary."""
+    import json
+
+    from powerlens import stages
+
+    summary = stages.validate(src, out, key_file, max_reject_fraction, fmt=fmt, mapping=mapping)
+    tables = {t: {k: r[k] for k in ("rows_in", "accepted", "quarantined")} for t, r in summary["tables"].items()}
+    typer.echo(json.dumps({"tables": tables, "reconciled": summary["reconciled"]}, indent=2))
+    typer.echo(f"canonical tables in {out}; summary in {out / 'validation.json'}")
+    if not summary["reconciled"]:
+        raise typer.Exit(2)
+
+
+@app.command()
+@friendly
+def pseudonymize(
+    key_file: Annotated[str | None, typer.Option(help="pseudonym key (default: $POWERLENS_KEY_FILE)")] = None,
+):
+    """Read raw ids (one per line) on stdin, print `raw_id,customer_id` lines: for a secure
+    system holding the key to link action lists back to accounts."""
+    from powerlens.anonymize import key_path, pseudonym
+
+    path = key_path(key_file)
+    if not path.exists():
+        raise FileNotFoundError("no pseudonym key at the given path: pass --key-file or set POWERLENS_KEY_FILE")
+    key = path.read_text(encoding="ascii").strip().encode("ascii")
+    for line in sys.stdin:
+        raw = line.strip()
+        if raw:
+            typer.echo(f"{raw},{pseudonym(key, raw)}")
+
+
 @app.command()
 @friendly
 def features(
@@ -140,7 +182,7 @@ def train(
     from powerlens import stages
 
     p = _params()
-    summary = stages.train(task, data, features_dir, DATA / "models" / task, p["train"],
+    summary = stages.train(task, data, features_dir, features_dir.parent / "models" / task, p["train"],
                            p["features"]["horizon_months"], experiment=experiment)
     typer.echo(f"run id: {summary['run_id']}")
     typer.echo(f"decision: {summary['decision']}")

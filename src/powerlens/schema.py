@@ -347,8 +347,21 @@ def read_table(data_dir: str | Path, table: str, columns: list[str] | None = Non
     """Read one canonical table (an empty frame when the source has none)."""
     path = Path(data_dir) / f"{table}.parquet"
     if not path.exists():
-        return pd.DataFrame(columns=columns or list(SCHEMAS[TABLE_SCHEMA[table]].columns))
+        return empty_table(table, columns)
     return pd.read_parquet(path, columns=columns, filters=filters)
+
+
+def empty_table(table: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A frame with no rows but the schema's column types, so that downstream code can filter
+    and compare dates on a table the source did not have."""
+    schema = SCHEMAS[TABLE_SCHEMA.get(table, table)]
+    extra = {"bills": {"bill_date": "datetime64[us]"}}.get(table, {})
+    out = {}
+    for name in columns or [*schema.columns, *extra]:
+        col = schema.columns.get(name)
+        dtype = extra.get(name) or (str(col.dtype) if col is not None and col.dtype is not None else "object")
+        out[name] = pd.Series(dtype="float64" if dtype in ("float", "float32") else dtype)
+    return pd.DataFrame(out)
 
 
 def write_summary(out_dir: Path, summary: dict) -> None:

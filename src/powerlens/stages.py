@@ -5,6 +5,7 @@ so a stage behaves the same whether DVC or a person runs it."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import warnings
 from pathlib import Path
@@ -47,22 +48,44 @@ def generate(out: Path, customers: int, months: int, seed: int, end: str,
 
 
 def validate(src: Path, out: Path, key_file: str | None = None, max_reject_fraction: float = 0.05,
-             truth_out: Path | None = None, metrics: Path | None = None) -> dict:
-    """Import a utility export: drop direct identifiers, pseudonymize ids, quarantine bad rows."""
+             truth_out: Path | None = None, metrics: Path | None = None, fmt: str = "synthetic",
+             mapping: Path | None = None) -> dict:
+    """Import a source: drop direct identifiers, pseudonymize ids, quarantine bad rows."""
     from powerlens.anonymize import load_or_create_key
+    from powerlens.importers import import_source
     from powerlens.importers.utility_export import import_utility_export
 
     clock = Clock("validate")
     key = load_or_create_key(key_file, inside=Path(out).resolve().parent, notify=clock)
-    summary = import_utility_export(src, out, key, max_reject_fraction, truth_out=truth_out, progress=clock)
-    for line in summary["problems"]:
+    if fmt == "synthetic":
+        summary = import_utility_export(src, out, key, max_reject_fraction, truth_out=truth_out, progress=clock)
+    else:
+        summary = import_source(fmt, src, out, key, mapping=mapping, max_reject_fraction=max_reject_fraction,
+                                progress=clock)
+        if truth_out is not None:  # only the synthetic utility has a ground truth
+            Path(truth_out).parent.mkdir(parents=True, exist_ok=True)
+            for stale in Path(truth_out).parent.glob("*.parquet"):
+                stale.unlink()
+    for line in summary.get("problems", []):
         clock(line)
     clock(f"{summary['rows_in']} rows in = {summary['rows_in'] - summary['quarantined']} accepted + "
           f"{summary['quarantined']} quarantined (reconciled: {summary['reconciled']})")
     if metrics:
         write_json(metrics, {k: summary[k] for k in ("rows_in", "quarantined", "reject_fraction", "reconciled")}
-                   | {"seconds": round(clock.elapsed, 1)})
+                   | {"format": fmt, "seconds": round(clock.elapsed, 1)})
     return summary
+
+
+def source_settings(params: dict) -> tuple[str, Path, Path | None]:
+    """`data.source` in params.yaml: `synthetic`, or a mapping {format, path, mapping}."""
+    source = params.get("data", {}).get("source", "synthetic")
+    if source == "synthetic" or source is None:
+        return "synthetic", Path("data/raw"), None
+    if not isinstance(source, dict) or "format" not in source or "path" not in source:
+        raise ValueError("params.yaml data.source must be 'synthetic' or {format: ..., path: ..., mapping: ...}")
+    path = Path(os.path.expandvars(str(source["path"]))).expanduser()
+    mapping = Path(source["mapping"]) if source.get("mapping") else None
+    return str(source["format"]), path, mapping
 
 
 def features(data: Path, out: Path, params: dict, metrics: Path | None = None) -> dict:
@@ -77,8 +100,13 @@ def features(data: Path, out: Path, params: dict, metrics: Path | None = None) -
           f"{', '.join(str(t.date()) for t in training)}; scoring cut-off {scoring.date()}")
     kwargs = {"history_days": params["history_days"], "peak_hours": params["peak_hours"],
               "valley_hours": params["valley_hours"]}
+    label_cutoffs = clean.label_cutoffs()
+    extra = sorted({t for ts in label_cutoffs.values() for t in ts} - {*training, scoring})
+    if label_cutoffs:
+        clock("given labels: " + ", ".join(f"{task} as of {', '.join(str(t.date()) for t in ts)}"
+                                          for task, ts in label_cutoffs.items()))
     frames = []
-    for cutoff in [*training, scoring]:
+    for cutoff in [*training, *extra, scoring]:
         frames.append(F.build(clean, cutoff, **kwargs))
         clock(f"as of {cutoff.date()}: {len(frames[-1])} customers")
     feats = pd.concat(frames, ignore_index=True)
@@ -88,6 +116,7 @@ def features(data: Path, out: Path, params: dict, metrics: Path | None = None) -
     profiles = F.profile_matrix(clean, scoring, params["history_days"])
     profiles.reset_index().rename(columns={"index": "customer_id"}).to_parquet(out / "profiles.parquet", index=False)
     manifest = {"training_cutoffs": [str(t.date()) for t in training], "scoring_cutoff": str(scoring.date()),
+                "label_cutoffs": {task: [str(t.date()) for t in ts] for task, ts in label_cutoffs.items()},
                 "data_end": str(clean.data_end.date()), "horizon_months": params["horizon_months"],
                 "features": [c for c in feats.columns if c not in ("customer_id", "as_of")]}
     write_json(out / "manifest.json", manifest)
@@ -123,8 +152,9 @@ def segment(features_dir: Path, out: Path, params: dict, experiment: str = "powe
     seg.to_parquet(out / "segments.parquet", index=False)
     profiles.to_parquet(out / "profiles.parquet", index=False)
     clusters.candidates.to_csv(out / "clustering_candidates.csv", index=False)
+    basis = "revenue" if seg_metrics["pareto_basis"] == "revenue_12m" else "consumption"
     clock(f"{seg_metrics['customers']} customers: top 20% carry {seg_metrics['pareto_top20_share']:.0%} of "
-          f"revenue; {seg_metrics['big_customers']} big customers; k={clusters.chosen_k} load shapes "
+          f"{basis}; {seg_metrics['big_customers']} big customers; k={clusters.chosen_k} load shapes "
           f"({', '.join(sorted(set(clusters.names.values())))})")
     tags = tracking.run_tags("segment", [Path(features_dir) / "features.parquet"], cutoff=manifest["scoring_cutoff"])
     with tracking.run("segment", experiment, tags=tags, params={"segment": params}):
@@ -150,11 +180,11 @@ def profile_figure(profiles: pd.DataFrame):
                              squeeze=False)
     for ax, shape in zip(axes[0], shapes, strict=False):
         p = profiles[profiles["load_shape"] == shape]
-        ax.fill_between(p["hour"], p["p10"], p["p90"], alpha=0.3)
-        ax.plot(p["hour"], p["mean"])
+        ax.fill_between(p["x"], p["p10"], p["p90"], alpha=0.3)
+        ax.plot(p["x"], p["mean"])
         ax.set_title(f"{shape} (n={int(p['n_customers'].iloc[0])})", fontsize=9)
-        ax.set_xlabel("hour")
-    axes[0][0].set_ylabel("load / daily mean")
+        ax.set_xlabel(p["axis"].iloc[0])
+    axes[0][0].set_ylabel("load / mean")
     fig.tight_layout()
     return fig
 
@@ -168,11 +198,23 @@ def train(task: str, data: Path, features_dir: Path, out: Path, params: dict, ho
 
     clock = Clock(f"train {task}")
     manifest = _manifest(features_dir)
-    training = [pd.Timestamp(t) for t in manifest["training_cutoffs"]]
-    feats = pd.read_parquet(Path(features_dir) / "features.parquet", filters=[("as_of", "in", training)])
-    clean = F.load_clean(data, with_readings=False)
-    y = labels.derive(task, clean, feats, horizon_months, params["arrears_days_past_due"])
-    clock(f"{len(feats)} rows over {len(training)} cut-offs, {int(y.sum())} positives")
+    given = manifest.get("label_cutoffs", {}).get(task)
+    if given:  # labels given by the source (e.g. PowerCo churn): one snapshot, cross-validated
+        cutoffs = [pd.Timestamp(t) for t in given]
+        feats = pd.read_parquet(Path(features_dir) / "features.parquet", filters=[("as_of", "in", cutoffs)])
+        labels_table = F.load_clean(data, with_readings=False).labels
+        y, feats = labels.given(labels_table, task, feats)
+        source = "given by the source"
+    else:
+        if task not in labels.TASKS:
+            raise ValueError(f"no labels for task {task!r}: derived tasks are {', '.join(labels.TASKS)}; "
+                             f"given ones: {', '.join(manifest.get('label_cutoffs', {})) or 'none'}")
+        cutoffs = [pd.Timestamp(t) for t in manifest["training_cutoffs"]]
+        feats = pd.read_parquet(Path(features_dir) / "features.parquet", filters=[("as_of", "in", cutoffs)])
+        clean = F.load_clean(data, with_readings=False)
+        y = labels.derive(task, clean, feats, horizon_months, params["arrears_days_past_due"])
+        source = "derived from events"
+    clock(f"{len(feats)} rows over {len(cutoffs)} cut-off(s), {int(y.sum())} positives (labels {source})")
     tags = tracking.run_tags(f"train@{task}", [Path(features_dir) / "features.parquet"])
     try:
         summary = train_and_log(task, feats, y, params, tags, experiment=experiment, log=clock)

@@ -43,10 +43,30 @@ class CleanData:
     payments: pd.DataFrame
     events: pd.DataFrame
 
+    labels: pd.DataFrame | None = None
+
     @property
     def data_end(self) -> pd.Timestamp:
-        """The first day after the last daily reading."""
-        return self.daily.start + self.daily.values.shape[1] * self.daily.step
+        """The first day after the data: after the last daily reading, else after the last bill,
+        payment or event, else the as-of date of the given labels."""
+        if self.daily.values.shape[1]:
+            return self.daily.start + self.daily.values.shape[1] * self.daily.step
+        candidates = []
+        for frame, col in ((self.bills, "bill_date"), (self.payments, "paid_on"), (self.events, "ts")):
+            if frame is not None and col in frame and frame[col].notna().any():
+                candidates.append(pd.Timestamp(frame[col].max()).normalize() + pd.Timedelta(days=1))
+        if not candidates and self.labels is not None and len(self.labels):
+            candidates.append(pd.Timestamp(self.labels["as_of"].max()))
+        if not candidates:
+            raise ValueError("the data folder has no readings, bills, payments, events or labels to date it")
+        return max(candidates)
+
+    def label_cutoffs(self) -> dict[str, list[pd.Timestamp]]:
+        """Given labels: task -> the as-of dates they were observed at."""
+        if self.labels is None or self.labels.empty:
+            return {}
+        return {task: sorted(pd.Timestamp(t) for t in g["as_of"].unique())
+                for task, g in self.labels.groupby("task")}
 
 
 def load_clean(data_dir: str | Path, with_readings: bool = True) -> CleanData:
@@ -69,6 +89,7 @@ def load_clean(data_dir: str | Path, with_readings: bool = True) -> CleanData:
         bills=read_table(data_dir, "bills"),
         payments=read_table(data_dir, "payments"),
         events=read_table(data_dir, "service_events"),
+        labels=read_table(data_dir, "labels"),
     )
 
 
@@ -100,16 +121,43 @@ def build(data: CleanData, as_of: str | pd.Timestamp, history_days: int = 365,
             static[col] = static[col].astype(float)
     static["tenure_years"] = ((as_of - cust["start_date"]).dt.days / 365.25).to_numpy()
     parts.append(static)
+    parts.append(source_attributes(cust.set_index(ids), as_of))
     feats = pd.concat(parts, axis=1)
-    feats = feats.reindex(columns=[f for f in FEATURES if f in feats.columns or f not in CATEGORICAL])
-    for col in CATEGORICAL:
-        if col in feats:
-            feats[col] = feats[col].astype("string").fillna("unknown").astype(str)
+    attrs = [c for c in feats.columns if c.startswith(ATTRIBUTE_PREFIX)]
+    feats = feats.reindex(columns=[f for f in FEATURES if f in feats.columns or f not in CATEGORICAL] + attrs)
+    categorical = [c for c in CATEGORICAL if c in feats] + [
+        c for c in attrs if not pd.api.types.is_numeric_dtype(feats[c])]
+    for col in categorical:
+        feats[col] = feats[col].astype("string").fillna("unknown").astype(str)
     feats = feats.loc[active_at(cust.set_index(ids), as_of).to_numpy()]
-    numeric = [c for c in feats.columns if c not in CATEGORICAL]
+    numeric = [c for c in feats.columns if c not in categorical]
     feats[numeric] = feats[numeric].astype(np.float64)
     feats.insert(0, "as_of", as_of)
     return feats.reset_index()
+
+
+CANONICAL_CUSTOMER_COLUMNS = {"customer_id", "customer_class", "region", "industry", "voltage_kv", "capacity_kva",
+                              "two_part_tariff", "tou_tariff", "prepaid_meter", "start_date", "end_date"}
+ATTRIBUTE_PREFIX = "attr_"
+
+
+def source_attributes(customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """A source's own typed customer attributes (e.g. PowerCo margins, a credit limit) as
+    static features `attr_<name>`: numbers and flags as numbers, categories as categories,
+    dates as days from the cut-off (negative = before it)."""
+    out = pd.DataFrame(index=customers.index)
+    for col in customers.columns:
+        if col in CANONICAL_CUSTOMER_COLUMNS:
+            continue
+        values = customers[col]
+        name = f"{ATTRIBUTE_PREFIX}{col}"
+        if pd.api.types.is_datetime64_any_dtype(values):
+            out[f"{name}_days"] = (values - as_of).dt.days.astype(float).to_numpy()
+        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            out[name] = values.astype(float).to_numpy()
+        else:
+            out[name] = values.astype("string").to_numpy()
+    return out
 
 
 def build_many(data: CleanData, cutoffs: list[pd.Timestamp], **kwargs) -> pd.DataFrame:

@@ -60,6 +60,10 @@ _DEFS = [
     ("arrears_31_60d", "credit", "currency", "unpaid amount 31-60 days past due"),
     ("arrears_61_90d", "credit", "currency", "unpaid amount 61-90 days past due"),
     ("arrears_over_90d", "credit", "currency", "unpaid amount more than 90 days past due"),
+    ("bill_amount_last", "billing", "currency", "the latest bill issued before the cut-off"),
+    ("paid_to_billed_3m", "credit", "ratio", "paid over billed in the last 3 months"),
+    ("months_past_due_last", "credit", "months", "months past due at the latest payment (billing system status)"),
+    ("months_past_due_max", "credit", "months", "worst months past due in the look-back (billing system status)"),
     ("share_direct_debit", "credit", "share", "share of payments by direct debit"),
     ("share_counter", "credit", "share", "share of payments at a counter"),
     ("share_mobile_app", "credit", "share", "share of payments by mobile app"),
@@ -93,6 +97,8 @@ CATEGORICAL = ["customer_class", "region", "industry"]
 def describe(name: str) -> str:
     """Human words for a feature name (used in reason codes and the report)."""
     f = FEATURES.get(name)
+    if f is None and name.startswith("attr_"):
+        return f"source attribute {name[5:].replace('_', ' ')}"
     if f is None:
         for prefix in ("customer_class_", "region_", "industry_"):
             if name.startswith(prefix):

@@ -51,3 +51,19 @@ def derive(task: str, data, feats: pd.DataFrame, horizon_months: int, days_past_
             raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
         out.append(pd.Series(y.to_numpy().astype(int), index=block.index))
     return pd.concat(out).reindex(feats.index)
+
+
+def given(labels_table: pd.DataFrame, task: str, feats: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """Labels a source gave for `task`, joined to the feature rows at their as-of dates; rows
+    without a label are dropped. Binary labels arrive as 0/1 (or t/f, yes/no)."""
+    lab = labels_table[labels_table["task"] == task][["customer_id", "as_of", "label"]].copy()
+    lab["customer_id"] = lab["customer_id"].astype(str)
+    lab["as_of"] = pd.to_datetime(lab["as_of"]).astype(feats["as_of"].dtype)
+    merged = feats.assign(customer_id=feats["customer_id"].astype(str)).merge(
+        lab, on=["customer_id", "as_of"], how="inner")
+    values = merged.pop("label").astype(str).str.strip().str.lower()
+    mapping = {"1": 1, "0": 0, "true": 1, "false": 0, "t": 1, "f": 0, "yes": 1, "no": 0, "1.0": 1, "0.0": 0}
+    if not values.isin(list(mapping)).all():
+        classes = sorted(values.unique())[:6]
+        raise ValueError(f"task {task!r} has labels {', '.join(classes)}...: only binary tasks train here so far")
+    return values.map(mapping).astype(int).reset_index(drop=True), merged.reset_index(drop=True)

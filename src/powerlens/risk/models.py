@@ -15,6 +15,11 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from powerlens.features.definitions import CATEGORICAL
 
 
+def categorical_columns(X: pd.DataFrame) -> list[str]:
+    """The known categorical attributes plus any other non-numeric column (source attributes)."""
+    return [c for c in X.columns if c in CATEGORICAL or not pd.api.types.is_numeric_dtype(X[c])]
+
+
 class LightGBMModel(BaseEstimator, ClassifierMixin):
     """LightGBM with categorical attributes used natively (categories fixed at fit time)."""
 
@@ -30,7 +35,7 @@ class LightGBMModel(BaseEstimator, ClassifierMixin):
 
     def fit(self, X: pd.DataFrame, y):
         self.feature_names_in_ = np.array(X.columns)
-        self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in CATEGORICAL if c in X}
+        self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in categorical_columns(X)}
         self.model_ = lgb.LGBMClassifier(**(self.params or {}), random_state=self.seed, verbose=-1, n_jobs=2)
         self.model_.fit(self._frame(X), y)
         self.classes_ = self.model_.classes_
@@ -47,8 +52,8 @@ class LightGBMModel(BaseEstimator, ClassifierMixin):
         raw = self.model_.predict(self._frame(X), pred_contrib=True)
         return pd.DataFrame(raw[:, :-1], columns=self.feature_names_in_, index=X.index)
 
-    @property
-    def feature_importances_(self) -> np.ndarray:
+    def importance(self, X: pd.DataFrame | None = None) -> np.ndarray:
+        """Total gain of the splits on each feature."""
         return self.model_.booster_.feature_importance("gain")
 
 
@@ -61,7 +66,7 @@ class LogisticModel(BaseEstimator, ClassifierMixin):
 
     def fit(self, X: pd.DataFrame, y):
         self.feature_names_in_ = np.array(X.columns)
-        cats = [c for c in CATEGORICAL if c in X]
+        cats = categorical_columns(X)
         nums = [c for c in X.columns if c not in cats]
         self.pipeline_ = Pipeline([
             ("prep", ColumnTransformer([
@@ -103,8 +108,8 @@ class LogisticModel(BaseEstimator, ClassifierMixin):
                 offset += len(cats)
         return out
 
-    @property
-    def feature_importances_(self) -> np.ndarray:
+    def importance(self, X: pd.DataFrame | None = None) -> np.ndarray:
+        """Absolute coefficient of each (scaled) numeric feature."""
         coef = np.abs(self.pipeline_.named_steps["clf"].coef_[0])
         imp = dict(zip(self.nums_, coef[:len(self.nums_)], strict=True))
         return np.array([imp.get(c, 0.0) for c in self.feature_names_in_])
@@ -127,15 +132,13 @@ class HistGBModel(BaseEstimator, ClassifierMixin):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         self.feature_names_in_ = np.array(X.columns)
-        self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in CATEGORICAL if c in X}
+        self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in categorical_columns(X)}
         self.model_ = HistGradientBoostingClassifier(**(self.params or {}), categorical_features="from_dtype",
                                                      random_state=self.seed)
         self.model_.fit(self._frame(X), y)
         self.classes_ = self.model_.classes_
         self.reference_ = {c: (X[c].mode().iloc[0] if c in self.categories_ else X[c].median())
                            for c in X.columns}
-        sample = X.sample(min(300, len(X)), random_state=self.seed)
-        self.importance_ = self.contributions(sample).abs().mean().to_numpy()
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -159,9 +162,10 @@ class HistGBModel(BaseEstimator, ClassifierMixin):
         p = np.clip(self.predict_proba(X)[:, 1], 1e-6, 1 - 1e-6)
         return np.log(p / (1 - p))
 
-    @property
-    def feature_importances_(self) -> np.ndarray:
-        return self.importance_
+    def importance(self, X: pd.DataFrame) -> np.ndarray:
+        """Mean absolute stand-in contribution on a sample of rows."""
+        sample = X.sample(min(300, len(X)), random_state=self.seed)
+        return self.contributions(sample).abs().mean().to_numpy()
 
 
 class CalibratedModel(BaseEstimator, ClassifierMixin):
@@ -194,9 +198,8 @@ class CalibratedModel(BaseEstimator, ClassifierMixin):
     def contributions(self, X):
         return self.model.contributions(X)
 
-    @property
-    def feature_importances_(self):
-        return self.model.feature_importances_
+    def importance(self, X=None):
+        return self.model.importance(X)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

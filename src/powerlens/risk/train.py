@@ -61,15 +61,20 @@ def time_split(feats: pd.DataFrame) -> tuple[pd.Series, pd.Timestamp]:
 
 def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict,
                     families=None) -> TaskResult:
-    """Every family on the same split; metrics on the validation cut-off."""
+    """Every family on the same folds. With several cut-offs: train on the earlier ones,
+    validate on the latest (time-aware). With one snapshot (given labels): stratified k-fold
+    cross-validation, out-of-fold scores for the metrics, final models refit on all rows."""
     families = families or tuple(params.get("families", FAMILIES))
+    if feats["as_of"].nunique() == 1:
+        return _fit_and_compare_cv(task, feats, y, params, families)
     is_train, valid_cutoff = time_split(feats)
-    cols = feature_columns(feats)
+    # features the source cannot support at all (e.g. billing for smart-meter data) are left out
+    cols = [c for c in feature_columns(feats) if feats.loc[is_train, c].notna().any()]
     X_train, X_valid = feats.loc[is_train, cols], feats.loc[~is_train, cols]
     y_train, y_valid = y[is_train].to_numpy(), y[~is_train].to_numpy()
     if y_train.sum() < 5 or y_valid.sum() < 2:
         raise NotEnoughLabels(f"{task}: too few positive labels to train (train {int(y_train.sum())}, "
-                         f"validation {int(y_valid.sum())})")
+                              f"validation {int(y_valid.sum())})")
     from powerlens.risk.models import make_model
 
     result = TaskResult(task, sorted(pd.Timestamp(t) for t in feats.loc[is_train, "as_of"].unique()),
@@ -79,9 +84,38 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict,
         model = make_model(family, params, seed=params.get("seed", 0), task=task).fit(X_train, y_train)
         seconds = time.perf_counter() - start
         score = model.predict_proba(X_valid)[:, 1]
-        m = evaluate.metrics(y_valid, score, params.get("lift_top_share", 0.10),
-                             capacity=params.get("capacity", {}).get(task))
-        result.families[family] = FamilyResult(family, model, score, m, seconds)
+        result.families[family] = FamilyResult(family, model, score, _metrics(task, y_valid, score, params), seconds)
+    return result
+
+
+def _metrics(task: str, y, score, params: dict) -> dict[str, float]:
+    return evaluate.metrics(y, score, params.get("lift_top_share", 0.10), capacity=params.get("capacity", {}).get(task))
+
+
+def _fit_and_compare_cv(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, families) -> TaskResult:
+    from sklearn.model_selection import StratifiedKFold
+
+    from powerlens.risk.models import make_model
+
+    cols = [c for c in feature_columns(feats) if feats[c].notna().any()]
+    X, yy = feats[cols].reset_index(drop=True), y.to_numpy().astype(int)
+    folds = int(params.get("cv_folds", 5))
+    if yy.sum() < 2 * folds or (len(yy) - yy.sum()) < 2 * folds:
+        raise NotEnoughLabels(f"{task}: too few labels of each class for {folds}-fold cross-validation "
+                              f"({int(yy.sum())} positive of {len(yy)})")
+    as_of = pd.Timestamp(feats["as_of"].iloc[0])
+    result = TaskResult(task, [as_of], as_of, X, yy, X, yy)
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=params.get("seed", 0))
+    for family in families:
+        start = time.perf_counter()
+        oof = np.zeros(len(yy))
+        for fit_idx, eval_idx in splitter.split(X, yy):
+            fold_model = make_model(family, params, seed=params.get("seed", 0), task=task)
+            fold_model.fit(X.iloc[fit_idx], yy[fit_idx])
+            oof[eval_idx] = fold_model.predict_proba(X.iloc[eval_idx])[:, 1]
+        model = make_model(family, params, seed=params.get("seed", 0), task=task).fit(X, yy)
+        seconds = time.perf_counter() - start
+        result.families[family] = FamilyResult(family, model, oof, _metrics(task, yy, oof, params), seconds)
     return result
 
 
@@ -109,7 +143,9 @@ def train_and_log(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, ta
                "n_valid": int(len(result.y_valid)), "positives_train": int(result.y_train.sum()),
                "positives_valid": int(result.y_valid.sum()),
                "train_cutoffs": [str(t.date()) for t in result.train_cutoffs],
-               "valid_cutoff": str(result.valid_cutoff.date()), "families": {}}
+               "valid_cutoff": str(result.valid_cutoff.date()), "families": {},
+               "validation": ("stratified cross-validation" if result.X_train is result.X_valid
+                              else "time-aware: train on earlier cut-offs, validate on the latest")}
     tags = {**tags, "task": task, "cutoffs": ",".join(summary["train_cutoffs"] + [summary["valid_cutoff"]])}
     with tracking.run(f"train-{task}", experiment, tags=tags, params={"train": params}) as parent:
         tracking.log_dataset(feats.assign(label=y.to_numpy().astype(float)), name=f"features-{task}",
@@ -118,7 +154,7 @@ def train_and_log(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, ta
             with tracking.run(family, experiment, tags={**tags, "family": family}, nested=True):
                 tracking.log_metrics({**fr.metrics, "fit_seconds": fr.fit_seconds})
                 fig = evaluate.importance_figure(
-                    [describe(c) for c in result.X_train.columns], fr.model.feature_importances_,
+                    [describe(c) for c in result.X_train.columns], fr.model.importance(result.X_valid),
                     f"{task}: {family} importance")
                 tracking.log_figure(fig, f"importance_{family}.png")
                 plt.close(fig)
@@ -146,7 +182,14 @@ def train_and_log(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, ta
         model_uri = tracking.log_model(calibrated, "calibrated_model", result.X_valid)
         champion_metric, champion_version = None, None
         current = tracking.champion_version(task)
-        if current is not None:
+        cross_validated = len(result.train_cutoffs) == 1 and result.X_train is result.X_valid
+        if current is not None and cross_validated:
+            # one snapshot: the champion saw these rows in training, so its in-sample score
+            # would flatter it; compare with the cross-validated metric it was registered with
+            champion_version = current.version
+            recorded = (current.tags or {}).get(primary)
+            champion_metric = float(recorded) if recorded not in (None, "") else None
+        elif current is not None:
             champion_version = current.version
             try:
                 old = tracking.load_model(f"models:/{tracking.registered_name(task)}@{tracking.CHAMPION}")

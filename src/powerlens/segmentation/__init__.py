@@ -7,6 +7,7 @@ import pandas as pd
 
 from powerlens.segmentation.clustering import (
     HOURS,
+    MONTHS,
     ClusteringResult,
     cluster_load_shapes,
     normalize_profiles,
@@ -48,13 +49,16 @@ def segment(feats: pd.DataFrame, raw_profiles: pd.DataFrame, params: dict) -> tu
         for t, v, g, b, lb, r in zip(seg["value_tier"], seg["value_score"], seg["credit_grade"], seg["big_customer"],
                                      seg["latent_big_customer"], seg["latent_big_reason"], strict=True)
     ]
-    curve, top20 = pareto(feats["revenue_12m"])
-    total = feats["revenue_12m"].sum()
+    # Pareto on revenue; on consumption when the source has no bills (smart-meter data)
+    basis = "revenue_12m" if feats["revenue_12m"].fillna(0).sum() > 0 else "kwh_365d"
+    curve, top20 = pareto(feats[basis])
+    total = feats[basis].sum()
     metrics = {
         "customers": int(len(seg)),
         "pareto_top20_share": round(top20, 4),
         "big_customers": int(big.sum()),
-        "big_revenue_share": round(float(feats.loc[big, "revenue_12m"].sum() / total) if total else 0.0, 4),
+        "pareto_basis": basis,
+        "big_revenue_share": round(float(feats.loc[big, basis].sum() / total) if total else 0.0, 4),
         "latent_big_customers": int(seg["latent_big_customer"].sum()),
         "chosen_k": clusters.chosen_k,
         "silhouette": round(float(clusters.candidates.set_index("k").loc[clusters.chosen_k, "silhouette"]), 4),
@@ -65,15 +69,22 @@ def segment(feats: pd.DataFrame, raw_profiles: pd.DataFrame, params: dict) -> tu
 
 
 def profile_table(raw_profiles: pd.DataFrame, seg: pd.DataFrame) -> pd.DataFrame:
-    """Per load shape: the mean normalized weekday profile with its 10-90% band."""
+    """Per load shape: the mean normalized weekday 24-hour profile with its 10-90% band; where
+    no customer has interval data, the monthly profile instead (`axis` says which)."""
     vectors, has_hourly = normalize_profiles(raw_profiles.reindex(seg["customer_id"]))
-    hourly = vectors[HOURS].to_numpy()[has_hourly]
-    shapes = seg["load_shape"].to_numpy()[has_hourly]
+    if has_hourly.any():
+        axis, cols, mask, x = "hour", HOURS, has_hourly, range(24)
+    else:
+        axis, cols, mask, x = "month", MONTHS, np.ones(len(vectors), dtype=bool), range(1, 13)
+    block_all = vectors[cols].to_numpy()[mask]
+    if axis == "month":
+        block_all = block_all / np.sqrt(24 / 12)
+    shapes = seg["load_shape"].to_numpy()[mask]
     rows = []
     for shape in sorted(set(shapes)):
-        block = hourly[shapes == shape]
-        for h in range(24):
-            rows.append({"load_shape": shape, "hour": h, "mean": float(np.mean(block[:, h])),
-                         "p10": float(np.percentile(block[:, h], 10)),
-                         "p90": float(np.percentile(block[:, h], 90)), "n_customers": int(len(block))})
-    return pd.DataFrame(rows)
+        block = block_all[shapes == shape]
+        for i, pos in enumerate(x):
+            rows.append({"load_shape": shape, "axis": axis, "x": pos, "mean": float(np.nanmean(block[:, i])),
+                         "p10": float(np.nanpercentile(block[:, i], 10)),
+                         "p90": float(np.nanpercentile(block[:, i], 90)), "n_customers": int(len(block))})
+    return pd.DataFrame(rows, columns=["load_shape", "axis", "x", "mean", "p10", "p90", "n_customers"])

@@ -50,7 +50,7 @@ class ClusteringResult:
     chosen_k: int
 
 
-def name_cluster(centroid: pd.Series) -> str:
+def name_cluster(centroid: pd.Series, intraday: bool = True) -> str:
     """A readable name from the shape: when the day peaks, weekend level, seasonality."""
     h = centroid[HOURS].to_numpy()
     dow = centroid[DOW].to_numpy() / np.sqrt(24 / 7)
@@ -58,6 +58,8 @@ def name_cluster(centroid: pd.Series) -> str:
     night = (h[list(range(0, 6)) + list(range(19, 24))].sum()) / h.sum()
     weekend = dow[5:].mean() / dow[:5].mean()
     seasonal = mon.max() / max(mon.min(), 1e-6)
+    if not intraday:  # no interval data: name from the weekly and seasonal shape
+        return _daily_name(dow, mon)
     if night > 0.8:
         return "night_lighting"
     if seasonal > 2.5:
@@ -68,6 +70,28 @@ def name_cluster(centroid: pd.Series) -> str:
         return "daytime_weekday"
     evening, morning = h[17:22].max(), h[6:10].max()
     return "double_peak" if morning >= 0.75 * evening else "evening_peak"
+
+
+def _daily_name(dow: np.ndarray, mon: np.ndarray) -> str:
+    winter = mon[[11, 0, 1]].mean()
+    summer = mon[[5, 6, 7]].mean()
+    ratio = winter / max(summer, 1e-6)
+    if mon.max() / max(mon.min(), 1e-6) > 2.5 and mon[3:9].mean() > mon.mean():
+        season = "seasonal_agri"
+    elif ratio > 1.6:
+        season = "winter_peaking"
+    elif ratio > 1.15:
+        season = "mild_winter_peak"
+    elif ratio < 0.85:
+        season = "summer_peaking"
+    else:
+        season = "flat_seasonal"
+    weekend = dow[5:].mean() / max(dow[:5].mean(), 1e-6)
+    if weekend > 1.12:
+        return f"{season}_weekend_heavy"
+    if weekend < 0.8:
+        return f"{season}_weekday_heavy"
+    return season
 
 
 def cluster_load_shapes(raw_profiles: pd.DataFrame, k_min: int, k_max: int, seed: int,
@@ -105,11 +129,12 @@ def cluster_load_shapes(raw_profiles: pd.DataFrame, k_min: int, k_max: int, seed
         cols = DOW + MONTHS
         dist = ((vectors.loc[rest, cols].to_numpy()[:, None, :] - centroids[cols].to_numpy()[None]) ** 2).sum(axis=2)
         labels[rest] = dist.argmin(axis=1)
-    if HOURS[0] not in centroids:
+    intraday = HOURS[0] in centroids
+    if not intraday:
         centroids[HOURS] = 1.0
     names, used = {}, {}
     for c in range(k):
-        base = name_cluster(centroids.loc[c])
+        base = name_cluster(centroids.loc[c], intraday)
         used[base] = used.get(base, 0) + 1
         names[c] = base if used[base] == 1 else f"{base}_{used[base]}"
     return ClusteringResult(labels, names, centroids, candidates, k)
