@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -90,3 +91,33 @@ def test_no_raw_identifier_in_anything_the_pipeline_wrote(pipeline_run):
                     assert needle.encode() not in content, f"{needle!r} found in {path}"
     assert scanned > 20
     assert not any(n in repro.stdout for n in needles)
+
+
+def test_compare_prints_families_by_metrics(pipeline_run):
+    project, env, _ = pipeline_run
+    out = run([sys.executable, "-m", "powerlens.cli", "compare", "arrears"], project, env).stdout
+    assert "lightgbm" in out and "logistic" in out and "roc_auc" in out
+    assert (project / "data" / "models" / "arrears" / "comparison.csv").exists()
+
+
+def test_score_any_data_folder_and_refuse_a_mismatched_one(pipeline_run, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    project, env, _ = pipeline_run
+    out = tmp_path / "scores.csv"
+    run([sys.executable, "-m", "powerlens.cli", "score", "arrears", "--data", "data/clean", "--out", str(out)],
+        project, env)
+    scores = pd.read_csv(out)
+    assert list(scores.columns) == ["customer_id", "score", "reasons"]
+    assert scores["score"].between(0, 1).all() and len(scores) > 300
+    # a folder whose customers lack an attribute the model was trained on is refused by name
+    other = tmp_path / "other"
+    shutil.copytree(project / "data" / "clean", other)
+    customers = pd.read_parquet(other / "customers.parquet").drop(columns=["interval_metered"])
+    customers.to_parquet(other / "customers.parquet")
+    result = subprocess.run([sys.executable, "-m", "powerlens.cli", "score", "arrears", "--data", str(other),
+                             "--out", str(tmp_path / "x.csv")], cwd=project, env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "missing attr_interval_metered" in result.stderr and "Traceback" not in result.stderr

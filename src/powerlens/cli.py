@@ -191,13 +191,43 @@ def train(
 @app.command()
 @friendly
 def score(
-    features_dir: Annotated[Path, typer.Option("--features", help="features folder")] = DATA / "features",
-    out: Annotated[Path, typer.Option(help="scores folder")] = DATA / "scores",
+    task: Annotated[str | None, typer.Argument(help="one task (with --data, --out); all tasks' champions when omitted")] = None,
+    data: Annotated[Path | None, typer.Option(help="a clean (imported) data folder to score")] = None,
+    model: Annotated[str | None, typer.Option(help="model URI (default models:/powerlens-TASK@champion)")] = None,
+    out: Annotated[Path | None, typer.Option(help="CSV to write (one task) or scores folder (all tasks)")] = None,
+    features_dir: Annotated[Path, typer.Option("--features", help="features folder (all tasks)")] = DATA / "features",
 ):
-    """Score every open account with each task's champion, with reason codes."""
+    """Score accounts with champion models, with reason codes. `score TASK --data DIR --out F.csv`
+    scores any imported data folder at its latest date and refuses data whose features do not
+    match the model."""
     from powerlens import stages
 
-    stages.score(features_dir, out, _params()["train"]["tasks"])
+    if task is None:
+        stages.score(features_dir, out or DATA / "scores", _params()["train"]["tasks"])
+        return
+    if data is None or out is None:
+        raise ValueError("score TASK needs --data DIR and --out FILE.csv")
+    n = stages.score_folder(task, data, out, model, _params()["features"])
+    typer.echo(f"wrote {n} scores to {out}")
+
+
+@app.command()
+@friendly
+def compare(
+    task: Annotated[str, typer.Argument(help="churn, arrears, theft or a given-label task")],
+    experiment: Annotated[str, typer.Option(help="MLflow experiment")] = "powerlens-risk",
+    out: Annotated[Path | None, typer.Option(help="CSV for the report (default data/models/TASK/comparison.csv)")] = None,
+):
+    """The families x metrics table of the task's latest training run."""
+    from powerlens import tracking
+
+    table = tracking.latest_comparison(task, experiment)
+    typer.echo(f"{task}: latest run {table.attrs['run_id']}")
+    typer.echo(table.round(4).to_string())
+    out = out or DATA / "models" / task / "comparison.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out)
+    typer.echo(f"written to {out}")
 
 
 @app.command()

@@ -267,6 +267,45 @@ def score(features_dir: Path, out: Path, tasks: list[str], metrics: Path | None 
     return result
 
 
+def score_folder(task: str, data: Path, out: Path, model_uri: str | None, params: dict) -> int:
+    """Score one task on any imported data folder (features at its data end) into a CSV:
+    customer_id, score (binary) or score_<class>, reasons."""
+    from powerlens import features as F
+    from powerlens import tracking
+    from powerlens.risk.explain import reason_codes
+
+    clock = Clock(f"score {task}")
+    clean = F.load_clean(data)
+    _, as_of = F.cutoffs_for(clean.data_end, 1, 1, 0)
+    feats = F.build(clean, as_of, history_days=params["history_days"], peak_hours=params["peak_hours"],
+                    valley_hours=params["valley_hours"])
+    tracking.use_experiment("powerlens-risk")
+    uri = model_uri or f"models:/{tracking.registered_name(task)}@{tracking.CHAMPION}"
+    model = tracking.load_model(uri)
+    expected = list(model.feature_names_in_)
+    missing = [c for c in expected if c not in feats.columns]
+    extra = [c for c in feats.columns if c not in expected and c not in ("customer_id", "as_of")]
+    if missing:
+        raise ValueError(f"the data does not match the model's signature: missing {', '.join(missing[:10])}"
+                         + (f" (+{len(missing) - 10} more)" if len(missing) > 10 else "")
+                         + (f"; extra {', '.join(extra[:10])}" if extra else ""))
+    if extra:
+        clock(f"ignoring {len(extra)} feature(s) the model does not use: {', '.join(extra[:5])}")
+    X = feats[expected]
+    proba = model.predict_proba(X)
+    frame = pd.DataFrame({"customer_id": feats["customer_id"]})
+    if proba.shape[1] == 2:
+        frame["score"] = proba[:, 1]
+    else:
+        for i, cls in enumerate(model.classes_):
+            frame[f"score_{cls}"] = proba[:, i]
+    frame["reasons"] = reason_codes(model, X)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    clock(f"scored {len(frame)} accounts as of {as_of.date()} with {uri}")
+    return len(frame)
+
+
 def report(period: str, data_root: Path, out_root: Path, region: str | None, top_n: int,
            min_group_size: int, metrics: Path | None = None) -> dict:
     from powerlens.reporting import render

@@ -169,3 +169,27 @@ def register(model_uri: str, task: str, promote: bool, tags: dict[str, str]) -> 
         except mlflow.exceptions.MlflowException:
             pass
     return version.version
+
+
+def latest_comparison(task: str, experiment: str = "powerlens-risk") -> "pd.DataFrame":
+    """Families x metrics of the latest training run of a task (its child runs)."""
+    import pandas as pd
+
+    use_experiment(experiment)
+    exp = mlflow.get_experiment_by_name(experiment)
+    parents = mlflow.search_runs([exp.experiment_id], filter_string=f"tags.task = '{task}' and "
+                                 "tags.`mlflow.runName` = 'train-" + task + "'",
+                                 order_by=["attributes.start_time DESC"], max_results=1)
+    if parents.empty:
+        raise ValueError(f"no training run for task {task!r} in experiment {experiment!r}")
+    parent_id = parents.iloc[0]["run_id"]
+    children = mlflow.search_runs([exp.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent_id}'")
+    metric_cols = [c for c in children.columns if c.startswith("metrics.")]
+    table = children.set_index("tags.family")[metric_cols]
+    table.columns = [c[len("metrics."):] for c in metric_cols]
+    table.index.name = "family"
+    table.attrs["run_id"] = parent_id
+    order = ["roc_auc", "pr_auc", "brier", "log_loss", "lift_at_5pct", "lift_at_10pct", "lift_at_20pct",
+             "capture_at_10pct", "precision_at_k", "fit_seconds"]
+    return table[[c for c in order if c in table.columns]].sort_values(
+        "roc_auc" if "roc_auc" in table else table.columns[0], ascending=False)
