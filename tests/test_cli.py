@@ -27,6 +27,7 @@ def test_missing_input_is_one_line_not_a_traceback(tmp_path):
 
 def test_import_command_writes_canonical_tables_and_exits_2_above_the_reject_limit(tmp_path, key_file):
     import pandas as pd
+
     from conftest import real_data
 
     src = real_data("uci_credit_default", "credit_default.csv.gz")

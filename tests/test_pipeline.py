@@ -10,7 +10,9 @@ import sys
 
 import pytest
 import yaml
+
 from conftest import project_copy, run
+
 
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory, key_file):

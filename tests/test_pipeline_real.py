@@ -8,6 +8,7 @@ import json
 import sys
 
 import pytest
+
 from conftest import project_copy, real_data, run
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, real_data
 
+from conftest import ROOT, real_data
 from powerlens import stages
 from powerlens.risk import labels
 

@@ -171,10 +171,8 @@ def register(model_uri: str, task: str, promote: bool, tags: dict[str, str]) -> 
     return version.version
 
 
-def latest_comparison(task: str, experiment: str = "powerlens-risk") -> "pd.DataFrame":
-    """Families x metrics of the latest training run of a task (its child runs)."""
-    import pandas as pd
-
+def latest_comparison(task: str, experiment: str = "powerlens-risk"):
+    """Families x metrics (a DataFrame) of the latest training run of a task (its child runs)."""
     use_experiment(experiment)
     exp = mlflow.get_experiment_by_name(experiment)
     parents = mlflow.search_runs([exp.experiment_id], filter_string=f"tags.task = '{task}' and "
