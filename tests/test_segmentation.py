@@ -86,3 +86,27 @@ def test_segments_on_the_small_utility(small_data, small_truth):
     # latent big customers: flagged ones carry a reason
     flagged = seg[seg["latent_big_customer"]]
     assert len(flagged) > 0 and (flagged["latent_big_reason"].str.len() > 0).all()
+
+
+def test_validity_indices_and_stability_prefer_well_separated_clusters():
+    from powerlens.segmentation.clustering import bootstrap_stability, dispersion_indices
+
+    rng = np.random.default_rng(0)
+    centers = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    X = np.concatenate([c + rng.normal(0, 0.5, (60, 2)) for c in centers])
+    truth = np.repeat([0, 1, 2], 60)
+    mia_good, cdi_good = dispersion_indices(X, truth)
+    mia_bad, cdi_bad = dispersion_indices(X, rng.integers(0, 3, len(X)))
+    assert mia_good < mia_bad and cdi_good < cdi_bad
+    assert bootstrap_stability("kmeans", 3, X, truth, seed=1, rounds=3) > 0.95
+
+
+def test_candidates_cover_algorithms_and_ks_and_one_is_chosen(small_data):
+    from powerlens.segmentation.clustering import cluster_load_shapes
+
+    result = cluster_load_shapes(F.profile_matrix(small_data, pd.Timestamp("2026-11-01")), 3, 5, seed=1,
+                                 sample_size=400, stability_rounds=2)
+    c = result.candidates
+    assert set(c["algorithm"]) == {"kmeans", "gmm", "agglomerative"} and set(c["k"]) == {3, 4, 5}
+    assert c["chosen"].sum() == 1 and c.loc[c["chosen"], "stability_ari"].notna().all()
+    assert {"silhouette", "davies_bouldin", "calinski_harabasz", "mia", "cdi"} <= set(c.columns)

@@ -154,7 +154,8 @@ def segment(features_dir: Path, out: Path, params: dict, experiment: str = "powe
     clusters.candidates.to_csv(out / "clustering_candidates.csv", index=False)
     basis = "revenue" if seg_metrics["pareto_basis"] == "revenue_12m" else "consumption"
     clock(f"{seg_metrics['customers']} customers: top 20% carry {seg_metrics['pareto_top20_share']:.0%} of "
-          f"{basis}; {seg_metrics['big_customers']} big customers; k={clusters.chosen_k} load shapes "
+          f"{basis}; {seg_metrics['big_customers']} big customers; {seg_metrics['chosen_algorithm']} "
+          f"k={clusters.chosen_k} (stability ARI {seg_metrics['stability_ari']:.2f}) load shapes "
           f"({', '.join(sorted(set(clusters.names.values())))})")
     tags = tracking.run_tags("segment", [Path(features_dir) / "features.parquet"], cutoff=manifest["scoring_cutoff"])
     with tracking.run("segment", experiment, tags=tags, params={"segment": params}):
@@ -162,6 +163,12 @@ def segment(features_dir: Path, out: Path, params: dict, experiment: str = "powe
         tracking.log_table(clusters.candidates, "clustering_candidates.csv")
         fig = profile_figure(profiles)
         tracking.log_figure(fig, "load_shape_profiles.png")
+        for row in clusters.candidates.itertuples():  # one child run per candidate clustering
+            with tracking.run(f"{row.algorithm}-k{row.k}", experiment, nested=True,
+                              tags={**tags, "algorithm": row.algorithm, "chosen": str(row.chosen)}):
+                tracking.log_metrics({m: getattr(row, m) for m in ("k", "silhouette", "davies_bouldin",
+                                                                   "calinski_harabasz", "mia", "cdi",
+                                                                   "mean_rank", "stability_ari")})
     seg_metrics["seconds"] = round(clock.elapsed, 1)
     write_json(out / "metrics.json", seg_metrics)
     if metrics:

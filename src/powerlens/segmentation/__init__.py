@@ -35,7 +35,8 @@ def segment(feats: pd.DataFrame, raw_profiles: pd.DataFrame, params: dict) -> tu
     latent = latent_big(feats, big, params["latent_big_top_share"])
     cl = params["clustering"]
     clusters = cluster_load_shapes(raw_profiles.reindex(feats.index), cl["k_min"], cl["k_max"], cl["seed"],
-                                   cl.get("sample_size", 3000))
+                                   cl.get("sample_size", 2000), tuple(cl.get("algorithms", ["kmeans"])),
+                                   cl.get("stability_rounds", 5), cl.get("min_stability", 0.8))
     seg = pd.concat([scores, latent], axis=1)
     seg["value_tier"] = tiers
     seg["credit_grade"] = grades
@@ -61,11 +62,17 @@ def segment(feats: pd.DataFrame, raw_profiles: pd.DataFrame, params: dict) -> tu
         "big_revenue_share": round(float(feats.loc[big, basis].sum() / total) if total else 0.0, 4),
         "latent_big_customers": int(seg["latent_big_customer"].sum()),
         "chosen_k": clusters.chosen_k,
-        "silhouette": round(float(clusters.candidates.set_index("k").loc[clusters.chosen_k, "silhouette"]), 4),
+        **_chosen(clusters.candidates),
         "tiers": {k: int(v) for k, v in seg["value_tier"].value_counts().items()},
         "credit_grades": {k: int(v) for k, v in seg["credit_grade"].value_counts().items()},
     }
     return seg.reset_index(), clusters, metrics
+
+
+def _chosen(candidates: pd.DataFrame) -> dict:
+    row = candidates[candidates["chosen"]].iloc[0]
+    return {"chosen_algorithm": str(row["algorithm"]),
+            **{k: round(float(row[k]), 4) for k in ("silhouette", "davies_bouldin", "cdi", "mia", "stability_ari")}}
 
 
 def profile_table(raw_profiles: pd.DataFrame, seg: pd.DataFrame) -> pd.DataFrame:

@@ -94,41 +94,108 @@ def _daily_name(dow: np.ndarray, mon: np.ndarray) -> str:
     return season
 
 
+def dispersion_indices(X: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """The load-profiling literature's adequacy indices (lower is better):
+    MIA, the root mean square of each cluster's RMS distance to its centroid, and CDI, the
+    within-cluster spread relative to the spread of the centroids."""
+    ks = np.unique(labels)
+    centroids = np.stack([X[labels == k].mean(axis=0) for k in ks])
+    within = np.array([np.mean(((X[labels == k] - c) ** 2).sum(axis=1)) for k, c in zip(ks, centroids, strict=True)])
+    mia = float(np.sqrt(np.mean(within)))
+    between = float(np.mean(((centroids - centroids.mean(axis=0)) ** 2).sum(axis=1)))
+    cdi = float(np.sqrt(np.mean(within / 2)) / np.sqrt(between / 2)) if between > 0 else float("inf")
+    return mia, cdi
+
+
+def _fit_candidate(algorithm: str, k: int, X: np.ndarray, seed: int) -> np.ndarray:
+    """Labels of one candidate clustering."""
+    if algorithm == "kmeans":
+        return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(X)
+    if algorithm == "gmm":
+        from sklearn.mixture import GaussianMixture
+
+        return GaussianMixture(n_components=k, covariance_type="diag", random_state=seed, n_init=2).fit_predict(X)
+    if algorithm == "agglomerative":
+        from sklearn.cluster import AgglomerativeClustering
+
+        return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(X)
+    raise ValueError(f"unknown clustering algorithm {algorithm!r}; known: kmeans, gmm, agglomerative")
+
+
+def _nearest(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    return ((X[:, None, :] - centroids[None]) ** 2).sum(axis=2).argmin(axis=1)
+
+
+def bootstrap_stability(algorithm: str, k: int, X: np.ndarray, reference: np.ndarray, seed: int,
+                        rounds: int = 5) -> float:
+    """Mean adjusted Rand index between the reference labels and clusterings refit on
+    bootstrap resamples of the customers (each resample's centroids label every customer)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(seed)
+    scores = []
+    for r in range(rounds):
+        idx = rng.choice(len(X), size=len(X), replace=True)
+        lab = _fit_candidate(algorithm, k, X[idx], seed + r + 1)
+        centroids = np.stack([X[idx][lab == c].mean(axis=0) for c in np.unique(lab)])
+        scores.append(adjusted_rand_score(reference, _nearest(X, centroids)))
+    return float(np.mean(scores))
+
+
 def cluster_load_shapes(raw_profiles: pd.DataFrame, k_min: int, k_max: int, seed: int,
-                        sample_size: int = 3000) -> ClusteringResult:
-    """k-means over k_min..k_max on interval customers; the k with the best silhouette wins
-    (ties go to the smaller k)."""
+                        sample_size: int = 3000, algorithms: tuple[str, ...] = ("kmeans", "gmm", "agglomerative"),
+                        stability_rounds: int = 5, min_stability: float = 0.8) -> ClusteringResult:
+    """Candidates = algorithms x k on normalized profiles of interval customers (all customers
+    on their daily shape when none has interval data), fitted on a sample of at most
+    `sample_size` customers. The winner rule: rank candidates by the mean of their ranks on
+    silhouette (high), Davies-Bouldin, CDI and MIA (low); of the three best, take the first
+    whose bootstrap stability (ARI) reaches `min_stability`, else the most stable of them."""
     vectors, has_hourly = normalize_profiles(raw_profiles)
     fit = vectors[has_hourly]
     if len(fit) < k_min + 1:  # no interval data: cluster on the daily part only
         fit = vectors.drop(columns=HOURS)
         has_hourly = np.zeros(len(vectors), dtype=bool)
     rng = np.random.default_rng(seed)
-    sample = rng.choice(len(fit), size=min(sample_size, len(fit)), replace=False)
-    rows, models = [], {}
-    for k in range(k_min, min(k_max, len(fit) - 1) + 1):
-        km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(fit.to_numpy())
-        lab = km.labels_
-        rows.append({
-            "k": k,
-            "silhouette": float(silhouette_score(fit.to_numpy()[sample], lab[sample])),
-            "davies_bouldin": float(davies_bouldin_score(fit.to_numpy(), lab)),
-            "calinski_harabasz": float(calinski_harabasz_score(fit.to_numpy(), lab)),
-            "inertia": float(km.inertia_),
-        })
-        models[k] = km
+    sample = np.sort(rng.choice(len(fit), size=min(sample_size, len(fit)), replace=False))
+    X = fit.to_numpy()[sample]
+    rows, fitted = [], {}
+    for algorithm in algorithms:
+        for k in range(k_min, min(k_max, len(X) - 1) + 1):
+            lab = _fit_candidate(algorithm, k, X, seed)
+            if len(np.unique(lab)) < 2:
+                continue
+            mia, cdi = dispersion_indices(X, lab)
+            rows.append({"algorithm": algorithm, "k": k,
+                         "silhouette": float(silhouette_score(X, lab)),
+                         "davies_bouldin": float(davies_bouldin_score(X, lab)),
+                         "calinski_harabasz": float(calinski_harabasz_score(X, lab)),
+                         "mia": mia, "cdi": cdi})
+            fitted[(algorithm, k)] = lab
     candidates = pd.DataFrame(rows)
-    best = candidates.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]
-    k = int(best["k"])
-    km = models[k]
-    centroids = pd.DataFrame(km.cluster_centers_, columns=fit.columns)
+    ranks = pd.concat([candidates["silhouette"].rank(ascending=False), candidates["davies_bouldin"].rank(),
+                       candidates["cdi"].rank(), candidates["mia"].rank()], axis=1).mean(axis=1)
+    candidates["mean_rank"] = ranks
+    candidates["stability_ari"] = np.nan
+    shortlist = candidates.sort_values(["mean_rank", "k"]).head(3).index
+    for i in shortlist:
+        algorithm, k = candidates.loc[i, "algorithm"], int(candidates.loc[i, "k"])
+        candidates.loc[i, "stability_ari"] = bootstrap_stability(algorithm, k, X, fitted[(algorithm, k)], seed,
+                                                                 stability_rounds)
+    stable = [i for i in candidates.loc[shortlist].sort_values(["mean_rank", "k"]).index
+              if candidates.loc[i, "stability_ari"] >= min_stability]
+    chosen = stable[0] if stable else candidates.loc[shortlist, "stability_ari"].idxmax()
+    candidates["chosen"] = candidates.index == chosen
+    algorithm, k = candidates.loc[chosen, "algorithm"], int(candidates.loc[chosen, "k"])
+    lab = fitted[(algorithm, k)]
+    present = np.unique(lab)
+    centroids = pd.DataFrame(np.stack([X[lab == c].mean(axis=0) for c in present]), columns=fit.columns)
+    k = len(present)
     labels = pd.Series(-1, index=vectors.index, dtype=int)
-    labels[fit.index] = km.labels_
+    labels[fit.index] = _nearest(fit.to_numpy(), centroids.to_numpy())
     rest = vectors.index[labels.to_numpy() < 0]
     if len(rest):  # daily-only customers: nearest centroid on day-of-week and month shape
         cols = DOW + MONTHS
-        dist = ((vectors.loc[rest, cols].to_numpy()[:, None, :] - centroids[cols].to_numpy()[None]) ** 2).sum(axis=2)
-        labels[rest] = dist.argmin(axis=1)
+        labels[rest] = _nearest(vectors.loc[rest, cols].to_numpy(), centroids[cols].to_numpy())
     intraday = HOURS[0] in centroids
     if not intraday:
         centroids[HOURS] = 1.0
