@@ -55,3 +55,8 @@ def test_pseudonymize_links_raw_ids_to_the_same_pseudonyms_as_the_import(key_fil
     assert [p[0] for p in pairs] == raw
     known = set(pd.read_parquet(small_clean / "customers.parquet")["customer_id"])
     assert all(p[1] in known for p in pairs)
+
+
+def test_backfill_needs_both_ends():
+    result = CliRunner().invoke(app, ["report", "--from", "2026-05"])
+    assert result.exit_code == 2 and "needs both --from and --to" in result.output

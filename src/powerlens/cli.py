@@ -234,14 +234,27 @@ def compare(
 @friendly
 def report(
     period: Annotated[str | None, typer.Option(help="YYYY-MM (default: report.period in params.yaml)")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="backfill: first period YYYY-MM")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="backfill: last period YYYY-MM")] = None,
     region: Annotated[str | None, typer.Option(help="one region only")] = None,
     data: Annotated[Path, typer.Option(help="data root (clean/, features/, segments/, scores/)")] = DATA,
     out: Annotated[Path, typer.Option(help="reports root")] = Path("reports"),
+    workers: Annotated[int, typer.Option(min=1, help="periods rendered at once (backfill)")] = 2,
 ):
-    """Render the strategy report for a period into reports/<period>/strategy_report.html."""
+    """Render the strategy report for a period into reports/<period>/strategy_report.html, or
+    every period from --from to --to (a failing period does not stop the others)."""
     from powerlens import stages
 
     p = _params()["report"]
+    if start or end:
+        from powerlens.reporting import backfill
+
+        if not (start and end):
+            raise ValueError("a backfill needs both --from and --to")
+        result = backfill(start, end, data_dir=data, out_root=out, region=region, top_n=p["top_n"],
+                          min_group_size=p["min_group_size"], workers=workers, progress=typer.echo)
+        typer.echo(result.summary())
+        raise typer.Exit(0 if result.ok else 1)
     stages.report(period or p["period"], data, out, region, p["top_n"], p["min_group_size"])
 
 

@@ -3,8 +3,11 @@
 `render` executes notebooks/reports/strategy_report.py (a jupytext notebook) for one period
 (and optionally one region) into reports/<period>[/<region>]/ with the executed notebook, an
 HTML page without code that reads fully offline, and the action plan as actions.csv, then
-refreshes reports/index.html. The other functions compute what the notebook presents, so the
-notebook holds presentation only; every loader returns None when an input is missing.
+refreshes reports/index.html. `backfill` renders a range of periods in parallel worker
+processes; a failing period does not stop the others. Outputs are only rewritten when their
+content changes, so re-rendering an unchanged period changes nothing. The other functions
+compute what the notebook presents, so the notebook holds presentation only; every loader
+returns None when an input is missing.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import html
 import io
 import json
 import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,14 +90,16 @@ def render(
     min_group_size: int = 10,
     notebook: Path = DEFAULT_NOTEBOOK,
     playbook: Path = Path("playbook.yaml"),
+    update_index: bool = True,
 ) -> Path:
     """Execute the report notebook for a period (and region); return the HTML path.
 
     Relative paths are taken from the project root, where the notebook also runs. Writes
-    strategy_report.ipynb, strategy_report.html and actions.csv into report_dir(...), then
-    refreshes <out_root>/index.html. On failure the executed notebook is kept as
-    strategy_report.failed.ipynb (a previous good report is left untouched) and ReportFailed
-    is raised.
+    strategy_report.ipynb, strategy_report.html and actions.csv into report_dir(...) (each
+    only when its content changed: run timestamps are left out of the executed notebook), then
+    refreshes <out_root>/index.html unless update_index is False. On failure the executed
+    notebook is kept as strategy_report.failed.ipynb (a previous good report is left untouched)
+    and ReportFailed is raised.
     """
     import jupytext
     import nbformat
@@ -141,17 +149,49 @@ def render(
         evalue = getattr(exc, "evalue", str(exc))
         raise ReportFailed(f"report {period} failed: {detail}: {evalue}", failed) from exc
     executed_path = out_dir / f"{REPORT_NAME}.ipynb"
-    running.replace(executed_path)
+    executed = _without_run_metadata(nbformat.read(running, as_version=4), executed_path)
+    _write_if_changed(executed_path, nbformat.writes(executed) + "\n")
+    running.unlink()
     failed.unlink(missing_ok=True)
 
-    executed = nbformat.read(executed_path, as_version=4)
     html_path = out_dir / f"{REPORT_NAME}.html"
-    html_path.write_text(to_offline_html(executed), encoding="utf-8")
+    _write_if_changed(html_path, to_offline_html(executed))
 
     actions = action_plan(data_dir, period, region=region, playbook_path=playbook)
-    actions.to_csv(out_dir / "actions.csv", index=False)
-    write_index(out_root)
+    _write_if_changed(out_dir / "actions.csv", actions.to_csv(index=False))
+    if update_index:
+        write_index(out_root)
     return html_path
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    """Write text unless the file already holds it (an unchanged report keeps its mtime)."""
+    path = Path(path)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return True
+
+
+_RUN_KEYS = ("start_time", "end_time", "duration")
+
+
+def _without_run_metadata(nb: Any, output_path: Path) -> Any:
+    """The executed notebook without what differs between two runs of the same inputs:
+    timestamps and durations (papermill, nbclient), random cell ids and the temporary path."""
+    meta = nb.metadata.get("papermill", {})
+    for key in (*_RUN_KEYS, "environment_variables"):
+        meta.pop(key, None)
+    if meta:
+        meta["output_path"] = str(output_path)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        cell.metadata.pop("execution", None)
+        for key in _RUN_KEYS:
+            cell.metadata.get("papermill", {}).pop(key, None)
+    return nb
 
 
 def to_offline_html(nb: Any) -> str:
@@ -234,7 +274,7 @@ th, td {{ padding: 0.3em 1em; border-bottom: 1px solid #ddd; text-align: left; }
 </html>
 """
     index = out_root / "index.html"
-    index.write_text(page, encoding="utf-8")
+    _write_if_changed(index, page)
     return index
 
 
@@ -243,6 +283,140 @@ def _index_link(href: str, label: str, folder: Path) -> str:
     if (folder / "actions.csv").exists():
         link += f' (<a href="{html.escape(str(Path(href).parent / "actions.csv"))}">actions</a>)'
     return link
+
+
+# --------------------------------------------------------------------------- backfill
+
+
+@dataclass
+class PeriodOutcome:
+    """How one period of a backfill went."""
+
+    period: str
+    ok: bool
+    html: Path | None = None              # the report, when ok
+    failed_notebook: Path | None = None   # the kept executed notebook, when the notebook failed
+    error: str | None = None              # one line, when not ok
+    seconds: float = 0.0
+
+
+@dataclass
+class BackfillResult:
+    """Every period of a backfill, in period order, and the index written at the end."""
+
+    outcomes: list[PeriodOutcome]
+    index: Path
+    region: str | None = None
+    seconds: float = 0.0
+    rendered: list[str] = field(init=False)
+    failed: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rendered = [o.period for o in self.outcomes if o.ok]
+        self.failed = [o.period for o in self.outcomes if not o.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        """Lines for people: counts, then one line per failed period with its error and the
+        kept notebook."""
+        where = f" for region {self.region}" if self.region else ""
+        lines = [f"{len(self.rendered)} of {len(self.outcomes)} period(s) rendered{where} in "
+                 f"{self.seconds:.0f} s; {len(self.failed)} failed"
+                 + (f": {', '.join(self.failed)}" if self.failed else "")]
+        for o in self.outcomes:
+            if not o.ok:
+                kept = f" (notebook kept at {o.failed_notebook})" if o.failed_notebook else ""
+                lines.append(f"  FAILED {o.period}: {o.error}{kept}")
+        lines.append(f"index: {self.index}")
+        return "\n".join(lines)
+
+
+def periods_between(start: str, end: str) -> list[str]:
+    """Every month from start to end, both included ('YYYY-MM')."""
+    period_bounds(start)
+    period_bounds(end)
+    if end < start:
+        raise ValueError(f"--from {start} is after --to {end}")
+    return [str(p) for p in pd.period_range(start, end, freq="M")]
+
+
+def _render_one(period: str, kwargs: dict[str, Any]) -> PeriodOutcome:
+    """Render one period, turning any failure into an outcome (runs in a worker process)."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    start = time.perf_counter()
+    try:
+        html_path = render(period, update_index=False, **kwargs)
+    except ReportFailed as exc:
+        error = str(exc).split(" (executed notebook kept at")[0]
+        return PeriodOutcome(period, False, failed_notebook=exc.notebook, error=error,
+                             seconds=time.perf_counter() - start)
+    except Exception as exc:  # noqa: BLE001 - one period's failure must not stop the others
+        return PeriodOutcome(period, False, error=f"{type(exc).__name__}: {exc}".strip(),
+                             seconds=time.perf_counter() - start)
+    return PeriodOutcome(period, True, html=html_path, seconds=time.perf_counter() - start)
+
+
+def backfill(
+    start: str,
+    end: str,
+    data_dir: Path,
+    out_root: Path = Path("reports"),
+    region: str | None = None,
+    top_n: int = 20,
+    min_group_size: int = 10,
+    workers: int = 2,
+    notebook: Path = DEFAULT_NOTEBOOK,
+    playbook: Path = Path("playbook.yaml"),
+    progress: Callable[[str], None] | None = None,
+) -> BackfillResult:
+    """Render every period from start to end (inclusive) with up to `workers` in parallel.
+
+    Each period runs as `render` in its own worker process (its own kernel); a failing period
+    is recorded (error, kept strategy_report.failed.ipynb) and the others go on. The index is
+    written once, at the end. Never raises for a failing period: check `result.ok`.
+    """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    periods = periods_between(start, end)
+    root = project_root()
+    data_dir, out_root, notebook, playbook = (
+        Path(p) if Path(p).is_absolute() else root / p
+        for p in (data_dir, out_root, notebook, playbook)
+    )
+    kwargs = {"data_dir": data_dir, "out_root": out_root, "region": region, "top_n": top_n,
+              "min_group_size": min_group_size, "notebook": notebook, "playbook": playbook}
+    say = progress or (lambda _msg: None)
+    clock = time.perf_counter()
+    outcomes: dict[str, PeriodOutcome] = {}
+
+    def done(outcome: PeriodOutcome) -> None:
+        outcomes[outcome.period] = outcome
+        state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
+        say(f"{outcome.period} {state} ({outcome.seconds:.1f} s)")
+
+    workers = max(1, min(int(workers), len(periods)))
+    if workers == 1:
+        for period in periods:
+            done(_render_one(period, kwargs))
+    else:
+        # spawn: a fresh interpreter per worker, safe whatever threads the caller runs
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_render_one, period, kwargs): period for period in periods}
+            for future in as_completed(futures):
+                period = futures[future]
+                try:
+                    done(future.result())
+                except Exception as exc:  # noqa: BLE001 - a worker died (e.g. out of memory)
+                    done(PeriodOutcome(period, False, error=f"worker failed: {type(exc).__name__}: {exc}"))
+    index = write_index(out_root)
+    return BackfillResult([outcomes[p] for p in periods], index, region=region,
+                          seconds=time.perf_counter() - clock)
 
 
 # --------------------------------------------------------------------------- report data

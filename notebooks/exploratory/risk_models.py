@@ -1,0 +1,112 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Risk models
+#
+# Churn, arrears and theft: labels from the window after each training cut-off
+# (`powerlens.risk.labels.derive`), every model family fitted on the earlier cut-offs and
+# compared on the latest (`powerlens.risk.train.fit_and_compare`), with the `train` section of
+# params.yaml. Nothing is logged or promoted here: the train stage does that. Run it from the
+# project root after the validate stage.
+
+# %% tags=["parameters"]
+data_dir = "data"
+clean_dir = None  # default: <data_dir>/clean
+params_path = "params.yaml"
+tasks = None  # default: train.tasks in params.yaml
+families = None  # default: train.families in params.yaml
+
+# %%
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from IPython.display import display  # noqa: E402
+
+from powerlens import features as F  # noqa: E402
+from powerlens.config import load_params  # noqa: E402
+from powerlens.features.definitions import describe  # noqa: E402
+from powerlens.reporting import show_figure  # noqa: E402
+from powerlens.risk import evaluate, labels  # noqa: E402
+from powerlens.risk.train import NotEnoughLabels, fit_and_compare  # noqa: E402
+
+warnings.filterwarnings("ignore")
+plt.rcParams.update({"figure.dpi": 96, "axes.grid": True, "grid.alpha": 0.3})
+
+CLEAN = Path(clean_dir) if clean_dir else Path(data_dir) / "clean"
+params = load_params(params_path)
+fp, tp = params["features"], params["train"]
+tasks = list(tasks or tp["tasks"])
+if families:
+    tp = {**tp, "families": list(families)}
+clean = F.load_clean(CLEAN)
+training, _ = F.cutoffs_for(clean.data_end, fp["n_training_cutoffs"], fp["cutoff_step_months"],
+                            fp["horizon_months"])
+feats = F.build_many(clean, training, history_days=fp["history_days"], peak_hours=fp["peak_hours"],
+                     valley_hours=fp["valley_hours"])
+print(f"{len(feats)} rows over {len(training)} training cut-offs "
+      f"({', '.join(str(t.date()) for t in training)}); horizon {fp['horizon_months']} months")
+
+# %% [markdown]
+# ## Labels: base rate per cut-off
+
+# %%
+y = {task: labels.derive(task, clean, feats, fp["horizon_months"], tp["arrears_days_past_due"])
+     for task in tasks}
+rates = pd.DataFrame({task: y[task].groupby(feats["as_of"]).mean() for task in tasks})
+rates.index = [str(t.date()) for t in rates.index]
+display(rates.round(4))
+
+# %% [markdown]
+# ## Families compared on the latest cut-off
+
+# %%
+results = {}
+for task in tasks:
+    try:
+        results[task] = fit_and_compare(task, feats, y[task], tp)
+    except NotEnoughLabels as exc:
+        print(f"skipped: {exc}")
+shown = ["roc_auc", "pr_auc", "brier", "lift_at_10pct", "capture_at_10pct", "precision_at_k"]
+rows = [{"task": task, "family": family, **{m: fr.metrics.get(m) for m in shown},
+         "fit_seconds": fr.fit_seconds}
+        for task, result in results.items() for family, fr in result.families.items()]
+display(pd.DataFrame(rows).round(4))
+
+# %% [markdown]
+# ## ROC, precision-recall and gain per task
+
+# %%
+for task, result in results.items():
+    fig = evaluate.curves_figure(result.y_valid,
+                                 {f: r.valid_score for f, r in result.families.items()},
+                                 f"{task}: validation on {result.valid_cutoff.date()}")
+    show_figure(fig)
+
+# %% [markdown]
+# ## What drives the best family of each task
+
+# %%
+primary = tp.get("primary_metric", "roc_auc")
+for task, result in results.items():
+    best = result.best(primary)
+    fig = evaluate.importance_figure([describe(c) for c in result.X_train.columns],
+                                     best.model.importance(result.X_valid),
+                                     f"{task}: {best.family} importance", top=12)
+    show_figure(fig)
