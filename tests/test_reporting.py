@@ -28,7 +28,7 @@ SECTIONS = [
     "5. Load-shape segments",
     "6. Risk lists",
     "7. Action plan",
-    "8. Model comparison",
+    "8. Model health",
 ]
 
 
@@ -332,3 +332,23 @@ def test_periods_between():
         reporting.periods_between("2026-03", "2026-01")
     with pytest.raises(ValueError):
         reporting.periods_between("2026-3", "2026-05")
+
+
+def test_migration_matrix_and_score_drift():
+    from powerlens import reporting
+
+    prev = pd.DataFrame({"customer_id": [f"c{i}" for i in range(30)],
+                         "value_tier": ["high"] * 15 + ["low"] * 15, "credit_grade": "A"})
+    cur = pd.DataFrame({"customer_id": [f"c{i}" for i in range(3, 33)],
+                        "value_tier": ["high"] * 12 + ["low"] * 18, "credit_grade": ["A"] * 28 + ["C"] * 2})
+    m = reporting.migration(cur, prev, min_group_size=10)
+    assert m.loc["high/A", "high/A"] == 12 and m.loc["low/A", "low/A"] == 15
+    assert m.loc["high/A", "left"] == "<10"  # three accounts closed: too few to show
+    assert m.loc["new", "low/C"] == "<10"
+    rng = np.random.default_rng(0)
+    prev_s = pd.DataFrame({"customer_id": range(500), "task": "churn", "score": rng.beta(2, 20, 500)})
+    same = prev_s.assign(score=rng.beta(2, 20, 500))
+    shifted = prev_s.assign(score=rng.beta(6, 10, 500))
+    assert reporting.score_drift(same, prev_s)["PSI"].iloc[0] < 0.1
+    drift = reporting.score_drift(shifted, prev_s)
+    assert drift["PSI"].iloc[0] > 0.2 and drift["reading"].iloc[0].startswith("shift")

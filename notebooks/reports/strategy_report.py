@@ -147,6 +147,21 @@ else:
     display(legend)
 
 # %% [markdown]
+# ### Segment migration
+#
+# How customers moved between value tier / credit grade cells since the previous period (rows:
+# last period, columns: this period; `new` opened, `left` closed in between).
+
+# %%
+previous_segments = reporting.filter_region(reporting.read_table(DATA, "segments/segments_previous.parquet"), region_ids)
+if segments is None or previous_segments is None or previous_segments.empty:
+    print("no previous-period segments: migration not shown")
+elif region_too_small:
+    print("migration suppressed (group too small)")
+else:
+    display(reporting.migration(segments, previous_segments, min_group_size))
+
+# %% [markdown]
 # ## 4. Big and latent-big customers
 
 # %%
@@ -261,9 +276,10 @@ else:
         print("no customer meets any action's condition")
 
 # %% [markdown]
-# ## 8. Model comparison
+# ## 8. Model health
 #
-# Validation metrics of each model family per risk task; the champion scores customers.
+# Validation metrics of each model family per risk task (the champion scores customers), and how
+# far each champion's scores drifted since the previous period.
 
 # %%
 if not scores_usable:
@@ -279,3 +295,9 @@ else:
         for task in strategy.TASKS:
             if task not in decisions:
                 print(f"no model metrics for {task} yet")
+    previous_scores = reporting.read_table(DATA, "scores/scores_previous.parquet")
+    if scores is not None and previous_scores is not None and not previous_scores.empty:
+        print("Score drift of each champion against the previous period:")
+        display(reporting.score_drift(scores, previous_scores).set_index("task").round(3))
+    else:
+        print("no previous-period scores: score drift not shown")

@@ -637,6 +637,50 @@ def action_plan(
     return plan.reset_index(drop=True)
 
 
+TIER_ORDER = [f"{t}/{g}" for t in ("high", "medium", "low") for g in ("A", "B", "C")]
+
+
+def migration(current: pd.DataFrame, previous: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
+    """Transition matrix of value tier / credit grade cells from the previous period (rows) to
+    this one (columns); `new` and `left` for accounts that opened or closed in between. Counts
+    between 1 and min_group_size - 1 are suppressed."""
+    def cells(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"customer_id": frame["customer_id"].astype(str),
+                             "cell": frame["value_tier"].astype(str) + "/" + frame["credit_grade"].astype(str)})
+
+    both = cells(previous).merge(cells(current), on="customer_id", how="outer", suffixes=("_previous", "_current"))
+    both = both.fillna({"cell_previous": "new", "cell_current": "left"})
+    table = pd.crosstab(both["cell_previous"], both["cell_current"])
+    rows = [c for c in TIER_ORDER + ["new"] if c in table.index]
+    cols = [c for c in TIER_ORDER + ["left"] if c in table.columns]
+    table = table.reindex(index=rows, columns=cols, fill_value=0)
+    shown = table.astype(object)
+    small = (table > 0) & (table < min_group_size)
+    shown[small] = small_label(min_group_size)
+    shown.index.name, shown.columns.name = "previous period", "this period"
+    return shown
+
+
+def score_drift(current: pd.DataFrame, previous: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
+    """Per task: mean champion score last period and now, and the population stability index
+    (PSI) over deciles of last period's scores (> 0.2 is usually read as a real shift)."""
+    rows = []
+    for task, cur in current.groupby("task"):
+        prev = previous[previous["task"] == task]
+        if prev.empty:
+            continue
+        edges = np.unique(np.quantile(prev["score"], np.linspace(0, 1, bins + 1)))
+        edges[0], edges[-1] = -np.inf, np.inf
+        p = np.histogram(prev["score"], edges)[0] / len(prev)
+        c = np.histogram(cur["score"], edges)[0] / len(cur)
+        p, c = np.clip(p, 1e-4, None), np.clip(c, 1e-4, None)
+        psi = float(np.sum((c - p) * np.log(c / p)))
+        rows.append({"task": task, "mean score last period": prev["score"].mean(),
+                     "mean score now": cur["score"].mean(), "PSI": psi,
+                     "reading": "shift: check the model" if psi > 0.2 else "stable"})
+    return pd.DataFrame(rows)
+
+
 def model_comparison(data_dir: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """Families x metrics per task from models/<task>/metrics.json, and each task's decision."""
     rows, decisions = [], {}

@@ -101,7 +101,8 @@ def features(data: Path, out: Path, params: dict, metrics: Path | None = None) -
     kwargs = {"history_days": params["history_days"], "peak_hours": params["peak_hours"],
               "valley_hours": params["valley_hours"]}
     label_cutoffs = clean.label_cutoffs()
-    extra = sorted({t for ts in label_cutoffs.values() for t in ts} - {*training, scoring})
+    previous = scoring - pd.DateOffset(months=1)  # for segment migration and score drift
+    extra = sorted(({t for ts in label_cutoffs.values() for t in ts} | {previous}) - {*training, scoring})
     if label_cutoffs:
         clock("given labels: " + ", ".join(f"{task} as of {', '.join(str(t.date()) for t in ts)}"
                                           for task, ts in label_cutoffs.items()))
@@ -117,6 +118,7 @@ def features(data: Path, out: Path, params: dict, metrics: Path | None = None) -
     profiles.reset_index().rename(columns={"index": "customer_id"}).to_parquet(out / "profiles.parquet", index=False)
     manifest = {"training_cutoffs": [str(t.date()) for t in training], "scoring_cutoff": str(scoring.date()),
                 "label_cutoffs": {task: [str(t.date()) for t in ts] for task, ts in label_cutoffs.items()},
+                "previous_cutoff": str(previous.date()),
                 "data_end": str(clean.data_end.date()), "horizon_months": params["horizon_months"],
                 "features": [c for c in feats.columns if c not in ("customer_id", "as_of")]}
     write_json(out / "manifest.json", manifest)
@@ -137,7 +139,7 @@ def _manifest(features_dir: Path) -> dict:
 def segment(features_dir: Path, out: Path, params: dict, experiment: str = "powerlens-segmentation",
             metrics: Path | None = None) -> dict:
     from powerlens import tracking
-    from powerlens.segmentation import profile_table
+    from powerlens.segmentation import profile_table, tiers
     from powerlens.segmentation import segment as make_segments
 
     clock = Clock("segment")
@@ -150,6 +152,9 @@ def segment(features_dir: Path, out: Path, params: dict, experiment: str = "powe
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seg.to_parquet(out / "segments.parquet", index=False)
+    previous = pd.Timestamp(manifest.get("previous_cutoff", scoring - pd.DateOffset(months=1)))
+    prev_feats = pd.read_parquet(Path(features_dir) / "features.parquet", filters=[("as_of", "==", previous)])
+    tiers(prev_feats, params).to_parquet(out / "segments_previous.parquet", index=False)
     profiles.to_parquet(out / "profiles.parquet", index=False)
     clusters.candidates.to_csv(out / "clustering_candidates.csv", index=False)
     basis = "revenue" if seg_metrics["pareto_basis"] == "revenue_12m" else "consumption"
@@ -244,8 +249,10 @@ def score(features_dir: Path, out: Path, tasks: list[str], metrics: Path | None 
     manifest = _manifest(features_dir)
     scoring = pd.Timestamp(manifest["scoring_cutoff"])
     feats = pd.read_parquet(Path(features_dir) / "features.parquet", filters=[("as_of", "==", scoring)])
+    previous = pd.Timestamp(manifest.get("previous_cutoff", scoring - pd.DateOffset(months=1)))
+    prev_feats = pd.read_parquet(Path(features_dir) / "features.parquet", filters=[("as_of", "==", previous)])
     tracking.use_experiment("powerlens-risk")
-    frames, result = [], {}
+    frames, prev_frames, result = [], [], {}
     for task in tasks:
         version = tracking.champion_version(task)
         if version is None:
@@ -261,6 +268,9 @@ def score(features_dir: Path, out: Path, tasks: list[str], metrics: Path | None 
         frame.loc[top, "reasons"] = reason_codes(model, X[top.to_numpy()])
         frame["model_version"] = int(version.version)
         frames.append(frame)
+        if len(prev_feats):  # the same champion a month earlier: the report's score drift
+            prev_frames.append(pd.DataFrame({"customer_id": prev_feats["customer_id"], "task": task,
+                                             "score": model.predict_proba(prev_feats[list(model.feature_names_in_)])[:, 1]}))
         result[task] = {"champion_version": int(version.version), "mean_score": round(float(s.mean()), 5)}
         clock(f"{task}: scored {len(frame)} accounts with champion v{version.version}")
     out = Path(out)
@@ -268,6 +278,8 @@ def score(features_dir: Path, out: Path, tasks: list[str], metrics: Path | None 
     scores = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["customer_id", "task", "score", "rank", "reasons", "model_version"])
     scores.to_parquet(out / "scores.parquet", index=False)
+    (pd.concat(prev_frames, ignore_index=True) if prev_frames else pd.DataFrame(
+        columns=["customer_id", "task", "score"])).to_parquet(out / "scores_previous.parquet", index=False)
     result["seconds"] = round(clock.elapsed, 1)
     if metrics:
         write_json(metrics, result)

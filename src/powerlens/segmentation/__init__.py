@@ -21,7 +21,16 @@ from powerlens.segmentation.value import (
     value_tiers,
 )
 
-__all__ = ["segment", "profile_table", "pareto"]
+__all__ = ["segment", "tiers", "profile_table", "pareto"]
+
+
+def tiers(feats: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Value tier and credit grade only (cheap): for an earlier cut-off, to show migration."""
+    f = feats.set_index("customer_id")
+    scores = value_scores(f, params["value_weights"], params["potential_weights"], params["potential_share"])
+    return pd.DataFrame({"customer_id": f.index, "value_tier": value_tiers(scores["value_score"],
+                                                                            params["tier_quantiles"]).to_numpy(),
+                         "credit_grade": credit_grades(f).to_numpy()})
 
 
 def segment(feats: pd.DataFrame, raw_profiles: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, ClusteringResult, dict]:
