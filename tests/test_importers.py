@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import real_data
 from powerlens import validation
 from powerlens.anonymize import pseudonymize
 from powerlens.importers import FORMATS, ImportFailed, import_source
@@ -20,19 +20,11 @@ from powerlens.importers.utility_export import ImportFailed as LegacyImportFaile
 from powerlens.schema import Quarantine
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = Path(os.environ.get("POWERLENS_REAL_DATA", ROOT / ".." / "shared" / "data" / "real")).resolve()
 EXAMPLE_MAPPING = ROOT / "src" / "powerlens" / "importers" / "examples" / "state_grid_mapping.yaml"
 
 
 def real(sub: str) -> Path:
-    """The real sample folder; missing data fails in CI and skips elsewhere."""
-    path = REAL / sub
-    if not path.exists():
-        message = f"real data sample {path} is missing (set POWERLENS_REAL_DATA)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return real_data(sub)
 
 
 def written_strings(out: Path) -> set[str]:

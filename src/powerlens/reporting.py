@@ -27,6 +27,7 @@ import pandas as pd
 
 from powerlens import strategy
 from powerlens.config import project_root
+from powerlens.segmentation.value import pareto  # noqa: F401  (the notebook calls reporting.pareto)
 
 REPORT_NAME = "strategy_report"
 DEFAULT_NOTEBOOK = Path("notebooks/reports/strategy_report.py")
@@ -551,21 +552,6 @@ def revenue_by_customer(data_dir: str | Path, period: str, region: str | None = 
     window = {str(last - i) for i in range(months)}
     bills = bills[bills["period"].astype(str).isin(window)]
     return bills.groupby("customer_id")["amount"].sum()
-
-
-def pareto(revenue: pd.Series) -> tuple[pd.DataFrame, float]:
-    """Cumulative revenue share by customer share (largest first) and the top-20% share."""
-    values = np.sort(np.asarray(revenue, dtype=float))[::-1]
-    values = values[np.isfinite(values)]
-    total = values.sum()
-    if len(values) == 0 or total <= 0:
-        return pd.DataFrame({"customer_share": [], "revenue_share": []}), float("nan")
-    curve = pd.DataFrame({
-        "customer_share": np.arange(1, len(values) + 1) / len(values),
-        "revenue_share": np.cumsum(values) / total,
-    })
-    top = int(np.ceil(0.2 * len(values)))
-    return curve, float(values[:top].sum() / total)
 
 
 def small_label(min_group_size: int) -> str:

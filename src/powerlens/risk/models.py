@@ -20,8 +20,9 @@ def categorical_columns(X: pd.DataFrame) -> list[str]:
     return [c for c in X.columns if c in CATEGORICAL or not pd.api.types.is_numeric_dtype(X[c])]
 
 
-class LightGBMModel(BaseEstimator, ClassifierMixin):
-    """LightGBM with categorical attributes used natively (categories fixed at fit time)."""
+class _NativeCategoricalModel(BaseEstimator, ClassifierMixin):
+    """A boosting model that takes categories natively: the categories seen at fit time are
+    fixed, so unseen values at scoring time become missing instead of new codes."""
 
     def __init__(self, params: dict | None = None, seed: int = 0):
         self.params = params
@@ -33,10 +34,13 @@ class LightGBMModel(BaseEstimator, ClassifierMixin):
             X[col] = pd.Categorical(X[col].astype(str), categories=cats)
         return X
 
+    def _make(self):
+        raise NotImplementedError
+
     def fit(self, X: pd.DataFrame, y):
         self.feature_names_in_ = np.array(X.columns)
         self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in categorical_columns(X)}
-        self.model_ = lgb.LGBMClassifier(**(self.params or {}), random_state=self.seed, verbose=-1, n_jobs=2)
+        self.model_ = self._make()
         self.model_.fit(self._frame(X), y)
         self.classes_ = self.model_.classes_
         return self
@@ -46,6 +50,13 @@ class LightGBMModel(BaseEstimator, ClassifierMixin):
 
     def predict(self, X):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+class LightGBMModel(_NativeCategoricalModel):
+    """LightGBM with categorical attributes used natively."""
+
+    def _make(self):
+        return lgb.LGBMClassifier(**(self.params or {}), random_state=self.seed, verbose=-1, n_jobs=2)
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per-row feature contributions to the log-odds (LightGBM's TreeSHAP)."""
@@ -115,37 +126,21 @@ class LogisticModel(BaseEstimator, ClassifierMixin):
         return np.array([imp.get(c, 0.0) for c in self.feature_names_in_])
 
 
-class HistGBModel(BaseEstimator, ClassifierMixin):
+class HistGBModel(_NativeCategoricalModel):
     """scikit-learn's histogram gradient boosting, categorical attributes as native categories."""
 
-    def __init__(self, params: dict | None = None, seed: int = 0):
-        self.params = params
-        self.seed = seed
-
-    def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = X[self.feature_names_in_].copy()
-        for col, cats in self.categories_.items():
-            X[col] = pd.Categorical(X[col].astype(str), categories=cats)
-        return X
-
-    def fit(self, X: pd.DataFrame, y):
+    def _make(self):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        self.feature_names_in_ = np.array(X.columns)
-        self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in categorical_columns(X)}
-        self.model_ = HistGradientBoostingClassifier(**(self.params or {}), categorical_features="from_dtype",
-                                                     random_state=self.seed)
-        self.model_.fit(self._frame(X), y)
-        self.classes_ = self.model_.classes_
+        return HistGradientBoostingClassifier(**(self.params or {}), categorical_features="from_dtype",
+                                              random_state=self.seed)
+
+    def fit(self, X: pd.DataFrame, y):
+        super().fit(X, y)
+        # the stand-in reference values for contributions: medians, and modes for categories
         self.reference_ = {c: (X[c].mode().iloc[0] if c in self.categories_ else X[c].median())
                            for c in X.columns}
         return self
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.model_.predict_proba(self._frame(X))
-
-    def predict(self, X):
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """No exact contributions for this family: the change in log-odds when one feature is

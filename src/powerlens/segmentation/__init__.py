@@ -65,7 +65,7 @@ def segment(feats: pd.DataFrame, raw_profiles: pd.DataFrame, params: dict) -> tu
     total = feats[basis].sum()
     metrics = {
         "customers": int(len(seg)),
-        "pareto_top20_share": round(top20, 4),
+        "pareto_top20_share": round(top20, 4) if top20 == top20 else None,
         "big_customers": int(big.sum()),
         "pareto_basis": basis,
         "big_revenue_share": round(float(feats.loc[big, basis].sum() / total) if total else 0.0, 4),

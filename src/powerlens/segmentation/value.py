@@ -75,10 +75,14 @@ def latent_big(feats: pd.DataFrame, big: pd.Series, top_share: float) -> pd.Data
 
 
 def pareto(revenue: pd.Series) -> tuple[pd.DataFrame, float]:
-    """The Pareto curve (share of customers -> share of revenue) and the top-20% share."""
-    r = revenue.fillna(0).clip(lower=0).sort_values(ascending=False).to_numpy()
-    total = r.sum()
-    cum = np.cumsum(r) / total if total > 0 else np.zeros_like(r)
-    curve = pd.DataFrame({"customer_share": np.arange(1, len(r) + 1) / max(len(r), 1), "revenue_share": cum})
-    top = int(np.ceil(0.2 * len(r)))
-    return curve, float(cum[top - 1]) if top and total > 0 else 0.0
+    """The Pareto curve (share of customers, largest first -> share of revenue) and the share
+    of the top 20%; NaN when there is nothing to share."""
+    values = np.sort(np.clip(np.asarray(revenue, dtype=float), 0, None))[::-1]
+    values = values[np.isfinite(values)]
+    total = values.sum()
+    if len(values) == 0 or total <= 0:
+        return pd.DataFrame({"customer_share": [], "revenue_share": []}), float("nan")
+    curve = pd.DataFrame({"customer_share": np.arange(1, len(values) + 1) / len(values),
+                          "revenue_share": np.cumsum(values) / total})
+    top = int(np.ceil(0.2 * len(values)))
+    return curve, float(values[:top].sum() / total)
