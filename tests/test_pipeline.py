@@ -76,21 +76,22 @@ def test_report_is_rendered_with_actions(pipeline_run):
     assert (project / "reports" / period / "actions.csv").exists()
 
 
-def test_no_raw_identifier_in_anything_the_pipeline_wrote(pipeline_run):
+def test_no_raw_identifier_or_key_in_anything_the_pipeline_wrote(pipeline_run, key_file):
     import pandas as pd
 
     project, _, repro = pipeline_run
     raw = pd.read_csv(project / "data" / "raw" / "customers.csv", dtype=str)
     needles = set(raw["account_no"].head(50)) | set(raw["phone"].head(50)) | set(raw["customer_name"].head(20))
+    needles |= {key_file.read_text().strip(), str(key_file)}  # nor the pseudonym key or its path
     scanned = 0
-    for folder in ("data/clean", "data/features", "data/segments", "data/scores", "data/models", "metrics",
-                   "reports", "mlartifacts"):
-        for path in (project / folder).rglob("*"):
-            if path.is_file():
-                content = path.read_bytes()
-                scanned += 1
-                for needle in needles:
-                    assert needle.encode() not in content, f"{needle!r} found in {path}"
+    written = [p for folder in ("data/clean", "data/features", "data/segments", "data/scores", "data/models",
+                                "metrics", "reports", "mlartifacts") for p in (project / folder).rglob("*")]
+    for path in [*written, project / "mlflow.db", project / "dvc.lock"]:
+        if path.is_file():
+            content = path.read_bytes()
+            scanned += 1
+            for needle in needles:
+                assert needle.encode() not in content, f"{needle!r} found in {path}"
     assert scanned > 20
     assert not any(n in repro.stdout for n in needles)
 
