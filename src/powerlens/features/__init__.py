@@ -168,9 +168,8 @@ def cutoffs_for(data_end: pd.Timestamp, n_training: int, step_months: int,
                 horizon_months: int) -> tuple[list[pd.Timestamp], pd.Timestamp]:
     """Training cut-offs (oldest first; each leaves a full label horizon before the data end)
     and the scoring cut-off (the data end, on a month start)."""
+    # on a month start: a partial last month of data is left out of the scoring cut-off
     scoring = pd.Timestamp(data_end).to_period("M").to_timestamp()
-    if pd.Timestamp(data_end) > scoring:
-        scoring = scoring  # a partial month of data is left out of the scoring cut-off
     latest = scoring - pd.DateOffset(months=horizon_months)
     training = [latest - pd.DateOffset(months=step_months * i) for i in range(n_training)]
     return sorted(pd.Timestamp(t) for t in training), scoring
