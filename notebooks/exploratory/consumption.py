@@ -46,10 +46,8 @@ plt.rcParams.update({"figure.dpi": 96, "axes.grid": True, "grid.alpha": 0.3})
 CLEAN = Path(clean_dir) if clean_dir else Path(data_dir) / "clean"
 fp = load_params(params_path)["features"]
 clean = F.load_clean(CLEAN)
-_, scoring = F.cutoffs_for(clean.data_end, fp["n_training_cutoffs"], fp["cutoff_step_months"],
-                           fp["horizon_months"])
-feats = F.build(clean, scoring, history_days=fp["history_days"], peak_hours=fp["peak_hours"],
-                valley_hours=fp["valley_hours"])
+_, scoring = F.cutoffs_from_params(clean, fp)
+feats = F.build(clean, scoring, **F.build_options(fp))
 print(f"{len(clean.customers)} accounts; data ends {clean.data_end.date()}; "
       f"{len(feats)} accounts open at {scoring.date()}")
 

@@ -56,10 +56,8 @@ tasks = list(tasks or tp["tasks"])
 if families:
     tp = {**tp, "families": list(families)}
 clean = F.load_clean(CLEAN)
-training, _ = F.cutoffs_for(clean.data_end, fp["n_training_cutoffs"], fp["cutoff_step_months"],
-                            fp["horizon_months"])
-feats = F.build_many(clean, training, history_days=fp["history_days"], peak_hours=fp["peak_hours"],
-                     valley_hours=fp["valley_hours"])
+training, _ = F.cutoffs_from_params(clean, fp)
+feats = F.build_many(clean, training, **F.build_options(fp))
 print(f"{len(feats)} rows over {len(training)} training cut-offs "
       f"({', '.join(str(t.date()) for t in training)}); horizon {fp['horizon_months']} months")
 

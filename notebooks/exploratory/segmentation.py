@@ -49,10 +49,8 @@ CLEAN = Path(clean_dir) if clean_dir else Path(data_dir) / "clean"
 params = load_params(params_path)
 fp, sp = params["features"], params["segment"]
 clean = F.load_clean(CLEAN)
-_, scoring = F.cutoffs_for(clean.data_end, fp["n_training_cutoffs"], fp["cutoff_step_months"],
-                           fp["horizon_months"])
-feats = F.build(clean, scoring, history_days=fp["history_days"], peak_hours=fp["peak_hours"],
-                valley_hours=fp["valley_hours"])
+_, scoring = F.cutoffs_from_params(clean, fp)
+feats = F.build(clean, scoring, **F.build_options(fp))
 raw = F.profile_matrix(clean, scoring, fp["history_days"])
 seg, clusters, metrics = segment(feats, raw, sp)
 print(f"{metrics['customers']} accounts at {scoring.date()}; top 20% carry "

@@ -94,12 +94,10 @@ def features(data: Path, out: Path, params: dict, metrics: Path | None = None) -
 
     clock = Clock("features")
     clean = F.load_clean(data)
-    training, scoring = F.cutoffs_for(clean.data_end, params["n_training_cutoffs"],
-                                      params["cutoff_step_months"], params["horizon_months"])
+    training, scoring = F.cutoffs_from_params(clean, params)
     clock(f"data ends {clean.data_end.date()}; training cut-offs "
           f"{', '.join(str(t.date()) for t in training)}; scoring cut-off {scoring.date()}")
-    kwargs = {"history_days": params["history_days"], "peak_hours": params["peak_hours"],
-              "valley_hours": params["valley_hours"]}
+    kwargs = F.build_options(params)
     label_cutoffs = clean.label_cutoffs()
     previous = scoring - pd.DateOffset(months=1)  # for segment migration and score drift
     extra = sorted(({t for ts in label_cutoffs.values() for t in ts} | {previous}) - {*training, scoring})
@@ -296,8 +294,7 @@ def score_folder(task: str, data: Path, out: Path, model_uri: str | None, params
     clock = Clock(f"score {task}")
     clean = F.load_clean(data)
     _, as_of = F.cutoffs_for(clean.data_end, 1, 1, 0)
-    feats = F.build(clean, as_of, history_days=params["history_days"], peak_hours=params["peak_hours"],
-                    valley_hours=params["valley_hours"])
+    feats = F.build(clean, as_of, **F.build_options(params))
     tracking.use_experiment("powerlens-risk")
     uri = model_uri or f"models:/{tracking.registered_name(task)}@{tracking.CHAMPION}"
     model = tracking.load_model(uri)

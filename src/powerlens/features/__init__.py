@@ -25,8 +25,8 @@ from powerlens.features.load_profile import (
 from powerlens.features.service import service_features
 from powerlens.schema import read_table
 
-__all__ = ["FEATURES", "CATEGORICAL", "describe", "CleanData", "build", "build_many",
-           "cutoffs_for", "load_clean"]
+__all__ = ["FEATURES", "CATEGORICAL", "describe", "CleanData", "build", "build_many", "build_options",
+           "cutoffs_for", "cutoffs_from_params", "load_clean"]
 
 STATIC = ["customer_class", "region", "industry", "voltage_kv", "capacity_kva",
           "two_part_tariff", "tou_tariff", "prepaid_meter"]
@@ -173,6 +173,17 @@ def cutoffs_for(data_end: pd.Timestamp, n_training: int, step_months: int,
     latest = scoring - pd.DateOffset(months=horizon_months)
     training = [latest - pd.DateOffset(months=step_months * i) for i in range(n_training)]
     return sorted(pd.Timestamp(t) for t in training), scoring
+
+
+def build_options(params: dict) -> dict:
+    """build()'s keyword arguments from the `features` section of params.yaml."""
+    return {k: params[k] for k in ("history_days", "peak_hours", "valley_hours")}
+
+
+def cutoffs_from_params(data: CleanData, params: dict) -> tuple[list[pd.Timestamp], pd.Timestamp]:
+    """cutoffs_for() on this data with the `features` section of params.yaml."""
+    return cutoffs_for(data.data_end, params["n_training_cutoffs"], params["cutoff_step_months"],
+                       params["horizon_months"])
 
 
 def profile_matrix(data: CleanData, as_of: pd.Timestamp, history_days: int = 365) -> pd.DataFrame:

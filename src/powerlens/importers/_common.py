@@ -28,6 +28,19 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
+def locate(src: Path, file_names: Iterable[str]) -> Path:
+    """The source file: `src` itself, or the first of `file_names` inside the folder `src`."""
+    file_names = tuple(file_names)
+    if src.is_file():
+        return src
+    if src.is_dir():
+        for name in file_names:
+            if (src / name).exists():
+                return src / name
+        raise ImportFailed(f"{src}: no {' or '.join(file_names)}")
+    raise ImportFailed(f"{src}: no such file or folder")
+
+
 def is_data_file(path: Path) -> bool:
     name = path.name.lower()
     return path.is_file() and any(name.endswith(s) for s in DATA_SUFFIXES)

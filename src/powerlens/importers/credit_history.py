@@ -44,7 +44,14 @@ import pandas as pd
 
 from powerlens import validation
 from powerlens.anonymize import pseudonymize
-from powerlens.importers._common import drop_identifiers, finish, quiet, read_table_file, read_yaml
+from powerlens.importers._common import (
+    drop_identifiers,
+    finish,
+    locate,
+    quiet,
+    read_table_file,
+    read_yaml,
+)
 from powerlens.importers.errors import ImportFailed
 from powerlens.schema import Quarantine, to_number
 
@@ -55,17 +62,6 @@ BILL_COLS = [f"BILL_AMT{k}" for k in range(1, MONTHS + 1)]
 PAY_COLS = [f"PAY_AMT{k}" for k in range(1, MONTHS + 1)]
 REQUIRED = ["ID", "LIMIT_BAL", *STATUS_COLS, *BILL_COLS, *PAY_COLS]
 DUE_DAYS = 20
-
-
-def locate(src: Path) -> Path:
-    if src.is_file():
-        return src
-    if src.is_dir():
-        for name in FILE_NAMES:
-            if (src / name).exists():
-                return src / name
-        raise ImportFailed(f"{src}: no {' or '.join(FILE_NAMES)}")
-    raise ImportFailed(f"{src}: no such file or folder")
 
 
 def month_periods(last_month: str) -> list[pd.Period]:
@@ -135,7 +131,7 @@ def import_credit_history(src: str | Path, out: str | Path, key: bytes, mapping:
     src, out = Path(src), Path(out)
     step = quiet(progress)
     opts = read_yaml(Path(mapping)) if mapping else {}
-    path = locate(src)
+    path = locate(src, FILE_NAMES)
     step(f"reading {path.name}")
     raw = read_table_file(path)
     raw = raw.rename(columns={str(k): str(v) for k, v in (opts.get("columns") or {}).items()})

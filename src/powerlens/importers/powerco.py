@@ -33,8 +33,14 @@ import pandas as pd
 
 from powerlens import validation
 from powerlens.anonymize import pseudonymize
-from powerlens.importers._common import drop_identifiers, finish, quiet, read_table_file, read_yaml
-from powerlens.importers.errors import ImportFailed
+from powerlens.importers._common import (
+    drop_identifiers,
+    finish,
+    locate,
+    quiet,
+    read_table_file,
+    read_yaml,
+)
 from powerlens.schema import Quarantine
 
 FILE_NAMES = ("client_data.csv.gz", "client_data.csv", "client_data.parquet")
@@ -50,17 +56,6 @@ NUMERIC = [
     "pow_max",
 ]
 AS_OF = "2016-01-01"
-
-
-def locate(src: Path) -> Path:
-    if src.is_file():
-        return src
-    if src.is_dir():
-        for name in FILE_NAMES:
-            if (src / name).exists():
-                return src / name
-        raise ImportFailed(f"{src}: no {' or '.join(FILE_NAMES)}")
-    raise ImportFailed(f"{src}: no such file or folder")
 
 
 def customer_frame(raw: pd.DataFrame, customer_class: str, region: str | None) -> tuple[pd.DataFrame, list]:
@@ -91,7 +86,7 @@ def import_powerco(src: str | Path, out: str | Path, key: bytes, mapping: str | 
     src, out = Path(src), Path(out)
     step = quiet(progress)
     opts = read_yaml(Path(mapping)) if mapping else {}
-    path = locate(src)
+    path = locate(src, FILE_NAMES)
     step(f"reading {path.name}")
     raw = read_table_file(path, required=REQUIRED)
     raw, dropped = drop_identifiers(raw, keep=["id"])
