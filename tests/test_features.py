@@ -97,7 +97,10 @@ def test_point_in_time_changing_data_on_or_after_the_cutoff_changes_nothing(smal
         bills=_shift_after(small_data.bills, "bill_date", as_of, amount=True),
         payments=_shift_after(small_data.payments, "paid_on", as_of, amount=True),
         events=pd.concat([small_data.events, small_data.events.assign(ts=as_of)], ignore_index=True),
+        weather=small_data.weather.assign(temperature_mean=small_data.weather["temperature_mean"].where(
+            small_data.weather["date"] < as_of, 45.0)),
     )
+    assert before["heating_sensitivity"].notna().any()
     after = F.build(altered, as_of)
     pd.testing.assert_frame_equal(before, after)
 

@@ -139,6 +139,16 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         },
         strict=False,
     ),
+    # auxiliary, per day and region (region empty = every region): the weather behind the load
+    "weather_daily": pa.DataFrameSchema(
+        {
+            "date": pa.Column("datetime64[us]"),
+            "region": pa.Column(str, nullable=True),
+            "temperature_mean": pa.Column(float),
+        },
+        unique=["date", "region"],
+        strict=False,
+    ),
 }
 # which schema each canonical file follows
 TABLE_SCHEMA = {
@@ -150,6 +160,7 @@ TABLE_SCHEMA = {
     "service_events": "service_events",
     "labels": "labels",
     "calendar": "calendar",
+    "weather_daily": "weather_daily",
 }
 # every file an import may write (an import removes the ones it did not write this time)
 CANONICAL_FILES = tuple(TABLE_SCHEMA)

@@ -88,39 +88,45 @@ def source_settings(params: dict) -> tuple[str, Path, Path | None]:
     return str(source["format"]), path, mapping
 
 
-def features(data: Path, out: Path, params: dict, metrics: Path | None = None) -> dict:
-    """Features at every training cut-off and at the scoring cut-off, plus raw load profiles."""
+def features(data: Path, out: Path, params: dict, metrics: Path | None = None, engine: str | None = None,
+             scheduler: str | None = None) -> dict:
+    """Features at every training cut-off and at the scoring cut-off, plus raw load profiles,
+    computed a partition of customers at a time on the chosen engine (params `features.engine`)."""
     from powerlens import features as F
+    from powerlens.features.engine import build_features, data_end_of
+    from powerlens.schema import read_table
 
     clock = Clock("features")
-    clean = F.load_clean(data)
-    training, scoring = F.cutoffs_from_params(clean, params)
-    clock(f"data ends {clean.data_end.date()}; training cut-offs "
+    data_end = data_end_of(data)
+    training, scoring = F.cutoffs_from_params(data_end, params)
+    clock(f"data ends {data_end.date()}; training cut-offs "
           f"{', '.join(str(t.date()) for t in training)}; scoring cut-off {scoring.date()}")
-    kwargs = F.build_options(params)
-    label_cutoffs = clean.label_cutoffs()
+    label_cutoffs = F.label_cutoffs(read_table(data, "labels"))
     previous = scoring - pd.DateOffset(months=1)  # for segment migration and score drift
     extra = sorted(({t for ts in label_cutoffs.values() for t in ts} | {previous}) - {*training, scoring})
     if label_cutoffs:
         clock("given labels: " + ", ".join(f"{task} as of {', '.join(str(t.date()) for t in ts)}"
                                           for task, ts in label_cutoffs.items()))
-    frames = []
-    for cutoff in [*training, *extra, scoring]:
-        frames.append(F.build(clean, cutoff, **kwargs))
-        clock(f"as of {cutoff.date()}: {len(frames[-1])} customers")
-    feats = pd.concat(frames, ignore_index=True)
+    cutoffs = [*training, *extra, scoring]
+    engine = engine or params.get("engine", "local")
+    feats, profiles = build_features(data, cutoffs, F.build_options(params), profile_cutoff=scoring,
+                                     engine=engine, scheduler=scheduler,
+                                     customers_per_partition=int(params.get("customers_per_partition", 20_000)),
+                                     progress=clock)
+    for cutoff, n in feats.groupby("as_of").size().items():
+        clock(f"as of {pd.Timestamp(cutoff).date()}: {n} customers")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     feats.to_parquet(out / "features.parquet", index=False)
-    profiles = F.profile_matrix(clean, scoring, params["history_days"])
-    profiles.reset_index().rename(columns={"index": "customer_id"}).to_parquet(out / "profiles.parquet", index=False)
+    profiles.reset_index().to_parquet(out / "profiles.parquet", index=False)
     manifest = {"training_cutoffs": [str(t.date()) for t in training], "scoring_cutoff": str(scoring.date()),
                 "label_cutoffs": {task: [str(t.date()) for t in ts] for task, ts in label_cutoffs.items()},
                 "previous_cutoff": str(previous.date()),
-                "data_end": str(clean.data_end.date()), "horizon_months": params["horizon_months"],
+                "data_end": str(data_end.date()), "horizon_months": params["horizon_months"],
                 "features": [c for c in feats.columns if c not in ("customer_id", "as_of")]}
     write_json(out / "manifest.json", manifest)
-    result = {"rows": len(feats), "customers_at_scoring_cutoff": len(frames[-1]),
+    n_scoring = int((feats["as_of"] == scoring).sum())
+    result = {"rows": len(feats), "customers_at_scoring_cutoff": n_scoring, "engine": engine,
               "n_features": len(manifest["features"]), "seconds": round(clock.elapsed, 1)}
     if metrics:
         write_json(metrics, result)

@@ -410,6 +410,12 @@ def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
     bills.to_csv(out / "bills.csv", index=False)
     payments.to_csv(out / "payments.csv", index=False)
     events.to_csv(out / "service_events.csv", index=False)
+    # the regional weather behind the heating/cooling load: utilities buy it from a weather service
+    pd.DataFrame({
+        "date": np.tile(days.strftime("%Y-%m-%d"), len(REGIONS)),
+        "region": np.repeat(np.array(REGIONS, dtype=object), d),
+        "temperature_mean": np.concatenate([temps[r] for r in REGIONS]).round(1),
+    }).to_csv(out / "weather_daily.csv", index=False)
 
     truth = pd.DataFrame(
         {

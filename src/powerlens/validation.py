@@ -284,6 +284,24 @@ def service_events(df: pd.DataFrame, q: Quarantine, source: str,
     return ok.sort_values(["customer_id", "ts"]).reset_index(drop=True)
 
 
+def weather_daily(df: pd.DataFrame, q: Quarantine, source: str) -> pd.DataFrame:
+    """Daily mean temperature per region; a day repeated for a region keeps its first row."""
+    date = to_datetime(df["date"]).dt.normalize()
+    temp = to_number(df["temperature_mean"])
+    region = df["region"].astype("string").str.strip().str.lower() if "region" in df else pd.Series(
+        pd.NA, index=df.index, dtype="string")
+    checks = [
+        ("ts_unparseable", date.isna()),
+        ("temperature_not_numeric", temp.isna()),
+        ("temperature_out_of_range", (temp < -60) | (temp > 60)),
+        ("duplicate_date", pd.DataFrame({"d": date, "r": region}).duplicated() & date.notna()),
+    ]
+    ok = q.split("weather_daily", df.assign(date=date, temperature_mean=temp, region=region), checks, source, 2)
+    ok["region"] = ok["region"].astype(object).where(ok["region"].notna(), None)
+    ok["date"] = ok["date"].astype("datetime64[us]")
+    return ok[["date", "region", "temperature_mean"]].sort_values(["region", "date"]).reset_index(drop=True)
+
+
 def labels(df: pd.DataFrame, q: Quarantine, source: str, known_customers: pd.Index) -> pd.DataFrame:
     """Given labels (customer x task x as_of); binary tasks are normalised to '0' / '1'."""
     df = df.copy()

@@ -21,12 +21,14 @@ from powerlens.features.load_profile import (
     hourly_features,
     hourly_shape,
     to_matrix,
+    weather_features,
+    with_daily_from_hourly,
 )
 from powerlens.features.service import service_features
 from powerlens.schema import read_table
 
 __all__ = ["FEATURES", "CATEGORICAL", "describe", "CleanData", "build", "build_many", "build_options",
-           "cutoffs_for", "cutoffs_from_params", "load_clean"]
+           "cutoffs_for", "cutoffs_from_params", "label_cutoffs", "load_clean"]
 
 STATIC = ["customer_class", "region", "industry", "voltage_kv", "capacity_kva",
           "two_part_tariff", "tou_tariff", "prepaid_meter"]
@@ -44,6 +46,7 @@ class CleanData:
     events: pd.DataFrame
 
     labels: pd.DataFrame | None = None
+    weather: pd.DataFrame | None = None  # date, region (None = every region), temperature_mean
 
     @property
     def data_end(self) -> pd.Timestamp:
@@ -51,6 +54,9 @@ class CleanData:
         payment or event, else the as-of date of the given labels."""
         if self.daily.values.shape[1]:
             return self.daily.start + self.daily.values.shape[1] * self.daily.step
+        if self.hourly.values.shape[1]:
+            last = self.hourly.start + (self.hourly.values.shape[1] - 1) * self.hourly.step
+            return last.normalize() + pd.Timedelta(days=1)
         candidates = []
         for frame, col in ((self.bills, "bill_date"), (self.payments, "paid_on"), (self.events, "ts")):
             if frame is not None and col in frame and frame[col].notna().any():
@@ -63,34 +69,47 @@ class CleanData:
 
     def label_cutoffs(self) -> dict[str, list[pd.Timestamp]]:
         """Given labels: task -> the as-of dates they were observed at."""
-        if self.labels is None or self.labels.empty:
-            return {}
-        return {task: sorted(pd.Timestamp(t) for t in g["as_of"].unique())
-                for task, g in self.labels.groupby("task")}
+        return label_cutoffs(self.labels)
 
 
-def load_clean(data_dir: str | Path, with_readings: bool = True) -> CleanData:
+def load_clean(data_dir: str | Path, with_readings: bool = True, filters: list[tuple] | None = None) -> CleanData:
     """Read a clean data folder; `with_readings=False` skips the (large) readings for work that
-    only needs accounts, bills, payments and events (labels)."""
+    only needs accounts, bills, payments and events (labels). `filters` (pyarrow row filters on
+    customer_id) read one partition of customers (see features.engine)."""
     data_dir = Path(data_dir)
-    customers = read_table(data_dir, "customers").set_index("customer_id", drop=False)
+    customers = read_table(data_dir, "customers", filters=filters).set_index("customer_id", drop=False)
     ids = pd.Index(customers["customer_id"].astype(str), name="customer_id")
     empty = pd.DataFrame({"customer_id": [], "ts": pd.to_datetime([]), "kwh": []})
 
     def readings(table: str) -> pd.DataFrame:
-        return read_table(data_dir, table, ["customer_id", "ts", "kwh"]) if with_readings else empty
+        if not with_readings:
+            return empty
+        return read_table(data_dir, table, ["customer_id", "ts", "kwh"], filters=filters)
 
-    daily = to_matrix(readings("readings_daily"), ids, "1D")
     hourly = to_matrix(readings("readings_hourly"), ids, "1h")
+    daily = with_daily_from_hourly(to_matrix(readings("readings_daily"), ids, "1D"), hourly)
     return CleanData(
         customers=customers,
         daily=daily,
         hourly=hourly,
-        bills=read_table(data_dir, "bills"),
-        payments=read_table(data_dir, "payments"),
-        events=read_table(data_dir, "service_events"),
-        labels=read_table(data_dir, "labels"),
+        bills=read_table(data_dir, "bills", filters=filters),
+        payments=read_table(data_dir, "payments", filters=filters),
+        events=read_table(data_dir, "service_events", filters=filters),
+        labels=read_table(data_dir, "labels", filters=filters),
+        weather=daily_temperature(data_dir),
     )
+
+
+def daily_temperature(data_dir: str | Path) -> pd.DataFrame | None:
+    """Daily mean temperature: the regional `weather_daily` table, else the calendar's utility-wide
+    temperatures (region None), else None."""
+    weather = read_table(data_dir, "weather_daily")
+    if len(weather):
+        return weather[["date", "region", "temperature_mean"]]
+    calendar = read_table(data_dir, "calendar")
+    if len(calendar) and calendar["temperature_mean"].notna().any():
+        return calendar.loc[calendar["temperature_mean"].notna(), ["date", "temperature_mean"]].assign(region=None)
+    return None
 
 
 def active_at(customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
@@ -100,9 +119,11 @@ def active_at(customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
 
 
 def build(data: CleanData, as_of: str | pd.Timestamp, history_days: int = 365,
-          peak_hours: list[int] | None = None, valley_hours: list[int] | None = None) -> pd.DataFrame:
+          peak_hours: list[int] | None = None, valley_hours: list[int] | None = None,
+          tou_by_region: dict | None = None) -> pd.DataFrame:
     """One row per account open at `as_of`, every feature in FEATURES (NaN where the data
-    cannot support it)."""
+    cannot support it). Tariff periods: `peak_hours`/`valley_hours`, or a region's own in
+    `tou_by_region` ({region: {peak_hours: [...], valley_hours: [...]}})."""
     as_of = pd.Timestamp(as_of)
     peak_hours = peak_hours or [8, 9, 10, 11, 17, 18, 19, 20]
     valley_hours = valley_hours or [0, 1, 2, 3, 4, 5, 6, 23]
@@ -111,7 +132,8 @@ def build(data: CleanData, as_of: str | pd.Timestamp, history_days: int = 365,
     parts = [
         daily_features(data.daily, as_of, history_days),
         hourly_features(data.hourly, as_of, history_days, cust.set_index(ids)["capacity_kva"],
-                        peak_hours, valley_hours),
+                        peak_hours, valley_hours, cust.set_index(ids)["region"], tou_by_region),
+        weather_features(data.daily, as_of, history_days, cust.set_index(ids)["region"], data.weather),
         billing_features(data.bills, data.payments, ids, as_of, history_days),
         service_features(data.events, ids, as_of, history_days),
     ]
@@ -177,13 +199,21 @@ def cutoffs_for(data_end: pd.Timestamp, n_training: int, step_months: int,
 
 def build_options(params: dict) -> dict:
     """build()'s keyword arguments from the `features` section of params.yaml."""
-    return {k: params[k] for k in ("history_days", "peak_hours", "valley_hours")}
+    return {k: params[k] for k in ("history_days", "peak_hours", "valley_hours", "tou_by_region") if k in params}
 
 
-def cutoffs_from_params(data: CleanData, params: dict) -> tuple[list[pd.Timestamp], pd.Timestamp]:
-    """cutoffs_for() on this data with the `features` section of params.yaml."""
-    return cutoffs_for(data.data_end, params["n_training_cutoffs"], params["cutoff_step_months"],
+def cutoffs_from_params(data: CleanData | pd.Timestamp, params: dict) -> tuple[list[pd.Timestamp], pd.Timestamp]:
+    """cutoffs_for() on this data (or its data end) with the `features` section of params.yaml."""
+    data_end = data.data_end if isinstance(data, CleanData) else pd.Timestamp(data)
+    return cutoffs_for(data_end, params["n_training_cutoffs"], params["cutoff_step_months"],
                        params["horizon_months"])
+
+
+def label_cutoffs(labels: pd.DataFrame | None) -> dict[str, list[pd.Timestamp]]:
+    """Given labels: task -> the as-of dates they were observed at."""
+    if labels is None or labels.empty:
+        return {}
+    return {task: sorted(pd.Timestamp(t) for t in g["as_of"].unique()) for task, g in labels.groupby("task")}
 
 
 def profile_matrix(data: CleanData, as_of: pd.Timestamp, history_days: int = 365) -> pd.DataFrame:

@@ -119,6 +119,10 @@ def daily_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> p
         summer, winter = np.isin(month, [6, 7, 8]), np.isin(month, [12, 1, 2])
         out["summer_index"] = np.where(mean > 0, _nanmean(x[:, summer]) / mean, np.nan) if summer.any() else np.nan
         out["winter_index"] = np.where(mean > 0, _nanmean(x[:, winter]) / mean, np.nan) if winter.any() else np.nan
+        for mo in range(1, 13):  # monthly seasonal indices: the month's daily mean over the look-back's
+            in_month = month == mo
+            out[f"month_{mo:02d}_index"] = (np.where(mean > 0, _nanmean(x[:, in_month]) / mean, np.nan)
+                                            if in_month.any() else np.nan)
 
         zero = observed & (x <= 1e-6)
         out["zero_days_90d"] = zero[:, -90:].sum(axis=1)
@@ -147,9 +151,34 @@ def daily_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> p
     return out
 
 
+def tou_masks(regions: pd.Series, peak_hours: list[int], valley_hours: list[int],
+              tou_by_region: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer, which of the 24 hours are tariff peak and valley hours (the rest is flat):
+    the default periods, or the customer's region's periods where params define them."""
+    def mask(hours):
+        m = np.zeros(24, dtype=bool)
+        m[list(hours)] = True
+        return m
+
+    n = len(regions)
+    peak = np.tile(mask(peak_hours), (n, 1))
+    valley = np.tile(mask(valley_hours), (n, 1))
+    region = regions.astype("string").str.lower().to_numpy()
+    for name, periods in (tou_by_region or {}).items():
+        rows = region == str(name).lower()
+        if "peak_hours" in periods:
+            peak[rows] = mask(periods["peak_hours"])
+        if "valley_hours" in periods:
+            valley[rows] = mask(periods["valley_hours"])
+    return peak, valley
+
+
 def hourly_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int,
-                    capacity_kva: pd.Series, peak_hours: list[int], valley_hours: list[int]) -> pd.DataFrame:
-    """Intraday indicators, only for customers with interval readings before `as_of`."""
+                    capacity_kva: pd.Series, peak_hours: list[int], valley_hours: list[int],
+                    regions: pd.Series | None = None, tou_by_region: dict | None = None) -> pd.DataFrame:
+    """Intraday indicators, only for customers with interval readings before `as_of`.
+
+    Tariff periods are the default peak/valley hours or, per region, `tou_by_region`."""
     b, e = m.columns_before(as_of, history_days)
     out = pd.DataFrame(index=m.customer_ids)
     # align to whole days that start at midnight
@@ -158,34 +187,75 @@ def hourly_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int,
     n_days = max((e - b) // 24, 0)
     if n_days == 0:
         return out
-    x = m.values[:, b:b + n_days * 24].astype(np.float64).reshape(len(out), n_days, 24)
-    has = ~np.isnan(x)
-    full_day = has.all(axis=2)
-    has_any = full_day.any(axis=1)
+    cols = ["load_factor", "min_max_rate", "peak_valley_diff_rate", "peak_valley_ratio", "base_load_share",
+            "peak_share", "valley_share", "flat_share", "night_ratio", "peak_kw", "capacity_utilisation",
+            "max_load_utilisation_hours"]
+    window = m.values[:, b:b + n_days * 24]
+    # only customers with interval readings in the window; float32 values, float64 sums
+    rows = np.flatnonzero(~np.isnan(window).all(axis=1))
+    result = np.full((len(out), len(cols)), np.nan)
+    if len(rows):
+        x = window[rows].reshape(len(rows), n_days, 24)
+        full_day = ~np.isnan(x).any(axis=2)
+        n_full = full_day.sum(axis=1)
+        xz = np.where(full_day[:, :, None], x, np.float32(0))  # incomplete days count as absent
+        regions = regions if regions is not None else pd.Series([None] * len(out), index=out.index)
+        cap = capacity_kva.reindex(out.index).to_numpy(dtype=float)[rows]
+        pm, vm = tou_masks(regions.reindex(out.index).iloc[rows], peak_hours, valley_hours, tou_by_region)
+        result[rows] = _interval_indicators(xz, full_day, n_full, cap, pm, vm)
+    out[cols] = result
+    return out
+
+
+def _interval_indicators(xz: np.ndarray, full_day: np.ndarray, n_full: np.ndarray, cap: np.ndarray,
+                         pm: np.ndarray, vm: np.ndarray) -> np.ndarray:
+    """The intraday indicators of customers x days x 24 loads, incomplete days zeroed."""
+    n = len(xz)
     with _quiet():
-        xd = np.where(full_day[:, :, None], x, np.nan)
-        mean = _nanmean(xd.reshape(len(out), -1))
-        peak = np.nanmax(np.where(np.isnan(xd), -np.inf, xd).reshape(len(out), -1), axis=1)
-        peak = np.where(has_any, peak, np.nan)
-        out["load_factor"] = np.where(peak > 0, mean / peak, np.nan)
-        dmax, dmin = np.nanmax(xd, axis=2), np.nanmin(xd, axis=2)
-        out["min_max_rate"] = _nanmean(np.where(dmax > 0, dmin / dmax, np.nan))
-        out["peak_valley_diff_rate"] = _nanmean(np.where(dmax > 0, (dmax - dmin) / dmax, np.nan))
-        by_hour = _nanmean(xd.transpose(0, 2, 1), axis=2)  # customers x 24
+        hours = n_full * 24
+        by_hour = xz.sum(axis=1, dtype=np.float64) / n_full[:, None]  # customers x 24
         total = by_hour.sum(axis=1)
-        peak_e, valley_e = by_hour[:, peak_hours].sum(axis=1), by_hour[:, valley_hours].sum(axis=1)
-        out["peak_valley_ratio"] = np.where(valley_e > 0, (peak_e / len(peak_hours)) / (valley_e / len(valley_hours)), np.nan)
-        flat = xd.reshape(len(out), -1)
-        p5 = np.nanpercentile(np.where(has_any[:, None], flat, 0.0), 5, axis=1)
-        out["base_load_share"] = np.where(mean > 0, p5 / mean, np.nan)
-        out["peak_share"] = np.where(total > 0, peak_e / total, np.nan)
-        out["valley_share"] = np.where(total > 0, valley_e / total, np.nan)
-        out["night_ratio"] = np.where(total > 0, by_hour[:, 0:6].sum(axis=1) / total, np.nan)
-        out["peak_kw"] = peak
-        cap = capacity_kva.reindex(out.index).to_numpy(dtype=float)
-        out["capacity_utilisation"] = np.where(cap > 0, peak / cap, np.nan)
-        out["max_load_utilisation_hours"] = np.where(peak > 0, mean * 8760 / peak, np.nan)
-    out.loc[~has_any, :] = np.nan
+        mean = total / 24
+        peak = np.where(n_full > 0, xz.max(axis=(1, 2)).astype(np.float64), np.nan)
+        dmax = xz.max(axis=2).astype(np.float64)
+        dmin = np.where(full_day, xz.min(axis=2), 0).astype(np.float64)
+        ok = full_day & (dmax > 0)
+        n_ok = ok.sum(axis=1)
+        min_max = np.where(n_ok > 0, np.where(ok, dmin / np.where(ok, dmax, 1), 0).sum(axis=1) / n_ok, np.nan)
+        diff = np.where(n_ok > 0, np.where(ok, (dmax - dmin) / np.where(ok, dmax, 1), 0).sum(axis=1) / n_ok, np.nan)
+        peak_e, valley_e = (by_hour * pm).sum(axis=1), (by_hour * vm).sum(axis=1)
+        p5 = _percentile_of_full_days(xz.reshape(n, -1), np.repeat(full_day, 24, axis=1), hours, 5.0)
+        res = np.column_stack([
+            np.where(peak > 0, mean / peak, np.nan),
+            min_max,
+            diff,
+            np.where(valley_e > 0, (peak_e / pm.sum(axis=1)) / (valley_e / vm.sum(axis=1)), np.nan),
+            np.where(mean > 0, p5 / mean, np.nan),
+            np.where(total > 0, peak_e / total, np.nan),
+            np.where(total > 0, valley_e / total, np.nan),
+            np.where(total > 0, 1 - (peak_e + valley_e) / total, np.nan),
+            np.where(total > 0, by_hour[:, 0:6].sum(axis=1) / total, np.nan),
+            peak,
+            np.where(cap > 0, peak / cap, np.nan),
+            np.where(peak > 0, mean * 8760 / peak, np.nan),
+        ])
+    res[n_full == 0] = np.nan
+    return res
+
+
+def _percentile_of_full_days(flat: np.ndarray, valid: np.ndarray, n_valid: np.ndarray, q: float) -> np.ndarray:
+    """Per row, the q-th percentile (linear, as numpy) of the valid values: a partial sort per group
+    of rows with the same number of valid values, instead of a full sort per row."""
+    out = np.full(len(flat), np.nan)
+    for count in np.unique(n_valid):
+        if count == 0:
+            continue
+        rows = np.flatnonzero(n_valid == count)
+        vals = np.where(valid[rows], flat[rows], np.inf)
+        pos = (count - 1) * q / 100
+        lo, hi = int(np.floor(pos)), int(np.ceil(pos))
+        part = np.partition(vals, [lo, hi] if hi > lo else [lo], axis=1)
+        out[rows] = part[:, lo] + (part[:, hi] - part[:, lo]) * (pos - lo)
     return out
 
 
@@ -197,13 +267,23 @@ def hourly_shape(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> pd.
     n_days = max((e - b) // 24, 0)
     if n_days == 0:
         return pd.DataFrame(index=m.customer_ids)
-    x = m.values[:, b:b + n_days * 24].reshape(len(m.customer_ids), n_days, 24)
+    window = m.values[:, b:b + n_days * 24]
+    rows = np.flatnonzero(~np.isnan(window).all(axis=1))  # customers with interval readings
+    x = window[rows].reshape(len(rows), n_days, 24)
     days = pd.date_range(m.start + b * m.step, periods=n_days, freq="D")
     weekend = np.asarray(days.dayofweek >= 5)
-    wd = _nanmean(x[:, ~weekend, :].transpose(0, 2, 1), axis=2)
-    we = _nanmean(x[:, weekend, :].transpose(0, 2, 1), axis=2)
+    profile = np.full((len(m.customer_ids), 48), np.nan)
+    profile[rows] = np.hstack([_hour_means(x[:, ~weekend, :]), _hour_means(x[:, weekend, :])])
     cols = [f"wd_h{h:02d}" for h in range(24)] + [f"we_h{h:02d}" for h in range(24)]
-    return pd.DataFrame(np.hstack([wd, we]), index=m.customer_ids, columns=cols)
+    return pd.DataFrame(profile, index=m.customer_ids, columns=cols)
+
+
+def _hour_means(x: np.ndarray) -> np.ndarray:
+    """customers x days x 24 -> customers x 24 means over the observed days."""
+    observed = ~np.isnan(x)
+    n = observed.sum(axis=1)
+    with _quiet():
+        return np.where(n > 0, np.where(observed, x, 0).sum(axis=1, dtype=np.float64) / np.maximum(n, 1), np.nan)
 
 
 def daily_shape(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> pd.DataFrame:
@@ -218,3 +298,99 @@ def daily_shape(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> pd.D
     ], axis=1)
     cols = [f"dow_{d}" for d in range(7)] + [f"month_{mo:02d}" for mo in range(1, 13)]
     return pd.DataFrame(np.hstack([dow, mon]), index=m.customer_ids, columns=cols)
+
+
+def daily_from_hourly(hourly: SeriesMatrix) -> SeriesMatrix:
+    """Daily energy from interval readings: the sum of each complete day (NaN if an hour is missing)."""
+    if hourly.values.shape[1] == 0:
+        return SeriesMatrix(hourly.customer_ids, hourly.start, pd.Timedelta(days=1), hourly.values[:, :0])
+    skip = (24 - hourly.start.hour) % 24  # start at the first midnight
+    n_days = (hourly.values.shape[1] - skip) // 24
+    x = hourly.values[:, skip:skip + n_days * 24].reshape(len(hourly.customer_ids), n_days, 24)
+    return SeriesMatrix(hourly.customer_ids, (hourly.start + pd.Timedelta(hours=skip)).normalize(),
+                        pd.Timedelta(days=1), x.sum(axis=2, dtype=np.float32))
+
+
+def with_daily_from_hourly(daily: SeriesMatrix, hourly: SeriesMatrix) -> SeriesMatrix:
+    """Daily readings, where a customer has none, derived from its interval readings: so a source
+    with interval data only still gets every daily indicator."""
+    derived = daily_from_hourly(hourly)
+    need = ~np.isnan(derived.values).all(axis=1)
+    if daily.values.shape[1]:
+        need &= np.isnan(daily.values).all(axis=1)
+    if not need.any():
+        return daily
+    if daily.values.shape[1] == 0:
+        values = np.where(need[:, None], derived.values, np.nan).astype(np.float32)
+        return SeriesMatrix(daily.customer_ids, derived.start, daily.step, values)
+    start = min(daily.start, derived.start)
+    end = max(daily.start + daily.values.shape[1] * daily.step, derived.start + derived.values.shape[1] * daily.step)
+    values = np.full((len(daily.customer_ids), int((end - start) / daily.step)), np.nan, dtype=np.float32)
+    d0 = int((daily.start - start) / daily.step)
+    values[:, d0:d0 + daily.values.shape[1]] = daily.values
+    h0 = int((derived.start - start) / daily.step)
+    values[need, h0:h0 + derived.values.shape[1]] = derived.values[need]
+    return SeriesMatrix(daily.customer_ids, start, daily.step, values)
+
+
+HEATING_BASE_C = 15.5  # degree-day bases commonly used for buildings
+COOLING_BASE_C = 22.0
+
+
+def weather_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int, regions: pd.Series,
+                     weather: pd.DataFrame | None) -> pd.DataFrame:
+    """Heating and cooling sensitivity: per customer, a least-squares fit of daily kWh on heating and
+    cooling degree-days (bases 15.5 and 22 C) over the look-back, as % of the mean daily kWh per
+    degree-day. Needs at least 60 days and some spread of each degree-day; NaN without weather."""
+    out = pd.DataFrame(index=m.customer_ids, columns=["heating_sensitivity", "cooling_sensitivity"], dtype=float)
+    b, e = m.columns_before(as_of, history_days)
+    if weather is None or weather.empty or e <= b:
+        return out
+    days = pd.date_range(m.start + b * m.step, periods=e - b, freq="D")
+    temp = temperature_matrix(days, regions.reindex(m.customer_ids), weather)
+    y = m.values[:, b:e].astype(np.float64)
+    ok = ~np.isnan(y) & ~np.isnan(temp)
+    hdd = np.where(ok, np.maximum(HEATING_BASE_C - temp, 0.0), 0.0)
+    cdd = np.where(ok, np.maximum(temp - COOLING_BASE_C, 0.0), 0.0)
+    y0 = np.where(ok, y, 0.0)
+    w = ok.astype(np.float64)
+    # normal equations of y = a + h * HDD + c * CDD, batched over customers
+    cols = [w, hdd, cdd]
+    xtx = np.empty((len(y), 3, 3))
+    for i in range(3):
+        for j in range(i, 3):
+            xtx[:, i, j] = xtx[:, j, i] = (cols[i] * cols[j]).sum(axis=1)
+    xty = np.stack([(c * y0).sum(axis=1) for c in cols], axis=1)
+    n = w.sum(axis=1)
+    with _quiet():
+        mean = np.where(n > 0, y0.sum(axis=1) / n, np.nan)
+        hdd_var = np.where(n > 0, (hdd ** 2).sum(axis=1) / n - (hdd.sum(axis=1) / n) ** 2, 0.0)
+        cdd_var = np.where(n > 0, (cdd ** 2).sum(axis=1) / n - (cdd.sum(axis=1) / n) ** 2, 0.0)
+        # drop a degree-day that does not vary (no cold or no hot days): fit it as zero
+        xtx[hdd_var < 1.0, 1, :] = 0
+        xtx[hdd_var < 1.0, :, 1] = 0
+        xtx[hdd_var < 1.0, 1, 1] = 1
+        xty[hdd_var < 1.0, 1] = 0
+        xtx[cdd_var < 1.0, 2, :] = 0
+        xtx[cdd_var < 1.0, :, 2] = 0
+        xtx[cdd_var < 1.0, 2, 2] = 1
+        xty[cdd_var < 1.0, 2] = 0
+        solvable = (n >= 60) & (mean > 0) & (np.abs(np.linalg.det(xtx)) > 1e-9)
+        xtx[~solvable] = np.eye(3)
+        coef = np.linalg.solve(xtx, xty[:, :, None])[:, :, 0]
+        out["heating_sensitivity"] = np.where(solvable & (hdd_var >= 1.0), coef[:, 1] / mean * 100, np.nan)
+        out["cooling_sensitivity"] = np.where(solvable & (cdd_var >= 1.0), coef[:, 2] / mean * 100, np.nan)
+    return out
+
+
+def temperature_matrix(days: pd.DatetimeIndex, regions: pd.Series, weather: pd.DataFrame) -> np.ndarray:
+    """Customers x days of mean temperature: the customer's region's, else the utility-wide series
+    (rows without a region), else NaN."""
+    w = weather.assign(region=weather["region"].astype("string").str.lower())
+    table = w.pivot_table(index="region", columns="date", values="temperature_mean", dropna=False)
+    table = table.reindex(columns=days)
+    common = w[w["region"].isna()].set_index("date")["temperature_mean"].reindex(days).to_numpy()
+    region = regions.astype("string").str.lower()
+    row = pd.Index(table.index).get_indexer(region.fillna("").to_numpy())
+    values = np.vstack([table.to_numpy(dtype=float), common[None, :]])
+    return values[np.where(row >= 0, row, len(table))]

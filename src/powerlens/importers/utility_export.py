@@ -10,6 +10,7 @@ Layout of SRC (CSV or parquet for each table):
   bills          account_no, bill_no, period, kwh, amount, due_date
   payments       account_no, bill_no, paid_on, amount, channel
   service_events account_no, ts, kind, outcome           (+ contact_phone: dropped)
+  weather_daily  date, region, temperature_mean          (optional; for heating/cooling sensitivity)
   ground_truth   account_no, ...   (synthetic only; written apart, never read by models)
 """
 
@@ -34,8 +35,9 @@ REQUIRED = {
     "bills": ["account_no", "bill_no", "period", "amount", "due_date"],
     "payments": ["account_no", "bill_no", "paid_on", "amount"],
     "service_events": ["account_no", "ts", "kind"],
+    "weather_daily": ["date", "temperature_mean"],
 }
-OPTIONAL_TABLES = {"readings_hourly", "payments", "service_events"}
+OPTIONAL_TABLES = {"readings_hourly", "payments", "service_events", "weather_daily"}
 KEEP_AS_ID = {"account_no", "meter_no", "bill_no"}
 
 
@@ -133,6 +135,10 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
         raw = _drop_identifiers(_read(paths["service_events"], "service_events"))
         raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
         tables["service_events"] = validation.service_events(raw, q, paths["service_events"].name, known)
+    if paths["weather_daily"] is not None:
+        step("weather")
+        tables["weather_daily"] = validation.weather_daily(_read(paths["weather_daily"], "weather_daily"), q,
+                                                           paths["weather_daily"].name)
 
     summary = q.summary()
     if summary["reject_fraction"] > max_reject_fraction:

@@ -1,0 +1,191 @@
+"""Features for any number of customers, one partition of customers at a time.
+
+A utility has millions of meters; their readings do not fit in memory as one matrix. The feature
+logic (`build`) is a pure function of one partition's tables, so the same code runs
+
+- in this process (`engine="local"`, the default): partitions one after another, each read from
+  the clean parquet files with a customer-id range filter, so memory is bounded by one partition;
+- on a Dask cluster (`engine="dask"`): each partition is a task; `scheduler` is the address of a
+  running scheduler (its workers must see the same data folder), or a `LocalCluster` is started
+  on this machine when it is None.
+
+Readings files are written sorted by customer id (see the importers), so a range filter reads only
+the row groups of that range. Both engines return the same rows in the same order: features sorted
+by cut-off then customer id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from powerlens.schema import read_table
+
+ENGINES = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A contiguous range of customer ids (inclusive on both ends)."""
+
+    index: int
+    first_id: str
+    last_id: str
+    n_customers: int
+
+    def filters(self) -> list[tuple]:
+        return [("customer_id", ">=", self.first_id), ("customer_id", "<=", self.last_id)]
+
+
+def plan_partitions(customer_ids: Sequence[str], customers_per_partition: int) -> list[Partition]:
+    """Split sorted customer ids into ranges of at most `customers_per_partition`."""
+    if customers_per_partition < 1:
+        raise ValueError("customers_per_partition must be at least 1")
+    ids = sorted(set(map(str, customer_ids)))
+    return [Partition(i, chunk[0], chunk[-1], len(chunk))
+            for i, chunk in enumerate(ids[s:s + customers_per_partition]
+                                      for s in range(0, len(ids), customers_per_partition))]
+
+
+def load_partition(data_dir: str | Path, part: Partition | None = None):
+    """The canonical tables of one partition's customers, readings pivoted (CleanData)."""
+    from powerlens.features import load_clean
+
+    return load_clean(data_dir, filters=part.filters() if part is not None else None)
+
+
+def compute_partition(data_dir: str | Path, part: Partition, cutoffs: list[pd.Timestamp],
+                      options: dict, profile_cutoff: pd.Timestamp | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features at every cut-off (and raw load profiles at `profile_cutoff`) for one partition.
+
+    A pure function of the files and its arguments: what Dask ships to a worker."""
+    from powerlens.features import build, profile_matrix
+
+    data = load_partition(data_dir, part)
+    feats = pd.concat([build(data, c, **options) for c in cutoffs], ignore_index=True)
+    if profile_cutoff is None:
+        profiles = pd.DataFrame(index=pd.Index([], name="customer_id"))
+    else:
+        profiles = profile_matrix(data, profile_cutoff, options.get("history_days", 365))
+        profiles.index.name = "customer_id"
+    return feats, profiles
+
+
+def customer_ids(data_dir: str | Path) -> pd.Series:
+    return read_table(data_dir, "customers", ["customer_id"])["customer_id"].astype(str)
+
+
+def build_features(data_dir: str | Path, cutoffs: list[pd.Timestamp], options: dict, *,
+                   profile_cutoff: pd.Timestamp | None = None, engine: str = "local",
+                   scheduler: str | None = None, customers_per_partition: int = 20_000,
+                   scheduler_timeout: float = 10.0, progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features for every customer and cut-off, partition by partition, on the chosen engine.
+
+    Returns (features sorted by as_of then customer_id, profiles indexed by customer_id)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    parts = plan_partitions(customer_ids(data_dir), customers_per_partition)
+    say = progress or (lambda message: None)
+    say(f"{sum(p.n_customers for p in parts)} customers in {len(parts)} partition(s) "
+        f"of <= {customers_per_partition}, engine {engine}")
+    if engine == "local":
+        results = []
+        for part in parts:
+            results.append(compute_partition(data_dir, part, cutoffs, options, profile_cutoff))
+            say(f"partition {part.index + 1}/{len(parts)}: {part.n_customers} customers, "
+                f"{len(results[-1][0])} feature rows")
+    else:
+        results = _on_dask(data_dir, parts, cutoffs, options, profile_cutoff, scheduler, scheduler_timeout, say)
+    return _combine(results)
+
+
+def _combine(results: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    feats = pd.concat([f for f, _ in results], ignore_index=True)
+    if len(feats):
+        feats = feats.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
+    profiles = pd.concat([p for _, p in results]) if results else pd.DataFrame()
+    return feats, profiles.sort_index(kind="stable")
+
+
+def _on_dask(data_dir, parts, cutoffs, options, profile_cutoff, scheduler, timeout, say):
+    """Run the partitions as Dask tasks; results come back in partition order."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - dask is a declared dependency
+        raise RuntimeError("the dask engine needs dask[distributed] installed") from exc
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=min(2, max(len(parts), 1)), threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+        say(f"started a local Dask cluster with {len(cluster.workers)} worker(s)")
+    else:
+        try:
+            client = Client(scheduler, timeout=timeout)
+        except OSError as exc:
+            raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        say(f"connected to the Dask scheduler at {scheduler}")
+    try:
+        futures = [client.submit(compute_partition, str(Path(data_dir).resolve()), p, cutoffs, options,
+                                 profile_cutoff, key=f"powerlens-features-{p.index}-{p.first_id[:8]}", pure=False)
+                   for p in parts]
+        for n_done, _ in enumerate(as_completed(futures), 1):
+            say(f"partition {n_done}/{len(parts)} done on Dask")
+        return client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def data_end_of(data_dir: str | Path) -> pd.Timestamp:
+    """The first day after the data, from parquet statistics (no readings are loaded).
+
+    The same rule as CleanData.data_end: after the last daily reading, else after the last hourly
+    reading's day, else after the last bill, payment or event, else the labels' as-of date."""
+    data_dir = Path(data_dir)
+    for table, step in (("readings_daily", pd.Timedelta(days=1)), ("readings_hourly", None)):
+        last = _max_statistic(data_dir / f"{table}.parquet", "ts")
+        if last is not None:
+            return last + step if step is not None else last.normalize() + pd.Timedelta(days=1)
+    candidates = []
+    for table, col in (("bills", "bill_date"), ("payments", "paid_on"), ("service_events", "ts")):
+        last = _max_statistic(data_dir / f"{table}.parquet", col)
+        if last is not None:
+            candidates.append(last.normalize() + pd.Timedelta(days=1))
+    if not candidates:
+        labels = read_table(data_dir, "labels")
+        if len(labels):
+            candidates.append(pd.Timestamp(labels["as_of"].max()))
+    if not candidates:
+        raise ValueError("the data folder has no readings, bills, payments, events or labels to date it")
+    return max(candidates)
+
+
+def _max_statistic(path: Path, column: str) -> pd.Timestamp | None:
+    if not path.exists():
+        return None
+    meta = pq.ParquetFile(path).metadata
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    if column not in names:
+        return None
+    idx = names.index(column)
+    best = None
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(idx).statistics
+        if stats is None or not stats.has_min_max:
+            values = pd.read_parquet(path, columns=[column])[column]
+            return pd.Timestamp(values.max()) if values.notna().any() else None
+        value = pd.Timestamp(stats.max)
+        best = value if best is None or value > best else best
+    return best
+
+
+__all__ = ["ENGINES", "Partition", "plan_partitions", "load_partition", "compute_partition",
+           "build_features", "data_end_of", "customer_ids"]
