@@ -3,7 +3,7 @@ from typer.testing import CliRunner
 
 from powerlens.cli import app
 
-COMMANDS = ["generate", "validate", "features", "segment", "train", "score", "report", "ui", "lab"]
+COMMANDS = ["generate", "validate", "features", "segment", "train", "score", "report", "ui", "lab", "bench"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

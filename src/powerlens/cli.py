@@ -150,11 +150,55 @@ def pseudonymize(
 def features(
     data: Annotated[Path, typer.Option(help="clean data folder")] = DATA / "clean",
     out: Annotated[Path, typer.Option(help="features folder")] = DATA / "features",
+    engine: Annotated[str | None, typer.Option(help="local or dask (default: params features.engine)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster on this machine)")] = None,
+    customers_per_partition: Annotated[int | None, typer.Option(
+        min=1, help="customers per partition (bounds memory; default: params)")] = None,
 ):
-    """Customer features at every training cut-off and at the scoring cut-off."""
+    """Customer features at every training cut-off and at the scoring cut-off, a partition of
+    customers at a time (in this process, or as Dask tasks with --engine dask)."""
     from powerlens import stages
 
-    stages.features(data, out, _params()["features"])
+    params = _params()["features"]
+    if customers_per_partition:
+        params = params | {"customers_per_partition": customers_per_partition}
+    stages.features(data, out, params, engine=engine, scheduler=scheduler)
+
+
+bench_app = typer.Typer(help="Benchmarks, reported as ratios against references measured in the same run.",
+                        no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("features")
+@friendly
+def bench_features(
+    customers: Annotated[int, typer.Option(min=1, help="customers")] = 10_000,
+    days: Annotated[int, typer.Option(min=30, help="days of readings")] = 365,
+    interval: Annotated[str, typer.Option(help="hourly or daily")] = "hourly",
+    engine: Annotated[str, typer.Option(help="local or dask")] = "local",
+    customers_per_partition: Annotated[int, typer.Option(min=1, help="customers per partition")] = 5_000,
+    tsfresh_sample: Annotated[int, typer.Option(min=1, help="customers in the tsfresh sample")] = 200,
+    data_dir: Annotated[Path, typer.Option(help="where generated benchmark data are kept")] = DATA / "bench",
+    regenerate: Annotated[bool, typer.Option(help="generate the data again")] = False,
+):
+    """Feature-engine speed and memory on generated readings: readings/s, peak RSS, the ratio to a
+    DuckDB GROUP BY scan of the same parquet and the speed-up over tsfresh (MinimalFCParameters).
+    The last line is machine-readable."""
+    from powerlens.bench import bench_features as run
+    from powerlens.bench import summary_line
+    from powerlens.stages import Clock
+
+    clock = Clock("bench")
+    result = run(customers, days, interval, data_dir, engine=engine, customers_per_partition=customers_per_partition,
+                 tsfresh_sample=tsfresh_sample, regenerate=regenerate, progress=clock)
+    typer.echo(f"{result['readings']:,} {interval} readings, {result['features']} features: "
+               f"{result['readings_per_s']:,} readings/s ({result['seconds']} s), "
+               f"{result['ratio_vs_scan']}x the DuckDB scan floor ({result['scan_seconds']} s), "
+               f"{result['speedup_vs_tsfresh']}x tsfresh ({result['tsfresh_readings_per_s']:,} readings/s), "
+               f"peak RSS {result['peak_rss_mb']} MB")
+    typer.echo(summary_line(result))
 
 
 @app.command()

@@ -42,18 +42,27 @@ def to_matrix(readings: pd.DataFrame, customer_ids: pd.Index, step: str) -> Seri
                             np.full((len(customer_ids), 0), np.nan, dtype=np.float32))
     ts = readings["ts"].to_numpy()
     start = pd.Timestamp(ts.min()).floor(step)
-    col = ((ts - start.to_datetime64()) // step_td.to_timedelta64()).astype(np.int64)
+    # integer arithmetic on the timestamps' ticks and a flat scatter: several times faster than
+    # timedelta division and 2-D fancy indexing (this is the hot loop of the feature engine)
+    unit = np.datetime_data(ts.dtype)[0]
+    col = ts.view(np.int64) - np.int64(start.to_datetime64().astype(f"datetime64[{unit}]").view(np.int64))
+    col //= np.int64(step_td.to_timedelta64().astype(f"timedelta64[{unit}]").view(np.int64))
     n_cols = int(col.max()) + 1
     cid = readings["customer_id"]
     if isinstance(cid.dtype, pd.CategoricalDtype):
-        row_of_cat = customer_ids.get_indexer(cid.cat.categories)
-        codes = cid.cat.codes.to_numpy()
-        row = np.where(codes >= 0, row_of_cat[np.maximum(codes, 0)], -1)
+        # row of each category, -1 (unknown customer) also for the missing code -1
+        row_of_code = np.r_[-1, customer_ids.get_indexer(cid.cat.categories)].astype(np.int64)
+        row = row_of_code[cid.cat.codes.to_numpy().astype(np.intp) + 1]
     else:
-        row = customer_ids.get_indexer(cid)
-    keep = row >= 0
+        row = customer_ids.get_indexer(cid).astype(np.int64)
+    kwh = readings["kwh"].to_numpy(dtype=np.float32)
     values = np.full((len(customer_ids), n_cols), np.nan, dtype=np.float32)
-    values[row[keep], col[keep]] = readings["kwh"].to_numpy(dtype=np.float32)[keep]
+    flat = row * n_cols + col
+    del row, col
+    if (flat < 0).any():
+        keep = flat >= 0
+        flat, kwh = flat[keep], kwh[keep]
+    values.ravel()[flat] = kwh
     return SeriesMatrix(customer_ids, start, step_td, values)
 
 

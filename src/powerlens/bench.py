@@ -1,0 +1,197 @@
+"""`powerlens bench features`: how fast the feature engine is, against references measured in
+the same run on the same machine.
+
+- the engine: every feature at one cut-off (365-day look-back) for every customer, read from the
+  clean parquet files, run in a child process so that its peak RSS is its own;
+- the scan floor: DuckDB summing kWh per customer over the same parquet (`GROUP BY customer_id`),
+  the least work any per-customer feature needs;
+- tsfresh with `MinimalFCParameters` on a sample of customers (read from the same parquet),
+  scaled per reading.
+
+Data are generated once per size into `data/bench/<interval>_<customers>x<days>/` in the canonical
+layout (pseudonym-like ids, readings sorted by customer), so a rerun measures only the engines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+END = pd.Timestamp("2026-11-01")
+CHUNK_CUSTOMERS = 2000
+ROW_GROUP = 1 << 20
+SHAPES = {  # hour-of-day shapes of a few customer classes (relative load)
+    "residential": np.r_[[0.5] * 6, [0.8, 1.1, 1.0, 0.8, 0.7, 0.7, 0.8, 0.8, 0.8, 0.9, 1.1, 1.6, 1.9, 1.8,
+                          1.5, 1.2, 0.9, 0.7]],
+    "commercial": np.r_[[0.3] * 7, [0.7, 1.4, 1.6, 1.7, 1.7, 1.6, 1.7, 1.7, 1.6, 1.4, 1.0, 0.6, 0.4],
+                        [0.3] * 4],
+    "industrial": np.r_[[0.9] * 24],
+}
+
+
+def bench_folder(root: Path, customers: int, days: int, interval: str) -> Path:
+    return Path(root) / f"{interval}_{customers}x{days}"
+
+
+def generate_bench_data(folder: Path, customers: int, days: int, interval: str, seed: int = 1,
+                        progress: Callable[[str], None] | None = None) -> int:
+    """Write customers and readings (hourly or daily) for `days` days before END; returns readings."""
+    say = progress or (lambda message: None)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    ids = np.array(sorted(hashlib.sha256(f"bench-{i}".encode()).hexdigest()[:17] for i in range(customers)),
+                   dtype=object)
+    classes = rng.choice(list(SHAPES), size=customers, p=[0.85, 0.12, 0.03])
+    base = np.exp(rng.normal(0, 0.6, customers)) * np.select(
+        [classes == "residential", classes == "commercial"], [0.4, 6.0], 40.0)
+    pd.DataFrame({
+        "customer_id": ids, "customer_class": classes, "region": rng.choice(["north", "south"], customers),
+        "industry": None, "voltage_kv": np.where(classes == "residential", 0.4, 10.0),
+        "capacity_kva": np.round(base * 4 + 5), "two_part_tariff": classes == "industrial",
+        "tou_tariff": rng.random(customers) < 0.2, "prepaid_meter": False,
+        "start_date": (END - pd.Timedelta(days=days + 400)), "end_date": pd.NaT,
+    }).astype({"start_date": "datetime64[us]", "end_date": "datetime64[us]"}).to_parquet(
+        folder / "customers.parquet", index=False)
+
+    step = pd.Timedelta(hours=1) if interval == "hourly" else pd.Timedelta(days=1)
+    per_day = 24 if interval == "hourly" else 1
+    n_steps = days * per_day
+    ts = pd.date_range(END - pd.Timedelta(days=days), periods=n_steps, freq=step).to_numpy().astype("datetime64[us]")
+    doy = pd.DatetimeIndex(ts).dayofyear.to_numpy()
+    season = 1 + 0.25 * np.cos(2 * np.pi * (doy - 15) / 365.25)
+    shape = {c: np.tile(s / s.mean(), days) if interval == "hourly" else np.ones(n_steps) for c, s in SHAPES.items()}
+    schema = pa.schema([("customer_id", pa.dictionary(pa.int32(), pa.string())), ("ts", pa.timestamp("us")),
+                        ("kwh", pa.float32())])
+    table = "readings_hourly" if interval == "hourly" else "readings_daily"
+    scale = 1.0 if interval == "hourly" else 24.0
+    tmp = folder / f"{table}.parquet.partial"
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for start in range(0, customers, CHUNK_CUSTOMERS):
+            rows = slice(start, min(start + CHUNK_CUSTOMERS, customers))
+            n = rows.stop - rows.start
+            profile = np.stack([shape[c] for c in classes[rows]]) * season[None, :]
+            kwh = (base[rows, None] * scale * profile * rng.lognormal(0, 0.25, (n, n_steps))).astype(np.float32)
+            indices = pa.array(np.repeat(np.arange(n, dtype=np.int32), n_steps))
+            batch = pa.table({
+                "customer_id": pa.DictionaryArray.from_arrays(indices, pa.array(list(ids[rows]), pa.string())),
+                "ts": pa.array(np.tile(ts, n)), "kwh": pa.array(kwh.ravel())}, schema=schema)
+            writer.write_table(batch, row_group_size=ROW_GROUP)
+            say(f"generated {rows.stop}/{customers} customers")
+    tmp.rename(folder / f"{table}.parquet")
+    (folder / "bench.json").write_text(json.dumps({"customers": customers, "days": days, "interval": interval,
+                                                   "readings": customers * n_steps}))
+    return customers * n_steps
+
+
+def _readings_file(folder: Path) -> Path:
+    meta = json.loads((folder / "bench.json").read_text())
+    return folder / ("readings_hourly.parquet" if meta["interval"] == "hourly" else "readings_daily.parquet")
+
+
+def run_engine(folder: Path, engine: str = "local", customers_per_partition: int = 10_000) -> dict:
+    """The feature engine at one cut-off over the whole folder (what the child process runs)."""
+    from powerlens.features.engine import build_features, data_end_of
+
+    start = time.perf_counter()
+    as_of = data_end_of(folder)
+    feats, _ = build_features(folder, [as_of], {"history_days": 365}, engine=engine,
+                              customers_per_partition=customers_per_partition)
+    seconds = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"seconds": seconds, "rows": len(feats), "features": feats.shape[1] - 2,
+            "filled": float(feats.drop(columns=["customer_id", "as_of"]).notna().to_numpy().mean()),
+            "peak_rss_mb": max(usage, children) / 1024}
+
+
+def _engine_in_child(folder: Path, engine: str, customers_per_partition: int) -> dict:
+    code = ("import json, sys; from pathlib import Path; from powerlens.bench import run_engine; "
+            "print(json.dumps(run_engine(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]))))")
+    proc = subprocess.run([sys.executable, "-c", code, str(folder), engine, str(customers_per_partition)],
+                          capture_output=True, text=True, env=os.environ | {"PYTHONWARNINGS": "ignore"})
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"the feature engine failed on {folder}: {tail}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def scan_floor(folder: Path) -> float:
+    """Seconds for DuckDB to sum kWh per customer over the readings parquet (all cores)."""
+    import duckdb
+
+    path = str(_readings_file(folder)).replace("'", "''")
+    con = duckdb.connect()
+    con.execute(f"SET threads TO {os.cpu_count() or 1}")
+    start = time.perf_counter()
+    con.execute(f"SELECT customer_id, sum(kwh) FROM read_parquet('{path}') GROUP BY customer_id").fetchall()
+    return time.perf_counter() - start
+
+
+def tsfresh_seconds_per_reading(folder: Path, sample_customers: int) -> tuple[float, int]:
+    """tsfresh MinimalFCParameters on the first `sample_customers` customers, read from the same
+    parquet; returns (seconds per reading, readings in the sample)."""
+    from tsfresh import extract_features
+    from tsfresh.feature_extraction import MinimalFCParameters
+
+    from powerlens.features.engine import customer_ids
+
+    ids = sorted(customer_ids(folder))[:sample_customers]
+    start = time.perf_counter()
+    readings = pd.read_parquet(_readings_file(folder), columns=["customer_id", "ts", "kwh"],
+                               filters=[("customer_id", ">=", ids[0]), ("customer_id", "<=", ids[-1])])
+    readings["customer_id"] = readings["customer_id"].astype(str)
+    extract_features(readings, column_id="customer_id", column_sort="ts", column_value="kwh",
+                     default_fc_parameters=MinimalFCParameters(), n_jobs=0, disable_progressbar=True)
+    return (time.perf_counter() - start) / len(readings), len(readings)
+
+
+def bench_features(customers: int, days: int, interval: str, root: Path, engine: str = "local",
+                   customers_per_partition: int = 10_000, tsfresh_sample: int = 200, regenerate: bool = False,
+                   progress: Callable[[str], None] | None = None) -> dict:
+    """Generate (if needed) and measure; returns the numbers the command prints."""
+    if interval not in ("hourly", "daily"):
+        raise ValueError(f"interval must be hourly or daily, not {interval!r}")
+    if customers < 1 or days < 30:
+        raise ValueError("the benchmark needs at least 1 customer and 30 days")
+    say = progress or (lambda message: None)
+    folder = bench_folder(root, customers, days, interval)
+    if regenerate or not (folder / "bench.json").exists():
+        say(f"generating {customers} customers x {days} days of {interval} readings in {folder}")
+        generate_bench_data(folder, customers, days, interval, progress=say)
+    readings = json.loads((folder / "bench.json").read_text())["readings"]
+    say(f"{readings:,} readings; running the feature engine ({engine})")
+    result = _engine_in_child(folder, engine, customers_per_partition)
+    say(f"engine: {result['seconds']:.1f} s, {result['features']} features x {result['rows']} customers, "
+        f"peak RSS {result['peak_rss_mb']:.0f} MB")
+    scan = scan_floor(folder)
+    say(f"DuckDB scan floor: {scan:.2f} s")
+    per_reading, sample = tsfresh_seconds_per_reading(folder, min(tsfresh_sample, customers))
+    say(f"tsfresh MinimalFCParameters: {1 / per_reading:,.0f} readings/s on {sample:,} readings")
+    ours_per_reading = result["seconds"] / readings
+    return {
+        "customers": customers, "days": days, "interval": interval, "readings": readings, "engine": engine,
+        "seconds": round(result["seconds"], 2), "features": result["features"],
+        "readings_per_s": round(readings / result["seconds"]),
+        "scan_seconds": round(scan, 3), "ratio_vs_scan": round(result["seconds"] / scan, 2),
+        "tsfresh_readings_per_s": round(1 / per_reading),
+        "speedup_vs_tsfresh": round(per_reading / ours_per_reading, 2),
+        "peak_rss_mb": round(result["peak_rss_mb"]),
+    }
+
+
+def summary_line(result: dict) -> str:
+    """The machine-readable last line."""
+    keys = ("readings_per_s", "ratio_vs_scan", "speedup_vs_tsfresh", "peak_rss_mb")
+    return " ".join(f"{k}={result[k]}" for k in keys)
