@@ -32,6 +32,16 @@ def test_meter_zeroed_shows_as_zero_streak_and_level_drop():
     assert f["largest_level_drop"] == pytest.approx(1.0)
 
 
+def test_missing_data_streak_counts_the_longest_gap_after_the_first_reading():
+    values = np.full(365, 10.0)
+    values[:20] = np.nan  # before the meter's first reading: not missing
+    values[100:112] = np.nan
+    values[200:205] = np.nan
+    m = to_matrix(_daily(values).dropna(), pd.Index(["c1"]), "1D")
+    f = daily_features(m, pd.Timestamp("2026-01-01"), 365).loc["c1"]
+    assert f["longest_missing_streak"] == 12 and f["missing_days"] == 17
+
+
 def test_growth_is_measured_year_over_year():
     values = [10.0] * 365 + [12.0] * 365
     m = to_matrix(_daily(values), pd.Index(["c1"]), "1D")

@@ -41,6 +41,7 @@ _DEFS = [
     ("longest_zero_streak", "theft_signal", "days", "longest run of zero-consumption days in the look-back"),
     ("largest_level_drop", "theft_signal", "share", "largest drop of a 30-day level against the level before it"),
     ("weekly_autocorrelation", "theft_signal", "corr", "correlation of daily energy with a week earlier (last 90 days)"),
+    ("longest_missing_streak", "theft_signal", "days", "longest run of days without a reading since the first reading"),
     ("missing_days", "theft_signal", "days", "days without a reading since the first reading in the look-back"),
     # load profile, from interval (hourly) readings
     ("load_factor", "load_profile", "ratio", "mean over maximum hourly load"),

@@ -156,6 +156,8 @@ def daily_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> p
         out["weekly_autocorrelation"] = np.where(denom > 0, ac / denom, np.nan)
         first = np.where(observed.any(axis=1), observed.argmax(axis=1), x.shape[1])
         out["missing_days"] = (x.shape[1] - first) - n_obs
+        since_first = np.arange(x.shape[1])[None, :] >= first[:, None]
+        out["longest_missing_streak"] = _longest_run(~observed & since_first)
     out["kwh_365d"] = np.where(n_obs > 0, np.nansum(x, axis=1), np.nan)
     return out
 
