@@ -53,6 +53,22 @@ def test_unknown_engine_and_unreachable_scheduler_are_clear_errors(small_clean):
                        scheduler_timeout=2)
 
 
+def test_a_customer_range_reads_the_same_rows_and_types_as_a_filtered_full_read(small_clean):
+    from powerlens.schema import CANONICAL_FILES, read_customer_range, read_table
+
+    ids = sorted(read_table(small_clean, "customers")["customer_id"])
+    first, last = ids[100], ids[250]
+    for table in CANONICAL_FILES:
+        full = read_table(small_clean, table)
+        if "customer_id" not in full:
+            continue
+        inside = full["customer_id"].astype(str).between(first, last)
+        part = read_customer_range(small_clean, table, first, last)
+        assert len(part) == int(inside.sum()) > 0 or table in ("labels", "calendar", "weather_daily")
+        pd.testing.assert_frame_equal(part.reset_index(drop=True), full[inside.to_numpy()].reset_index(drop=True),
+                                      check_categorical=False)
+
+
 def test_data_end_from_parquet_statistics_matches_the_loaded_data(small_clean, small_data):
     assert data_end_of(small_clean) == small_data.data_end
 

@@ -146,11 +146,12 @@ def tsfresh_seconds_per_reading(folder: Path, sample_customers: int) -> tuple[fl
     from tsfresh.feature_extraction import MinimalFCParameters
 
     from powerlens.features.engine import customer_ids
+    from powerlens.schema import read_customer_range
 
     ids = sorted(customer_ids(folder))[:sample_customers]
     start = time.perf_counter()
-    readings = pd.read_parquet(_readings_file(folder), columns=["customer_id", "ts", "kwh"],
-                               filters=[("customer_id", ">=", ids[0]), ("customer_id", "<=", ids[-1])])
+    readings = read_customer_range(folder, _readings_file(folder).stem, ids[0], ids[-1],
+                                   columns=["customer_id", "ts", "kwh"])
     readings["customer_id"] = readings["customer_id"].astype(str)
     extract_features(readings, column_id="customer_id", column_sort="ts", column_value="kwh",
                      default_fc_parameters=MinimalFCParameters(), n_jobs=0, disable_progressbar=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.parquet as pq
 
 from powerlens.features.billing import billing_features
 from powerlens.features.definitions import CATEGORICAL, FEATURES, describe
@@ -25,7 +27,7 @@ from powerlens.features.load_profile import (
     with_daily_from_hourly,
 )
 from powerlens.features.service import service_features
-from powerlens.schema import read_table
+from powerlens.schema import read_customer_range, read_table
 
 __all__ = ["FEATURES", "CATEGORICAL", "describe", "CleanData", "build", "build_many", "build_options",
            "cutoffs_for", "cutoffs_from_params", "label_cutoffs", "load_clean"]
@@ -72,19 +74,31 @@ class CleanData:
         return label_cutoffs(self.labels)
 
 
-def load_clean(data_dir: str | Path, with_readings: bool = True, filters: list[tuple] | None = None) -> CleanData:
+def load_clean(data_dir: str | Path, with_readings: bool = True,
+               customer_range: tuple[str, str] | None = None) -> CleanData:
     """Read a clean data folder; `with_readings=False` skips the (large) readings for work that
-    only needs accounts, bills, payments and events (labels). `filters` (pyarrow row filters on
-    customer_id) read one partition of customers (see features.engine)."""
+    only needs accounts, bills, payments and events (labels). `customer_range` (first, last id)
+    reads one partition of customers (see features.engine)."""
+
+    def read(table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        if customer_range is None:
+            return read_table(data_dir, table, columns)
+        return read_customer_range(data_dir, table, *customer_range, columns=columns)
+
     data_dir = Path(data_dir)
-    customers = read_table(data_dir, "customers", filters=filters).set_index("customer_id", drop=False)
+    customers = read("customers").set_index("customer_id", drop=False)
     ids = pd.Index(customers["customer_id"].astype(str), name="customer_id")
     empty = pd.DataFrame({"customer_id": [], "ts": pd.to_datetime([]), "kwh": []})
 
-    def readings(table: str) -> pd.DataFrame:
+    def readings(table: str) -> pd.DataFrame | pyarrow.Table:
+        """Readings as an Arrow table: the pivot reads its batches without a pandas copy."""
         if not with_readings:
             return empty
-        return read_table(data_dir, table, ["customer_id", "ts", "kwh"], filters=filters)
+        columns = ["customer_id", "ts", "kwh"]
+        if customer_range is not None:
+            return read_customer_range(data_dir, table, *customer_range, columns=columns, as_arrow=True)
+        path = data_dir / f"{table}.parquet"
+        return pq.read_table(path, columns=columns) if path.exists() else empty
 
     hourly = to_matrix(readings("readings_hourly"), ids, "1h")
     daily = with_daily_from_hourly(to_matrix(readings("readings_daily"), ids, "1D"), hourly)
@@ -92,10 +106,10 @@ def load_clean(data_dir: str | Path, with_readings: bool = True, filters: list[t
         customers=customers,
         daily=daily,
         hourly=hourly,
-        bills=read_table(data_dir, "bills", filters=filters),
-        payments=read_table(data_dir, "payments", filters=filters),
-        events=read_table(data_dir, "service_events", filters=filters),
-        labels=read_table(data_dir, "labels", filters=filters),
+        bills=read("bills"),
+        payments=read("payments"),
+        events=read("service_events"),
+        labels=read("labels"),
         weather=daily_temperature(data_dir),
     )
 

@@ -9,9 +9,9 @@ logic (`build`) is a pure function of one partition's tables, so the same code r
   running scheduler (its workers must see the same data folder), or a `LocalCluster` is started
   on this machine when it is None.
 
-Readings files are written sorted by customer id (see the importers), so a range filter reads only
-the row groups of that range. Both engines return the same rows in the same order: features sorted
-by cut-off then customer id.
+Readings files are written sorted by customer id (see the importers), so a customer-id range reads
+only the row groups of that range (schema.read_customer_range). Both engines return the same rows
+in the same order: features sorted by cut-off then customer id.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ class Partition:
     last_id: str
     n_customers: int
 
-    def filters(self) -> list[tuple]:
-        return [("customer_id", ">=", self.first_id), ("customer_id", "<=", self.last_id)]
+    @property
+    def customer_range(self) -> tuple[str, str]:
+        return self.first_id, self.last_id
 
 
 def plan_partitions(customer_ids: Sequence[str], customers_per_partition: int) -> list[Partition]:
@@ -55,7 +56,7 @@ def load_partition(data_dir: str | Path, part: Partition | None = None):
     """The canonical tables of one partition's customers, readings pivoted (CleanData)."""
     from powerlens.features import load_clean
 
-    return load_clean(data_dir, filters=part.filters() if part is not None else None)
+    return load_clean(data_dir, customer_range=part.customer_range if part is not None else None)
 
 
 def compute_partition(data_dir: str | Path, part: Partition, cutoffs: list[pd.Timestamp],

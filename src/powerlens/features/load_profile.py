@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def _quiet():
@@ -34,36 +36,62 @@ class SeriesMatrix:
         return begin, end
 
 
-def to_matrix(readings: pd.DataFrame, customer_ids: pd.Index, step: str) -> SeriesMatrix:
-    """Pivot long readings (customer_id, ts, kwh) into a dense matrix aligned to `customer_ids`."""
+def to_matrix(readings: pd.DataFrame | pa.Table, customer_ids: pd.Index, step: str) -> SeriesMatrix:
+    """Pivot long readings (customer_id, ts, kwh) into a dense matrix aligned to `customer_ids`.
+
+    An Arrow table is pivoted batch by batch without a pandas copy (the feature engine's path)."""
     step_td = pd.Timedelta(step)
-    if readings.empty:
+    if len(readings) == 0:
         return SeriesMatrix(customer_ids, pd.Timestamp("2000-01-01"), step_td,
                             np.full((len(customer_ids), 0), np.nan, dtype=np.float32))
-    ts = readings["ts"].to_numpy()
-    start = pd.Timestamp(ts.min()).floor(step)
-    # integer arithmetic on the timestamps' ticks and a flat scatter: several times faster than
-    # timedelta division and 2-D fancy indexing (this is the hot loop of the feature engine)
-    unit = np.datetime_data(ts.dtype)[0]
-    col = ts.view(np.int64) - np.int64(start.to_datetime64().astype(f"datetime64[{unit}]").view(np.int64))
-    col //= np.int64(step_td.to_timedelta64().astype(f"timedelta64[{unit}]").view(np.int64))
-    n_cols = int(col.max()) + 1
-    cid = readings["customer_id"]
+    if isinstance(readings, pa.Table):
+        bounds = pc.min_max(readings["ts"])
+        first, last = pd.Timestamp(bounds["min"].as_py()), pd.Timestamp(bounds["max"].as_py())
+        batches = [(b.column("customer_id"), b.column("ts").to_numpy(), b.column("kwh").to_numpy())
+                   for b in readings.to_batches()]
+    else:
+        first, last = pd.Timestamp(readings["ts"].min()), pd.Timestamp(readings["ts"].max())
+        batches = [(readings["customer_id"], readings["ts"].to_numpy(), readings["kwh"].to_numpy())]
+    start = first.floor(step)
+    n_cols = int((last - start) // step_td) + 1
+    values = np.full((len(customer_ids), n_cols), np.nan, dtype=np.float32)
+    flat_values = values.ravel()
+    for cid, ts, kwh in batches:
+        if len(ts):
+            _scatter(flat_values, n_cols, _rows_of(cid, customer_ids), _columns_of(ts, start, step_td),
+                     np.asarray(kwh, dtype=np.float32))
+    return SeriesMatrix(customer_ids, start, step_td, values)
+
+
+def _rows_of(cid, customer_ids: pd.Index) -> np.ndarray:
+    """Matrix row of each reading's customer (-1 if unknown), mapping dictionary entries, not rows."""
+    if isinstance(cid, pa.Array) and pa.types.is_dictionary(cid.type):
+        row_of_code = customer_ids.get_indexer(cid.dictionary.to_pandas()).astype(np.int64)
+        return row_of_code[cid.indices.to_numpy(zero_copy_only=False).astype(np.intp)]
+    if isinstance(cid, pa.Array):
+        return customer_ids.get_indexer(cid.to_pandas()).astype(np.int64)
     if isinstance(cid.dtype, pd.CategoricalDtype):
         # row of each category, -1 (unknown customer) also for the missing code -1
         row_of_code = np.r_[-1, customer_ids.get_indexer(cid.cat.categories)].astype(np.int64)
-        row = row_of_code[cid.cat.codes.to_numpy().astype(np.intp) + 1]
-    else:
-        row = customer_ids.get_indexer(cid).astype(np.int64)
-    kwh = readings["kwh"].to_numpy(dtype=np.float32)
-    values = np.full((len(customer_ids), n_cols), np.nan, dtype=np.float32)
+        return row_of_code[cid.cat.codes.to_numpy().astype(np.intp) + 1]
+    return customer_ids.get_indexer(cid).astype(np.int64)
+
+
+def _columns_of(ts: np.ndarray, start: pd.Timestamp, step: pd.Timedelta) -> np.ndarray:
+    """Matrix column of each timestamp: integer arithmetic on ticks (timedelta division is slower)."""
+    unit = np.datetime_data(ts.dtype)[0]
+    col = ts.view(np.int64) - np.int64(start.to_datetime64().astype(f"datetime64[{unit}]").view(np.int64))
+    col //= np.int64(step.to_timedelta64().astype(f"timedelta64[{unit}]").view(np.int64))
+    return col
+
+
+def _scatter(flat_values: np.ndarray, n_cols: int, row: np.ndarray, col: np.ndarray, kwh: np.ndarray) -> None:
+    """values[row, col] = kwh through flat offsets (2-D fancy indexing is several times slower)."""
     flat = row * n_cols + col
-    del row, col
-    if (flat < 0).any():
-        keep = flat >= 0
+    if (row < 0).any():
+        keep = row >= 0
         flat, kwh = flat[keep], kwh[keep]
-    values.ravel()[flat] = kwh
-    return SeriesMatrix(customer_ids, start, step_td, values)
+    flat_values[flat] = kwh
 
 
 def _nanmean(x: np.ndarray, axis=1) -> np.ndarray:
