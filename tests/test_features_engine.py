@@ -38,6 +38,13 @@ def test_partitioned_local_engine_equals_the_whole_table_build(small_clean, smal
     pd.testing.assert_frame_equal(profiles, expected, check_names=False)
 
 
+def test_two_partitions_at_once_give_the_same_features(small_clean, local_partitioned):
+    feats, profiles = build_features(small_clean, CUTOFFS, {}, profile_cutoff=CUTOFFS[-1], threads=2,
+                                     customers_per_partition=150)
+    pd.testing.assert_frame_equal(feats, local_partitioned[0])
+    pd.testing.assert_frame_equal(profiles, local_partitioned[1])
+
+
 def test_dask_engine_gives_identical_features(small_clean, local_partitioned):
     feats, profiles = build_features(small_clean, CUTOFFS, {}, profile_cutoff=CUTOFFS[-1], engine="dask",
                                      customers_per_partition=150)

@@ -100,14 +100,14 @@ def _readings_file(folder: Path) -> Path:
     return folder / ("readings_hourly.parquet" if meta["interval"] == "hourly" else "readings_daily.parquet")
 
 
-def run_engine(folder: Path, engine: str = "local", customers_per_partition: int = 10_000) -> dict:
+def run_engine(folder: Path, engine: str = "local", customers_per_partition: int = 10_000, threads: int = 1) -> dict:
     """The feature engine at one cut-off over the whole folder (what the child process runs)."""
     from powerlens.features.engine import build_features, data_end_of
 
     start = time.perf_counter()
     as_of = data_end_of(folder)
     feats, _ = build_features(folder, [as_of], {"history_days": 365}, engine=engine,
-                              customers_per_partition=customers_per_partition)
+                              customers_per_partition=customers_per_partition, threads=threads)
     seconds = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -116,10 +116,11 @@ def run_engine(folder: Path, engine: str = "local", customers_per_partition: int
             "peak_rss_mb": max(usage, children) / 1024}
 
 
-def _engine_in_child(folder: Path, engine: str, customers_per_partition: int) -> dict:
+def _engine_in_child(folder: Path, engine: str, customers_per_partition: int, threads: int) -> dict:
     code = ("import json, sys; from pathlib import Path; from powerlens.bench import run_engine; "
-            "print(json.dumps(run_engine(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]))))")
-    proc = subprocess.run([sys.executable, "-c", code, str(folder), engine, str(customers_per_partition)],
+            "print(json.dumps(run_engine(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))")
+    proc = subprocess.run([sys.executable, "-c", code, str(folder), engine, str(customers_per_partition),
+                           str(threads)],
                           capture_output=True, text=True, env=os.environ | {"PYTHONWARNINGS": "ignore"})
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -160,6 +161,7 @@ def tsfresh_seconds_per_reading(folder: Path, sample_customers: int) -> tuple[fl
 
 def bench_features(customers: int, days: int, interval: str, root: Path, engine: str = "local",
                    customers_per_partition: int = 10_000, tsfresh_sample: int = 200, regenerate: bool = False,
+                   threads: int = 1,
                    progress: Callable[[str], None] | None = None) -> dict:
     """Generate (if needed) and measure; returns the numbers the command prints."""
     if interval not in ("hourly", "daily"):
@@ -172,8 +174,9 @@ def bench_features(customers: int, days: int, interval: str, root: Path, engine:
         say(f"generating {customers} customers x {days} days of {interval} readings in {folder}")
         generate_bench_data(folder, customers, days, interval, progress=say)
     readings = json.loads((folder / "bench.json").read_text())["readings"]
-    say(f"{readings:,} readings; running the feature engine ({engine})")
-    result = _engine_in_child(folder, engine, customers_per_partition)
+    say(f"{readings:,} readings; running the feature engine ({engine}, {threads} thread(s), "
+        f"{customers_per_partition} customers per partition)")
+    result = _engine_in_child(folder, engine, customers_per_partition, threads)
     say(f"engine: {result['seconds']:.1f} s, {result['features']} features x {result['rows']} customers, "
         f"peak RSS {result['peak_rss_mb']:.0f} MB")
     scan = scan_floor(folder)
@@ -183,6 +186,7 @@ def bench_features(customers: int, days: int, interval: str, root: Path, engine:
     ours_per_reading = result["seconds"] / readings
     return {
         "customers": customers, "days": days, "interval": interval, "readings": readings, "engine": engine,
+        "threads": threads,
         "seconds": round(result["seconds"], 2), "features": result["features"],
         "readings_per_s": round(readings / result["seconds"]),
         "scan_seconds": round(scan, 3), "ratio_vs_scan": round(result["seconds"] / scan, 2),

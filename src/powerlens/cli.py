@@ -155,6 +155,8 @@ def features(
         help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster on this machine)")] = None,
     customers_per_partition: Annotated[int | None, typer.Option(
         min=1, help="customers per partition (bounds memory; default: params)")] = None,
+    threads: Annotated[int | None, typer.Option(
+        min=1, help="partitions at once on the local engine (default: params features.threads)")] = None,
 ):
     """Customer features at every training cut-off and at the scoring cut-off, a partition of
     customers at a time (in this process, or as Dask tasks with --engine dask)."""
@@ -163,6 +165,8 @@ def features(
     params = _params()["features"]
     if customers_per_partition:
         params = params | {"customers_per_partition": customers_per_partition}
+    if threads:
+        params = params | {"threads": threads}
     stages.features(data, out, params, engine=engine, scheduler=scheduler)
 
 
@@ -179,6 +183,8 @@ def bench_features(
     interval: Annotated[str, typer.Option(help="hourly or daily")] = "hourly",
     engine: Annotated[str, typer.Option(help="local or dask")] = "local",
     customers_per_partition: Annotated[int, typer.Option(min=1, help="customers per partition")] = 5_000,
+    threads: Annotated[int, typer.Option(min=1, help="partitions at once on the local engine (default: cores)")] = (
+        os.cpu_count() or 1),
     tsfresh_sample: Annotated[int, typer.Option(min=1, help="customers in the tsfresh sample")] = 200,
     data_dir: Annotated[Path, typer.Option(help="where generated benchmark data are kept")] = DATA / "bench",
     regenerate: Annotated[bool, typer.Option(help="generate the data again")] = False,
@@ -192,7 +198,7 @@ def bench_features(
 
     clock = Clock("bench")
     result = run(customers, days, interval, data_dir, engine=engine, customers_per_partition=customers_per_partition,
-                 tsfresh_sample=tsfresh_sample, regenerate=regenerate, progress=clock)
+                 tsfresh_sample=tsfresh_sample, regenerate=regenerate, threads=threads, progress=clock)
     typer.echo(f"{result['readings']:,} {interval} readings, {result['features']} features: "
                f"{result['readings_per_s']:,} readings/s ({result['seconds']} s), "
                f"{result['ratio_vs_scan']}x the DuckDB scan floor ({result['scan_seconds']} s), "

@@ -112,13 +112,16 @@ def features(data: Path, out: Path, params: dict, metrics: Path | None = None, e
     feats, profiles = build_features(data, cutoffs, F.build_options(params), profile_cutoff=scoring,
                                      engine=engine, scheduler=scheduler,
                                      customers_per_partition=int(params.get("customers_per_partition", 20_000)),
-                                     progress=clock)
+                                     threads=int(params.get("threads", 1)), progress=clock)
     for cutoff, n in feats.groupby("as_of").size().items():
         clock(f"as of {pd.Timestamp(cutoff).date()}: {n} customers")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     feats.to_parquet(out / "features.parquet", index=False)
     profiles.reset_index().to_parquet(out / "profiles.parquet", index=False)
+    # the one list of what each feature means, next to the features (MLflow runs log it as an artifact)
+    definitions = F.definitions.table()
+    definitions[definitions["name"].isin(feats.columns)].to_csv(out / "feature_definitions.csv", index=False)
     manifest = {"training_cutoffs": [str(t.date()) for t in training], "scoring_cutoff": str(scoring.date()),
                 "label_cutoffs": {task: [str(t.date()) for t in ts] for task, ts in label_cutoffs.items()},
                 "previous_cutoff": str(previous.date()),
@@ -141,18 +144,24 @@ def _manifest(features_dir: Path) -> dict:
 
 
 def segment(features_dir: Path, out: Path, params: dict, experiment: str = "powerlens-segmentation",
-            metrics: Path | None = None) -> dict:
+            metrics: Path | None = None, data: Path | None = None) -> dict:
+    """Segments at the scoring cut-off. Load shapes are built from the clean readings (`data`,
+    default the `clean` folder beside the features) so that stability can resample days."""
     from powerlens import tracking
-    from powerlens.segmentation import profile_table, tiers
+    from powerlens.segmentation import check_params, profile_table, read_look_back, tiers
     from powerlens.segmentation import segment as make_segments
 
     clock = Clock("segment")
+    check_params(params)
     manifest = _manifest(features_dir)
     scoring = pd.Timestamp(manifest["scoring_cutoff"])
     feats = pd.read_parquet(Path(features_dir) / "features.parquet", filters=[("as_of", "==", scoring)])
-    raw = pd.read_parquet(Path(features_dir) / "profiles.parquet").set_index("customer_id")
-    seg, clusters, seg_metrics = make_segments(feats, raw, params)
-    profiles = profile_table(raw, seg)
+    data = Path(data) if data is not None else Path(features_dir).parent / "clean"
+    look_back = read_look_back(data, pd.Index(feats["customer_id"]), scoring, params["clustering"]["history_days"])
+    clock(f"readings of the {params['clustering']['history_days']} days before {scoring.date()}: "
+          f"{len(look_back.customer_ids)} customers, {len(look_back.hourly_rows)} with interval readings")
+    seg, clusters, seg_metrics = make_segments(feats, look_back, params)
+    profiles = profile_table(look_back, seg)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seg.to_parquet(out / "segments.parquet", index=False)
@@ -163,21 +172,31 @@ def segment(features_dir: Path, out: Path, params: dict, experiment: str = "powe
     clusters.candidates.to_csv(out / "clustering_candidates.csv", index=False)
     basis = "revenue" if seg_metrics["pareto_basis"] == "revenue_12m" else "consumption"
     clock(f"{seg_metrics['customers']} customers: top 20% carry {seg_metrics['pareto_top20_share']:.0%} of "
-          f"{basis}; {seg_metrics['big_customers']} big customers; {seg_metrics['chosen_algorithm']} "
-          f"k={clusters.chosen_k} (stability ARI {seg_metrics['stability_ari']:.2f}) load shapes "
-          f"({', '.join(sorted(set(clusters.names.values())))})")
+          f"{basis}; {seg_metrics['big_customers']} big customers; value weights "
+          f"{seg_metrics['value_weights']['method']}")
+    for family, chosen in seg_metrics["load_shape_families"].items():
+        shapes = sorted(n for c, n in clusters.names.items() if clusters.families[c] == family)
+        clock(f"{family} load shapes ({chosen['customers']} customers): {chosen['algorithm']} k={chosen['k']}, "
+              f"stability ARI {chosen['stability_ari']:.2f}{'' if chosen['stable'] else ' (below the minimum)'}: "
+              f"{', '.join(shapes)}")
     tags = tracking.run_tags("segment", [Path(features_dir) / "features.parquet"], cutoff=manifest["scoring_cutoff"])
     with tracking.run("segment", experiment, tags=tags, params={"segment": params}):
-        tracking.log_metrics({k: v for k, v in seg_metrics.items() if isinstance(v, int | float)})
+        tracking.log_metrics({k: v for k, v in seg_metrics.items() if isinstance(v, int | float)}
+                             | {f"{f}_{k}": v for f, c in seg_metrics["load_shape_families"].items()
+                                for k, v in c.items() if isinstance(v, int | float)})
+        tracking.log_dict(seg_metrics["value_weights"], "value_weights.json")
         tracking.log_table(clusters.candidates, "clustering_candidates.csv")
+        tracking.log_table(profiles, "load_shape_profiles.csv")
         fig = profile_figure(profiles)
         tracking.log_figure(fig, "load_shape_profiles.png")
         for row in clusters.candidates.itertuples():  # one child run per candidate clustering
-            with tracking.run(f"{row.algorithm}-k{row.k}", experiment, nested=True,
-                              tags={**tags, "algorithm": row.algorithm, "chosen": str(row.chosen)}):
+            with tracking.run(f"{row.family}-{row.algorithm}-k{row.k}", experiment, nested=True,
+                              tags={**tags, "family": row.family, "algorithm": row.algorithm,
+                                    "chosen": str(row.chosen), "admissible": str(row.admissible)}):
                 tracking.log_metrics({m: getattr(row, m) for m in ("k", "silhouette", "davies_bouldin",
                                                                    "calinski_harabasz", "mia", "cdi",
-                                                                   "mean_rank", "stability_ari")})
+                                                                   "smallest_share", "mean_rank",
+                                                                   "stability_ari")})
     seg_metrics["seconds"] = round(clock.elapsed, 1)
     write_json(out / "metrics.json", seg_metrics)
     if metrics:
@@ -192,15 +211,19 @@ def profile_figure(profiles: pd.DataFrame):
     import matplotlib.pyplot as plt
 
     shapes = sorted(profiles["load_shape"].unique())
-    fig, axes = plt.subplots(1, max(len(shapes), 1), figsize=(3.2 * max(len(shapes), 1), 3), sharey=True,
-                             squeeze=False)
-    for ax, shape in zip(axes[0], shapes, strict=False):
+    ncols = min(max(len(shapes), 1), 4)
+    nrows = -(-max(len(shapes), 1) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), sharey=True, squeeze=False)
+    for ax, shape in zip(axes.flat, shapes, strict=False):
         p = profiles[profiles["load_shape"] == shape]
         ax.fill_between(p["x"], p["p10"], p["p90"], alpha=0.3)
         ax.plot(p["x"], p["mean"])
         ax.set_title(f"{shape} (n={int(p['n_customers'].iloc[0])})", fontsize=9)
         ax.set_xlabel(p["axis"].iloc[0])
-    axes[0][0].set_ylabel("load / mean")
+    for ax in list(axes.flat)[len(shapes):]:
+        ax.axis("off")
+    for row in axes:
+        row[0].set_ylabel("load / mean")
     fig.tight_layout()
     return fig
 
