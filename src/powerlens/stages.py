@@ -210,16 +210,20 @@ def profile_figure(profiles: pd.DataFrame):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shapes = sorted(profiles["load_shape"].unique())
+    order = profiles.sort_values(["family", "load_shape"], ascending=[False, True]) if "family" in profiles else profiles
+    shapes = list(dict.fromkeys(order["load_shape"]))  # intraday shapes first, then daily ones
     ncols = min(max(len(shapes), 1), 4)
     nrows = -(-max(len(shapes), 1) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.0 * nrows), sharey=True, squeeze=False)
     for ax, shape in zip(axes.flat, shapes, strict=False):
         p = profiles[profiles["load_shape"] == shape]
         ax.fill_between(p["x"], p["p10"], p["p90"], alpha=0.3)
         ax.plot(p["x"], p["mean"])
-        ax.set_title(f"{shape} (n={int(p['n_customers'].iloc[0])})", fontsize=9)
+        peak = p["peak_ratio"].iloc[0] if "peak_ratio" in p else float("nan")
+        detail = f"\npeak {peak:.1f}x, base {p['base_ratio'].iloc[0]:.2f}x the mean interval" if peak == peak else ""
+        ax.set_title(f"{shape} (n={int(p['n_customers'].iloc[0])}){detail}", fontsize=9)
         ax.set_xlabel(p["axis"].iloc[0])
+        ax.set_xticks(range(0, 24, 3) if p["axis"].iloc[0] == "hour" else range(1, 13))
     for ax in list(axes.flat)[len(shapes):]:
         ax.axis("off")
     for row in axes:

@@ -50,7 +50,9 @@ def use_experiment(name: str) -> str:
     exp = mlflow.get_experiment_by_name(name)
     if exp is None:
         location = (project_root() / "mlartifacts").as_uri() if _is_local(uri) else None
-        return mlflow.create_experiment(name, artifact_location=location)
+        experiment_id = mlflow.create_experiment(name, artifact_location=location)
+        mlflow.set_experiment(experiment_id=experiment_id)  # else the first run lands in "Default"
+        return experiment_id
     mlflow.set_experiment(name)
     return exp.experiment_id
 

@@ -7,57 +7,100 @@ import pandas as pd
 
 from powerlens.segmentation.clustering import (
     HOURS,
+    INTRADAY_SUMMARY,
     MONTHS,
     ClusteringResult,
     cluster_load_shapes,
     normalize_profiles,
 )
+from powerlens.segmentation.profiles import LookBack, look_back, raw_profiles, read_look_back
 from powerlens.segmentation.value import (
+    WeightsError,
     big_customers,
     credit_grades,
     latent_big,
     pareto,
     value_scores,
     value_tiers,
+    value_weights,
+    weights_spec,
 )
 
-__all__ = ["segment", "tiers", "profile_table", "pareto"]
+__all__ = ["segment", "tiers", "profile_table", "pareto", "replay_params", "cluster_from_params", "LookBack", "look_back",
+           "read_look_back", "WeightsError", "check_params"]
+
+
+def check_params(params: dict) -> None:
+    """Fail early, in one line, on value weights that cannot work whatever the data
+    (unknown method, incomplete or inconsistent AHP judgments)."""
+    spec = weights_spec(params)
+    if spec.get("method", "manual") != "entropy":
+        value_weights(pd.DataFrame(), spec)
+
+
+def _scores(feats: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, dict]:
+    current, potential, info = value_weights(feats, weights_spec(params))
+    return value_scores(feats, current, potential, params["potential_share"]), info
 
 
 def tiers(feats: pd.DataFrame, params: dict) -> pd.DataFrame:
     """Value tier and credit grade only (cheap): for an earlier cut-off, to show migration."""
     f = feats.set_index("customer_id")
-    scores = value_scores(f, params["value_weights"], params["potential_weights"], params["potential_share"])
+    scores, _ = _scores(f, params)
     return pd.DataFrame({"customer_id": f.index, "value_tier": value_tiers(scores["value_score"],
                                                                             params["tier_quantiles"]).to_numpy(),
                          "credit_grade": credit_grades(f).to_numpy()})
 
 
-def segment(feats: pd.DataFrame, raw_profiles: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, ClusteringResult, dict]:
-    """Value x credit tiers, big / latent big flags and load-shape clusters for each customer."""
+def cluster_from_params(profiles: LookBack | pd.DataFrame, cl: dict) -> ClusteringResult:
+    """cluster_load_shapes with the `segment.clustering` section of params.yaml."""
+    return cluster_load_shapes(
+        profiles, cl["k_min"], cl["k_max"], cl["seed"], sample_size=cl.get("sample_size", 2000),
+        algorithms=tuple(cl.get("algorithms", ["kmeans"])), stability_rounds=cl.get("stability_rounds", 5),
+        min_stability=cl.get("min_stability", 0.8), min_cluster_share=cl.get("min_cluster_share", 0.01),
+        stability_candidates=cl.get("stability_candidates", 4), min_coverage=cl.get("min_coverage", 0.8),
+        min_family_customers=cl.get("min_family_customers", 60), fixed=cl.get("fixed"))
+
+
+def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
+            ) -> tuple[pd.DataFrame, ClusteringResult, dict]:
+    """Value x credit tiers, big / latent big flags and load-shape clusters for each customer.
+    `profiles`: the look-back's readings (`read_look_back`; stability then resamples customers
+    and days) or raw profiles already averaged per customer (customers only)."""
     feats = feats.set_index("customer_id")
     big_rule = params["big_customer"]
-    scores = value_scores(feats, params["value_weights"], params["potential_weights"], params["potential_share"])
+    scores, weights = _scores(feats, params)
     tiers = value_tiers(scores["value_score"], params["tier_quantiles"])
     grades = credit_grades(feats)
     big = big_customers(feats, big_rule["min_capacity_kva"], big_rule["min_peak_kw"])
-    latent = latent_big(feats, big, params["latent_big_top_share"])
-    cl = params["clustering"]
-    clusters = cluster_load_shapes(raw_profiles.reindex(feats.index), cl["k_min"], cl["k_max"], cl["seed"],
-                                   cl.get("sample_size", 2000), tuple(cl.get("algorithms", ["kmeans"])),
-                                   cl.get("stability_rounds", 5), cl.get("min_stability", 0.8))
+    latent = latent_big(feats, big, params["latent_big_top_share"], params.get("latent_big_weights"))
+    if isinstance(profiles, LookBack):
+        if not profiles.customer_ids.equals(feats.index):
+            positions = profiles.customer_ids.get_indexer(feats.index)
+            if (positions < 0).any():
+                raise ValueError(f"{int((positions < 0).sum())} customers of the features have no look-back "
+                                 "readings row: read the look-back for the features' customers")
+            profiles = profiles.subset(positions)
+    else:
+        profiles = profiles.reindex(feats.index)
+    clusters = cluster_from_params(profiles, params["clustering"])
     seg = pd.concat([scores, latent], axis=1)
     seg["value_tier"] = tiers
     seg["credit_grade"] = grades
     seg["big_customer"] = big
     seg["load_shape_cluster"] = clusters.labels.reindex(feats.index).astype(int)
     seg["load_shape"] = seg["load_shape_cluster"].map(clusters.names)
+    seg["load_shape_family"] = seg["load_shape_cluster"].map(clusters.families)
+    seg["load_shape_basis"] = clusters.reasons.reindex(feats.index)
     for col in ("revenue_12m", "kwh_365d", "customer_class", "region", "capacity_kva"):
         seg[col] = feats[col]
     seg["segment_reasons"] = [
         f"{t} value ({v:.2f}), credit {g}" + (", big customer" if b else "") + (f", latent big: {r}" if lb else "")
-        for t, v, g, b, lb, r in zip(seg["value_tier"], seg["value_score"], seg["credit_grade"], seg["big_customer"],
-                                     seg["latent_big_customer"], seg["latent_big_reason"], strict=True)
+        + f"; load shape {s} ({basis})"
+        for t, v, g, b, lb, r, s, basis in zip(seg["value_tier"], seg["value_score"], seg["credit_grade"],
+                                               seg["big_customer"], seg["latent_big_customer"],
+                                               seg["latent_big_reason"], seg["load_shape"], seg["load_shape_basis"],
+                                               strict=True)
     ]
     # Pareto on revenue; on consumption when the source has no bills (smart-meter data)
     basis = "revenue_12m" if feats["revenue_12m"].fillna(0).sum() > 0 else "kwh_365d"
@@ -70,37 +113,69 @@ def segment(feats: pd.DataFrame, raw_profiles: pd.DataFrame, params: dict) -> tu
         "pareto_basis": basis,
         "big_revenue_share": round(float(feats.loc[big, basis].sum() / total) if total else 0.0, 4),
         "latent_big_customers": int(seg["latent_big_customer"].sum()),
+        "value_weights": weights,
         "chosen_k": clusters.chosen_k,
-        **_chosen(clusters.candidates),
+        **_chosen(clusters, seg),
         "tiers": {k: int(v) for k, v in seg["value_tier"].value_counts().items()},
         "credit_grades": {k: int(v) for k, v in seg["credit_grade"].value_counts().items()},
     }
     return seg.reset_index(), clusters, metrics
 
 
-def _chosen(candidates: pd.DataFrame) -> dict:
-    row = candidates[candidates["chosen"]].iloc[0]
-    return {"chosen_algorithm": str(row["algorithm"]),
-            **{k: round(float(row[k]), 4) for k in ("silhouette", "davies_bouldin", "cdi", "mia", "stability_ari")}}
+def _chosen(clusters: ClusteringResult, seg: pd.DataFrame) -> dict:
+    """The chosen clustering per shape family; the headline stability is the weakest family's."""
+    families = {}
+    for _, row in clusters.candidates[clusters.candidates["chosen"]].iterrows():
+        families[str(row["family"])] = {
+            "customers": int((seg["load_shape_family"] == row["family"]).sum()),
+            "algorithm": str(row["algorithm"]), "k": int(row["k"]),
+            **{k: round(float(row[k]), 4) for k in ("silhouette", "davies_bouldin", "calinski_harabasz", "cdi",
+                                                     "mia", "stability_ari")},
+            "stable": bool(row["stable"]),
+        }
+    if not families:  # nobody with enough readings to cluster
+        return {"load_shape_families": {}, "stability_ari": None, "chosen_algorithm": None}
+    weakest = min(families.values(), key=lambda f: f["stability_ari"])
+    largest = max(families.values(), key=lambda f: f["customers"])
+    return {"load_shape_families": families, "stability_ari": weakest["stability_ari"],
+            "chosen_algorithm": largest["algorithm"]}
 
 
-def profile_table(raw_profiles: pd.DataFrame, seg: pd.DataFrame) -> pd.DataFrame:
-    """Per load shape: the mean normalized weekday 24-hour profile with its 10-90% band; where
-    no customer has interval data, the monthly profile instead (`axis` says which)."""
-    vectors, has_hourly = normalize_profiles(raw_profiles.reindex(seg["customer_id"]))
-    if has_hourly.any():
-        axis, cols, mask, x = "hour", HOURS, has_hourly, range(24)
-    else:
-        axis, cols, mask, x = "month", MONTHS, np.ones(len(vectors), dtype=bool), range(1, 13)
-    block_all = vectors[cols].to_numpy()[mask]
-    if axis == "month":
-        block_all = block_all / np.sqrt(24 / 12)
-    shapes = seg["load_shape"].to_numpy()[mask]
+def replay_params(params: dict, stage_metrics: dict) -> dict:
+    """The segment params with the load-shape clustering fixed to what the stage chose per
+    family (one candidate, one stability round): segments at another cut-off, made alike."""
+    import copy
+
+    out = copy.deepcopy(params)
+    chosen = stage_metrics.get("load_shape_families") or {}
+    if chosen:
+        out["clustering"]["fixed"] = {f: {"algorithm": c["algorithm"], "k": int(c["k"])} for f, c in chosen.items()}
+        out["clustering"]["stability_rounds"] = 1
+    return out
+
+
+def profile_table(profiles: LookBack | pd.DataFrame, seg: pd.DataFrame) -> pd.DataFrame:
+    """Per load shape: the mean normalized profile with its 10-90% band, on the axis its family
+    is clustered on: the weekday 24 hours (intraday family) or the 12 months (daily family)."""
+    raw = (raw_profiles(profiles) if isinstance(profiles, LookBack) else profiles).reindex(seg["customer_id"])
+    vectors, _ = normalize_profiles(raw)
+    summary = raw.reindex(columns=INTRADAY_SUMMARY).to_numpy(dtype=float)
+    families = seg["load_shape_family"].to_numpy() if "load_shape_family" in seg else np.full(len(seg), "daily")
+    shapes = seg["load_shape"].to_numpy()
     rows = []
-    for shape in sorted(set(shapes)):
-        block = block_all[shapes == shape]
+    for shape in sorted(set(shapes[families != "none"])):  # no profile to draw without readings
+        mask = shapes == shape
+        intraday = (families[mask] == "intraday").all()
+        axis, cols, x, scale = ("hour", HOURS, range(24), 1.0) if intraday else (
+            "month", MONTHS, range(1, 13), np.sqrt(24 / 12))
+        block = vectors[cols].to_numpy()[mask] / scale
+        # the daily family's peak and base load (largest / smallest interval over the mean one)
+        peak, base = (float(np.nanmedian(summary[mask, i])) if np.isfinite(summary[mask, i]).any() else np.nan
+                      for i in (0, 1))
         for i, pos in enumerate(x):
-            rows.append({"load_shape": shape, "axis": axis, "x": pos, "mean": float(np.nanmean(block[:, i])),
-                         "p10": float(np.nanpercentile(block[:, i], 10)),
-                         "p90": float(np.nanpercentile(block[:, i], 90)), "n_customers": int(len(block))})
-    return pd.DataFrame(rows, columns=["load_shape", "axis", "x", "mean", "p10", "p90", "n_customers"])
+            rows.append({"load_shape": shape, "family": "intraday" if intraday else "daily", "axis": axis, "x": pos,
+                         "mean": float(np.nanmean(block[:, i])), "p10": float(np.nanpercentile(block[:, i], 10)),
+                         "p90": float(np.nanpercentile(block[:, i], 90)), "n_customers": int(mask.sum()),
+                         "peak_ratio": peak, "base_ratio": base})
+    return pd.DataFrame(rows, columns=["load_shape", "family", "axis", "x", "mean", "p10", "p90", "n_customers",
+                                       "peak_ratio", "base_ratio"])

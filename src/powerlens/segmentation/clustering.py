@@ -1,65 +1,146 @@
 """Load-shape clustering on normalized profiles, with a readable name per cluster.
 
-Interval-metered customers are clustered on their weekday 24-hour shape plus day-of-week and
-month shapes; daily-only customers are assigned to the nearest centroid on the part of the
-profile their data supports.
+Two shape families, because a meter can only show the shape it measures:
+
+- `intraday`: customers with interval readings, clustered on their weekday and weekend 24-hour
+  shapes plus their day-of-week and month shapes (evening peak, daytime weekday, ...);
+- `daily`: customers with daily readings only, clustered on their day-of-week and month shapes
+  and, where the daily aggregate carries its largest and smallest interval, on their peak and
+  base load relative to the mean (winter peaking, high base load, ...).
+
+Putting a daily-only home into "evening peak" by the nearest centroid would be a guess shown as a
+fact: the family says which kind of shape a label describes. Interval customers too few to
+cluster (`min_family_customers`) join the daily family on their daily part; daily-only customers
+too few to cluster are labelled `not_clustered`, customers without readings `no_readings`.
+
+Candidates (algorithms x k) are fitted per family on a sample of customers whose readings cover
+most of the look-back and whose profile is not far off every usual shape (months of absence,
+meter faults); the others are labelled with the nearest centroid, and their reason says so.
+
+The winner rule, per family: a candidate is admissible when its smallest cluster holds at least
+`min_cluster_share` of the customers (a segment the business can address, not a handful of odd
+profiles) and its clusters get distinct names (segments an analyst cannot tell apart in words
+are not segments to act on). Admissible candidates are ranked by the mean of their ranks on
+silhouette (high), Davies-Bouldin, CDI and MIA (low); going down that ranking, the first whose
+bootstrap stability reaches `min_stability` wins (at most `stability_candidates` are checked; if
+none reaches it, the most stable of those checked, and the family is reported as not stable).
+Stability is the mean adjusted Rand index between a candidate's labels and the labels that refits
+on bootstrap samples of the customers give them when every profile is rebuilt from a bootstrap
+sample of the look-back's days (within each month): a segment should not depend on which
+customers or which days happened to be observed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
 
-HOURS = [f"wd_h{h:02d}" for h in range(24)]
-WEEKEND_HOURS = [f"we_h{h:02d}" for h in range(24)]
-DOW = [f"dow_{d}" for d in range(7)]
-MONTHS = [f"month_{m:02d}" for m in range(1, 13)]
+from powerlens.segmentation.profiles import (
+    DOW,
+    HOURS,
+    INTRADAY_SUMMARY,
+    MONTHS,
+    WEEKEND_HOURS,
+    LookBack,
+    raw_profiles,
+    resampled_days,
+)
+
+__all__ = ["HOURS", "WEEKEND_HOURS", "DOW", "MONTHS", "INTRADAY_SUMMARY", "ClusteringResult", "cluster_load_shapes",
+           "name_cluster", "normalize_profiles", "shape_vectors", "dispersion_indices", "bootstrap_stability"]
+
+FAMILIES = ("intraday", "daily")
+RATIO_CAP = 4.0  # a month or hour above 4x the customer's mean is an event (move-in, outage), not a shape
+WEEKEND_WEIGHT = np.sqrt(0.5)  # the weekend's 24 hours count half as much as the weekday's
+DOW_WEIGHT = np.sqrt(24 / 7)  # blocks weighted so each counts like 24 hours of shape
+MONTH_WEIGHT = np.sqrt(24 / 12)
+SUMMARY_WEIGHT = np.sqrt(24 / 2)
+
+
+def _ratio(x: np.ndarray) -> np.ndarray:
+    """Each row divided by its mean (shape, not size), capped at RATIO_CAP; NaN rows stay NaN."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows without readings: NaN, said once elsewhere
+        mean = np.nanmean(x, axis=1, keepdims=True) if x.shape[1] else x
+        out = np.where(mean > 0, x / mean, np.nan)
+    return np.clip(out, 0.0, RATIO_CAP)
 
 
 def normalize_profiles(raw: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Each block divided by its mean (shape, not size); blocks weighted to count alike.
-    Returns the normalized vectors and a mask of customers that have hourly data."""
+    """Every block divided by its mean and weighted to count alike; missing day-of-week or month
+    means are neutral (1), a missing intraday summary is NaN. Returns the vectors and a mask of
+    customers whose weekday 24-hour profile is known (interval readings)."""
     out = pd.DataFrame(index=raw.index)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        h = raw.reindex(columns=HOURS).to_numpy(dtype=float)
-        hm = np.nanmean(h, axis=1, keepdims=True) if h.size else h
-        hourly = h / hm
-        d = raw.reindex(columns=DOW).to_numpy(dtype=float)
-        dow = d / np.nanmean(d, axis=1, keepdims=True)
-        m = raw.reindex(columns=MONTHS).to_numpy(dtype=float)
-        mon = m / np.nanmean(m, axis=1, keepdims=True)
+    hourly = _ratio(raw.reindex(columns=HOURS).to_numpy(dtype=float))
+    weekend = _ratio(raw.reindex(columns=WEEKEND_HOURS).to_numpy(dtype=float))
     has_hourly = np.isfinite(hourly).all(axis=1)
-    mon = np.where(np.isfinite(mon), mon, 1.0)
-    dow = np.where(np.isfinite(dow), dow, 1.0)
+    weekend = np.where(np.isfinite(weekend).all(axis=1, keepdims=True), weekend, hourly)
+    dow = _ratio(raw.reindex(columns=DOW).to_numpy(dtype=float))
+    mon = _ratio(raw.reindex(columns=MONTHS).to_numpy(dtype=float))
     out[HOURS] = hourly
-    out[DOW] = dow * np.sqrt(24 / 7)
-    out[MONTHS] = mon * np.sqrt(24 / 12)
+    out[WEEKEND_HOURS] = weekend * WEEKEND_WEIGHT
+    out[DOW] = np.where(np.isfinite(dow), dow, 1.0) * DOW_WEIGHT
+    out[MONTHS] = np.where(np.isfinite(mon), mon, 1.0) * MONTH_WEIGHT
+    summary = raw.reindex(columns=INTRADAY_SUMMARY).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        peak = np.log(np.where(summary[:, 0] > 0, summary[:, 0], np.nan))
+    out[INTRADAY_SUMMARY[0]] = np.clip(peak, 0.0, np.log(48)) * SUMMARY_WEIGHT
+    out[INTRADAY_SUMMARY[1]] = np.clip(summary[:, 1], 0.0, 1.0) * SUMMARY_WEIGHT
     return out, has_hourly
+
+
+def shape_vectors(vectors: pd.DataFrame, family: str, with_summary: bool) -> pd.DataFrame:
+    """The columns one family is clustered on (a missing intraday summary: the family median)."""
+    if family == "intraday":
+        return vectors[HOURS + WEEKEND_HOURS + DOW + MONTHS]
+    cols = DOW + MONTHS + (INTRADAY_SUMMARY if with_summary else [])
+    out = vectors[cols].copy()
+    if with_summary:
+        out[INTRADAY_SUMMARY] = out[INTRADAY_SUMMARY].fillna(out[INTRADAY_SUMMARY].median())
+    return out
 
 
 @dataclass
 class ClusteringResult:
-    labels: pd.Series          # cluster id per customer
-    names: dict[int, str]      # cluster id -> readable name
-    centroids: pd.DataFrame    # normalized centroid per cluster
-    candidates: pd.DataFrame   # one row per k with validity indices
-    chosen_k: int
+    labels: pd.Series            # cluster id per customer
+    names: dict[int, str]        # cluster id -> readable name
+    centroids: pd.DataFrame      # normalized centroid per cluster id (NaN: a column the family lacks)
+    candidates: pd.DataFrame     # one row per family x algorithm x k with validity indices
+    chosen_k: int                # clusters over all families
+    families: dict[int, str] = field(default_factory=dict)  # cluster id -> shape family
+    reasons: pd.Series | None = None  # per customer: what the label rests on
 
 
-def name_cluster(centroid: pd.Series, intraday: bool = True) -> str:
-    """A readable name from the shape: when the day peaks, weekend level, seasonality."""
-    h = centroid[HOURS].to_numpy()
-    dow = centroid[DOW].to_numpy() / np.sqrt(24 / 7)
-    mon = centroid[MONTHS].to_numpy() / np.sqrt(24 / 12)
+def name_cluster(centroid: pd.Series, intraday: bool = True, summary: pd.Series | None = None) -> str:
+    """A readable name from the shape: when the day peaks, weekend level, seasonality; for
+    daily shapes, the season, the week and (given the family's median summary) peak/base load."""
+    dow = centroid[DOW].to_numpy(dtype=float) / DOW_WEIGHT
+    mon = centroid[MONTHS].to_numpy(dtype=float) / MONTH_WEIGHT
+    if not intraday:  # no interval data: name from the weekly and seasonal shape
+        name = _daily_name(dow, mon)
+        if summary is not None and INTRADAY_SUMMARY[0] in centroid and np.isfinite(centroid[INTRADAY_SUMMARY]).all():
+            base = centroid[INTRADAY_SUMMARY[1]] - summary[INTRADAY_SUMMARY[1]]
+            peak = centroid[INTRADAY_SUMMARY[0]] - summary[INTRADAY_SUMMARY[0]]
+            if base > 0.1 * SUMMARY_WEIGHT:
+                name += "_high_base_load"
+            elif peak > 0.2 * SUMMARY_WEIGHT:
+                name += "_peaky"
+        return name
+    h = centroid[HOURS].to_numpy(dtype=float)
     night = (h[list(range(0, 6)) + list(range(19, 24))].sum()) / h.sum()
     weekend = dow[5:].mean() / dow[:5].mean()
     seasonal = mon.max() / max(mon.min(), 1e-6)
-    if not intraday:  # no interval data: name from the weekly and seasonal shape
-        return _daily_name(dow, mon)
     if night > 0.8:
         return "night_lighting"
     if seasonal > 2.5:
@@ -73,21 +154,17 @@ def name_cluster(centroid: pd.Series, intraday: bool = True) -> str:
 
 
 def _daily_name(dow: np.ndarray, mon: np.ndarray) -> str:
-    winter = mon[[11, 0, 1]].mean()
-    summer = mon[[5, 6, 7]].mean()
-    ratio = winter / max(summer, 1e-6)
+    """Season by the winter (Dec-Feb) to summer (Jun-Aug) ratio of daily energy (electric
+    heating and air conditioning show here), then a weekend-heavy or weekday-heavy week."""
+    ratio = mon[[11, 0, 1]].mean() / max(mon[[5, 6, 7]].mean(), 1e-6)
     if mon.max() / max(mon.min(), 1e-6) > 2.5 and mon[3:9].mean() > mon.mean():
         season = "seasonal_agri"
-    elif ratio > 1.6:
-        season = "winter_peaking"
-    elif ratio > 1.15:
-        season = "mild_winter_peak"
-    elif ratio < 0.85:
-        season = "summer_peaking"
     else:
-        season = "flat_seasonal"
+        bands = [(2.0, "strong_winter_peak"), (1.4, "winter_peaking"), (1.15, "mild_winter_peak"),
+                 (0.87, "flat_seasonal"), (0.7, "mild_summer_peak")]
+        season = next((name for floor, name in bands if ratio > floor), "summer_peaking")
     weekend = dow[5:].mean() / max(dow[:5].mean(), 1e-6)
-    if weekend > 1.12:
+    if weekend > 1.1:
         return f"{season}_weekend_heavy"
     if weekend < 0.8:
         return f"{season}_weekday_heavy"
@@ -122,86 +199,201 @@ def _fit_candidate(algorithm: str, k: int, X: np.ndarray, seed: int) -> np.ndarr
     raise ValueError(f"unknown clustering algorithm {algorithm!r}; known: kmeans, gmm, agglomerative")
 
 
+def _centroids(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.stack([X[labels == c].mean(axis=0) for c in np.unique(labels)])
+
+
 def _nearest(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return ((X[:, None, :] - centroids[None]) ** 2).sum(axis=2).argmin(axis=1)
 
 
 def bootstrap_stability(algorithm: str, k: int, X: np.ndarray, reference: np.ndarray, seed: int,
-                        rounds: int = 5) -> float:
-    """Mean adjusted Rand index between the reference labels and clusterings refit on
-    bootstrap resamples of the customers (each resample's centroids label every customer)."""
-    from sklearn.metrics import adjusted_rand_score
-
+                        rounds: int = 5, remeasure: Callable[[np.random.Generator], np.ndarray] | None = None) -> float:
+    """Mean adjusted Rand index between the reference labels and refits on bootstrap resamples
+    of the customers. `remeasure(rng)` gives every customer's vector rebuilt from a bootstrap
+    sample of days (same rows as X): the refit sees resampled customers and days, and the
+    labels compared are those the refit's centroids give the customers' re-measured profiles."""
     rng = np.random.default_rng(seed)
     scores = []
     for r in range(rounds):
+        Xr = remeasure(rng) if remeasure is not None else X
         idx = rng.choice(len(X), size=len(X), replace=True)
-        lab = _fit_candidate(algorithm, k, X[idx], seed + r + 1)
-        centroids = np.stack([X[idx][lab == c].mean(axis=0) for c in np.unique(lab)])
-        scores.append(adjusted_rand_score(reference, _nearest(X, centroids)))
+        lab = _fit_candidate(algorithm, k, Xr[idx], seed + r + 1)
+        scores.append(adjusted_rand_score(reference, _nearest(Xr, _centroids(Xr[idx], lab))))
     return float(np.mean(scores))
 
 
-def cluster_load_shapes(raw_profiles: pd.DataFrame, k_min: int, k_max: int, seed: int,
-                        sample_size: int = 3000, algorithms: tuple[str, ...] = ("kmeans", "gmm", "agglomerative"),
-                        stability_rounds: int = 5, min_stability: float = 0.8) -> ClusteringResult:
-    """Candidates = algorithms x k on normalized profiles of interval customers (all customers
-    on their daily shape when none has interval data), fitted on a sample of at most
-    `sample_size` customers. The winner rule: rank candidates by the mean of their ranks on
-    silhouette (high), Davies-Bouldin, CDI and MIA (low); of the three best, take the first
-    whose bootstrap stability (ARI) reaches `min_stability`, else the most stable of them."""
-    vectors, has_hourly = normalize_profiles(raw_profiles)
-    fit = vectors[has_hourly]
-    if len(fit) < k_min + 1:  # no interval data: cluster on the daily part only
-        fit = vectors.drop(columns=HOURS)
-        has_hourly = np.zeros(len(vectors), dtype=bool)
-    rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(len(fit), size=min(sample_size, len(fit)), replace=False))
-    X = fit.to_numpy()[sample]
+@dataclass
+class _Family:
+    name: str
+    members: pd.Index            # customers labelled in this family
+    vectors: pd.DataFrame        # their clustering vectors
+    sample: pd.Index             # the customers candidates are fitted and judged on
+    with_summary: bool
+    atypical: pd.Index           # members far from every usual shape (not in the sample)
+
+
+def _atypical(vectors: pd.DataFrame) -> np.ndarray:
+    """Profiles far from the family's median (beyond the upper quartile of distances plus three
+    interquartile ranges): months of absence, meter faults. They would take clusters of their
+    own; they are labelled with the nearest shape but do not shape the clusters."""
+    distance = np.sqrt(((vectors - vectors.median()) ** 2).sum(axis=1)).to_numpy()
+    q1, q3 = np.percentile(distance, [25, 75])
+    return distance > q3 + 3 * (q3 - q1)
+
+
+def _families(vectors: pd.DataFrame, has_hourly: np.ndarray, has_readings: np.ndarray, coverage: pd.Series,
+              min_coverage: float, min_customers: int, sample_size: int,
+              rng: np.random.Generator) -> tuple[list[_Family], pd.Index]:
+    """The shape families to cluster, and the customers of families too small to cluster."""
+    intraday = pd.Series(has_hourly, index=vectors.index)
+    if intraday.sum() < min_customers:  # too few interval customers: everyone on the daily part
+        intraday[:] = False
+    out, too_few = [], pd.Index([])
+    for name in FAMILIES:
+        members = vectors.index[((intraday if name == "intraday" else ~intraday) & has_readings).to_numpy()]
+        if len(members) < min_customers:
+            too_few = too_few.append(members)
+            continue
+        summary = vectors.loc[members, INTRADAY_SUMMARY[0]].notna().mean() >= 0.9
+        fam_vectors = shape_vectors(vectors.loc[members], name, bool(summary))
+        typical = ~_atypical(fam_vectors)
+        well_covered = members[(coverage.reindex(members).fillna(0) >= min_coverage).to_numpy() & typical]
+        pool = well_covered if len(well_covered) >= min_customers else members
+        sample = pool[np.sort(rng.choice(len(pool), size=min(sample_size, len(pool)), replace=False))]
+        out.append(_Family(name, members, fam_vectors, sample, bool(summary), members[~typical]))
+    return out, too_few
+
+
+def _choose(family: _Family, X: np.ndarray, k_range: range, seed: int, algorithms: tuple[str, ...],
+            stability_rounds: int, min_stability: float, min_cluster_share: float, stability_candidates: int,
+            remeasure, namer: Callable[[np.ndarray], list[str]]) -> tuple[pd.DataFrame, np.ndarray]:
+    """All candidates of one family with their indices, and the chosen one's labels."""
     rows, fitted = [], {}
     for algorithm in algorithms:
-        for k in range(k_min, min(k_max, len(X) - 1) + 1):
+        for k in k_range:
+            if k >= len(X):
+                continue
             lab = _fit_candidate(algorithm, k, X, seed)
             if len(np.unique(lab)) < 2:
                 continue
+            lab = np.unique(lab, return_inverse=True)[1]
             mia, cdi = dispersion_indices(X, lab)
-            rows.append({"algorithm": algorithm, "k": k,
+            names = namer(_centroids(X, lab))
+            rows.append({"family": family.name, "algorithm": algorithm, "k": k,
+                         "customers_fitted": len(X),
                          "silhouette": float(silhouette_score(X, lab)),
                          "davies_bouldin": float(davies_bouldin_score(X, lab)),
                          "calinski_harabasz": float(calinski_harabasz_score(X, lab)),
-                         "mia": mia, "cdi": cdi})
-            fitted[(algorithm, k)] = lab
-    candidates = pd.DataFrame(rows)
-    ranks = pd.concat([candidates["silhouette"].rank(ascending=False), candidates["davies_bouldin"].rank(),
-                       candidates["cdi"].rank(), candidates["mia"].rank()], axis=1).mean(axis=1)
-    candidates["mean_rank"] = ranks
-    candidates["stability_ari"] = np.nan
-    shortlist = candidates.sort_values(["mean_rank", "k"]).head(3).index
-    for i in shortlist:
-        algorithm, k = candidates.loc[i, "algorithm"], int(candidates.loc[i, "k"])
-        candidates.loc[i, "stability_ari"] = bootstrap_stability(algorithm, k, X, fitted[(algorithm, k)], seed,
-                                                                 stability_rounds)
-    stable = [i for i in candidates.loc[shortlist].sort_values(["mean_rank", "k"]).index
-              if candidates.loc[i, "stability_ari"] >= min_stability]
-    chosen = stable[0] if stable else candidates.loc[shortlist, "stability_ari"].idxmax()
-    candidates["chosen"] = candidates.index == chosen
-    algorithm, k = candidates.loc[chosen, "algorithm"], int(candidates.loc[chosen, "k"])
-    lab = fitted[(algorithm, k)]
-    present = np.unique(lab)
-    centroids = pd.DataFrame(np.stack([X[lab == c].mean(axis=0) for c in present]), columns=fit.columns)
-    k = len(present)
+                         "mia": mia, "cdi": cdi, "smallest_share": float(np.bincount(lab).min() / len(lab)),
+                         "distinct_names": len(set(names)) == len(names)})
+            fitted[len(rows) - 1] = lab
+    if not rows:
+        raise ValueError(f"too few customers ({len(X)}) in the {family.name} shape family to cluster into "
+                         f"{k_range.start}..{k_range.stop - 1} load shapes")
+    c = pd.DataFrame(rows)
+    c["admissible"] = (c["smallest_share"] >= min_cluster_share) & c["distinct_names"]
+    if not c["admissible"].any():  # no interpretable candidate: judge them all on the indices
+        c["admissible"] = True
+    ok = c[c["admissible"]]
+    c["mean_rank"] = pd.concat([ok["silhouette"].rank(ascending=False), ok["davies_bouldin"].rank(),
+                                ok["cdi"].rank(), ok["mia"].rank()], axis=1).mean(axis=1)
+    c["stability_ari"] = np.nan
+    chosen = None
+    for i in ok.assign(mean_rank=c["mean_rank"]).sort_values(["mean_rank", "k"]).index[:max(stability_candidates, 1)]:
+        c.loc[i, "stability_ari"] = bootstrap_stability(c.loc[i, "algorithm"], int(c.loc[i, "k"]), X, fitted[i],
+                                                        seed, stability_rounds, remeasure)
+        if c.loc[i, "stability_ari"] >= min_stability:
+            chosen = i
+            break
+    if chosen is None:  # none stable enough: the most stable of those checked
+        chosen = c["stability_ari"].idxmax()
+    c["stable"] = c["stability_ari"] >= min_stability
+    c["chosen"] = c.index == chosen
+    return c, fitted[chosen]
+
+
+def _remeasurer(lb: LookBack, family: _Family) -> Callable[[np.random.Generator], np.ndarray]:
+    """Rebuilds the family sample's vectors from a bootstrap sample of the look-back's days."""
+    sub = lb.subset(lb.customer_ids.get_indexer(family.sample))
+
+    def remeasure(rng: np.random.Generator) -> np.ndarray:
+        vectors, _ = normalize_profiles(raw_profiles(sub, resampled_days(sub.days, rng)))
+        return shape_vectors(vectors, family.name, family.with_summary).to_numpy()
+
+    return remeasure
+
+
+def _namer(family: _Family) -> Callable[[np.ndarray], list[str]]:
+    median = family.vectors.median() if family.with_summary else None
+
+    def namer(centroids: np.ndarray) -> list[str]:
+        return [name_cluster(pd.Series(c, index=family.vectors.columns), family.name == "intraday", median)
+                for c in centroids]
+
+    return namer
+
+
+def cluster_load_shapes(profiles: LookBack | pd.DataFrame, k_min: int, k_max: int, seed: int,
+                        sample_size: int = 2000, algorithms: tuple[str, ...] = ("kmeans", "gmm", "agglomerative"),
+                        stability_rounds: int = 5, min_stability: float = 0.8, min_cluster_share: float = 0.01,
+                        stability_candidates: int = 4, min_coverage: float = 0.8, min_family_customers: int = 60,
+                        fixed: dict[str, dict] | None = None) -> ClusteringResult:
+    """Load shapes per shape family (see the module docstring for the families and the winner
+    rule). `profiles` is the look-back's readings (stability resamples customers and days) or
+    raw profiles already averaged (stability resamples customers only). `fixed` ({family:
+    {algorithm, k}}) replays an earlier choice instead of comparing candidates."""
+    from threadpoolctl import threadpool_limits
+
+    lb = profiles if isinstance(profiles, LookBack) else None
+    raw = raw_profiles(lb) if lb is not None else profiles
+    coverage = lb.coverage() if lb is not None else pd.Series(1.0, index=raw.index)
+    vectors, has_hourly = normalize_profiles(raw)
+    rng = np.random.default_rng(seed)
+    has_readings = has_hourly | raw.reindex(columns=DOW).notna().any(axis=1).to_numpy()
+    min_customers = max(min_family_customers, k_max + 1)
+    families, too_few = _families(vectors, has_hourly, has_readings, coverage, min_coverage, min_customers,
+                                  sample_size, rng)
     labels = pd.Series(-1, index=vectors.index, dtype=int)
-    labels[fit.index] = _nearest(fit.to_numpy(), centroids.to_numpy())
-    rest = vectors.index[labels.to_numpy() < 0]
-    if len(rest):  # daily-only customers: nearest centroid on day-of-week and month shape
-        cols = DOW + MONTHS
-        labels[rest] = _nearest(vectors.loc[rest, cols].to_numpy(), centroids[cols].to_numpy())
-    intraday = HOURS[0] in centroids
-    if not intraday:
-        centroids[HOURS] = 1.0
-    names, used = {}, {}
-    for c in range(k):
-        base = name_cluster(centroids.loc[c], intraday)
-        used[base] = used.get(base, 0) + 1
-        names[c] = base if used[base] == 1 else f"{base}_{used[base]}"
-    return ClusteringResult(labels, names, centroids, candidates, k)
+    names, fams, all_candidates, centroid_rows = {}, {}, [], []
+    reasons = pd.Series("", index=vectors.index, dtype=object)
+    for members, name, reason in ((vectors.index[~has_readings], "no_readings", "no readings in the look-back"),
+                                  (too_few, "not_clustered", f"fewer than {min_customers} customers with this kind "
+                                                             "of readings: too few to cluster")):
+        if len(members):
+            labels[members] = len(names)
+            names[len(names)], fams[len(fams)] = name, "none"
+            reasons[members] = reason
+    for family in families:
+        X = family.vectors.loc[family.sample].to_numpy()
+        namer = _namer(family)
+        k_range, algos = range(k_min, k_max + 1), algorithms
+        if fixed and family.name in fixed:
+            k_range, algos = range(int(fixed[family.name]["k"]), int(fixed[family.name]["k"]) + 1), (
+                str(fixed[family.name]["algorithm"]),)
+        with threadpool_limits(limits=1):  # a few thousand rows: threads cost more than they save
+            candidates, lab = _choose(family, X, k_range, seed, algos, stability_rounds, min_stability,
+                                      min_cluster_share, stability_candidates,
+                                      _remeasurer(lb, family) if lb is not None else None, namer)
+        all_candidates.append(candidates)
+        centroids = _centroids(X, lab)
+        offset = len(names)
+        labels[family.members] = offset + _nearest(family.vectors.to_numpy(), centroids)
+        used: dict[str, int] = {}
+        for c, (centroid, base) in enumerate(zip(centroids, namer(centroids), strict=True)):
+            used[base] = used.get(base, 0) + 1
+            names[offset + c] = base if used[base] == 1 else f"{base}_{used[base]}"
+            fams[offset + c] = family.name
+            centroid_rows.append(pd.Series(centroid, index=family.vectors.columns, name=offset + c))
+        basis = ("weekday/weekend 24-hour profile" if family.name == "intraday" else
+                 "day-of-week and monthly profile" + (" with daily peak/base load" if family.with_summary else "")
+                 + " (no interval readings)")
+        cov = coverage.reindex(family.members).fillna(0)
+        reasons[family.members] = [basis if v >= min_coverage else f"{basis}; readings on {v:.0%} of the look-back"
+                                   for v in cov]
+        reasons[family.atypical] = reasons[family.atypical] + "; atypical profile, nearest shape"
+    candidates = pd.concat(all_candidates, ignore_index=True) if all_candidates else pd.DataFrame(
+        columns=["family", "algorithm", "k", "silhouette", "davies_bouldin", "calinski_harabasz", "mia", "cdi",
+                 "smallest_share", "admissible", "mean_rank", "stability_ari", "stable", "chosen"])
+    return ClusteringResult(labels, names, pd.DataFrame(centroid_rows), candidates, len(centroid_rows), fams,
+                            reasons)

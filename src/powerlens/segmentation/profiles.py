@@ -1,0 +1,201 @@
+"""The look-back's days per customer, and raw load profiles built from any weighting of them.
+
+Profiles are built here from the readings (not read from the features stage) because the
+stability check resamples days: a profile must be rebuildable from a bootstrap sample of the
+look-back's days as easily as from all of them. A profile is a set of averages:
+
+- weekday and weekend 24-hour profiles (kWh per hour), for customers with interval readings;
+- day-of-week (7) and calendar-month (12) daily means, for everyone with daily readings;
+- where the daily aggregate says how large its largest and smallest interval were (smart-meter
+  daily summaries such as the London data's), the day's peak and base load relative to its mean
+  interval: an intraday summary for customers whose 24-hour profile the data does not show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HOURS = [f"wd_h{h:02d}" for h in range(24)]
+WEEKEND_HOURS = [f"we_h{h:02d}" for h in range(24)]
+DOW = [f"dow_{d}" for d in range(7)]
+MONTHS = [f"month_{m:02d}" for m in range(1, 13)]
+INTRADAY_SUMMARY = ["peak_ratio", "base_ratio"]
+RAW_COLUMNS = HOURS + WEEKEND_HOURS + DOW + MONTHS + INTRADAY_SUMMARY
+
+
+@dataclass
+class LookBack:
+    """Readings of the `history_days` before a cut-off on one calendar of days (NaN = no reading)."""
+
+    customer_ids: pd.Index
+    days: pd.DatetimeIndex
+    daily: np.ndarray                   # customers x days, kWh per day
+    hourly_rows: np.ndarray             # positions of the customers that have interval readings
+    hourly: np.ndarray                  # len(hourly_rows) x days x 24, kWh per hour
+    peak_kwh: np.ndarray | None = None  # customers x days: largest interval x intervals per day
+    base_kwh: np.ndarray | None = None  # customers x days: smallest interval x intervals per day
+
+    def coverage(self) -> pd.Series:
+        """Share of the look-back's days with a daily reading, per customer."""
+        return pd.Series(np.isfinite(self.daily).mean(axis=1) if len(self.days) else 0.0,
+                         index=self.customer_ids)
+
+    def subset(self, positions: np.ndarray) -> LookBack:
+        """The same look-back for some customers (positions into customer_ids)."""
+        positions = np.asarray(positions)
+        where = np.full(len(self.customer_ids), -1)
+        where[self.hourly_rows] = np.arange(len(self.hourly_rows))
+        h = where[positions]
+        return LookBack(self.customer_ids[positions], self.days, self.daily[positions],
+                        np.flatnonzero(h >= 0), self.hourly[h[h >= 0]],
+                        None if self.peak_kwh is None else self.peak_kwh[positions],
+                        None if self.base_kwh is None else self.base_kwh[positions])
+
+
+def _calendar(as_of: pd.Timestamp, history_days: int) -> pd.DatetimeIndex:
+    as_of = pd.Timestamp(as_of).normalize()
+    return pd.date_range(as_of - pd.Timedelta(days=history_days), as_of - pd.Timedelta(days=1), freq="D")
+
+
+def _daily_from_hourly(daily: np.ndarray, rows: np.ndarray, hourly: np.ndarray) -> np.ndarray:
+    """Fill days without a daily reading from complete days of hourly readings (a source may
+    export only interval data)."""
+    if len(rows) == 0:
+        return daily
+    full = np.isfinite(hourly).all(axis=2)
+    sums = np.where(full, np.nansum(hourly, axis=2), np.nan)
+    block = daily[rows]
+    daily[rows] = np.where(np.isfinite(block), block, sums)
+    return daily
+
+
+def read_look_back(clean_dir: str | Path, customer_ids: pd.Index, as_of: pd.Timestamp,
+                   history_days: int) -> LookBack:
+    """The look-back from a clean data folder, reading only the window's readings."""
+    from powerlens.schema import read_table
+
+    ids = pd.Index(pd.Index(customer_ids).astype(str), name="customer_id")
+    days = _calendar(as_of, history_days)
+    window = [("ts", ">=", days[0]), ("ts", "<", days[-1] + pd.Timedelta(days=1))]
+    n, d = len(ids), len(days)
+
+    def place(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Row (customer), column (day) and hour of each reading in the window."""
+        cid = frame["customer_id"]
+        if isinstance(cid.dtype, pd.CategoricalDtype):
+            codes = cid.cat.codes.to_numpy()
+            row = np.where(codes >= 0, ids.get_indexer(cid.cat.categories.astype(str))[np.maximum(codes, 0)], -1)
+        else:
+            row = ids.get_indexer(cid.astype(str))
+        since = frame["ts"].to_numpy().astype("datetime64[us]").astype(np.int64) - np.datetime64(
+            days[0], "us").astype(np.int64)
+        col = since // 86_400_000_000
+        hour = (since // 3_600_000_000) % 24
+        keep = (row >= 0) & (col >= 0) & (col < d)
+        return row[keep], col[keep], hour[keep], keep
+
+    daily_table = read_table(clean_dir, "readings_daily", filters=window)
+    daily = np.full((n, d), np.nan, dtype=np.float32)
+    peak = base = None
+    if len(daily_table):
+        r, c, _, keep = place(daily_table)
+        daily[r, c] = daily_table["kwh"].to_numpy(dtype=np.float32)[keep]
+        if {"kwh_max_interval", "kwh_min_interval", "n_intervals"} <= set(daily_table.columns):
+            per_day = daily_table["n_intervals"].to_numpy(dtype=np.float32)[keep]
+            peak = np.full((n, d), np.nan, dtype=np.float32)
+            base = np.full((n, d), np.nan, dtype=np.float32)
+            peak[r, c] = daily_table["kwh_max_interval"].to_numpy(dtype=np.float32)[keep] * per_day
+            base[r, c] = daily_table["kwh_min_interval"].to_numpy(dtype=np.float32)[keep] * per_day
+    hourly_table = read_table(clean_dir, "readings_hourly", ["customer_id", "ts", "kwh"], filters=window)
+    rows, hourly = np.array([], dtype=int), np.full((0, d, 24), np.nan, dtype=np.float32)
+    if len(hourly_table):
+        r, c, hour, keep = place(hourly_table)
+        rows = np.flatnonzero(np.bincount(r, minlength=n))
+        slot = np.full(n, -1)
+        slot[rows] = np.arange(len(rows))
+        hourly = np.full((len(rows), d, 24), np.nan, dtype=np.float32)
+        hourly[slot[r], c, hour] = hourly_table["kwh"].to_numpy(dtype=np.float32)[keep]
+    return LookBack(ids, days, _daily_from_hourly(daily, rows, hourly), rows, hourly, peak, base)
+
+
+def look_back(data, as_of: pd.Timestamp, history_days: int, customer_ids: pd.Index | None = None) -> LookBack:
+    """The look-back from loaded clean data (`features.CleanData`: its daily and hourly matrices)."""
+    ids = pd.Index(data.customers["customer_id"].astype(str) if customer_ids is None else customer_ids,
+                   name="customer_id").astype(str)
+    days = _calendar(as_of, history_days)
+    n, d = len(ids), len(days)
+
+    def window(m, steps_per_day: int) -> np.ndarray:
+        """Columns of a SeriesMatrix on the look-back's calendar, rows in `ids` order."""
+        out = np.full((n, d * steps_per_day), np.nan, dtype=np.float32)
+        if m.values.shape[1] == 0:
+            return out
+        pos = pd.Index(m.customer_ids.astype(str)).get_indexer(ids)
+        offset = int(round((m.start - days[0]) / m.step))  # look-back column of the matrix's first column
+        lo, hi = max(0, offset), min(d * steps_per_day, offset + m.values.shape[1])
+        if hi > lo:
+            src = m.values[np.maximum(pos, 0), lo - offset:hi - offset]
+            out[:, lo:hi] = np.where((pos >= 0)[:, None], src, np.nan)
+        return out
+
+    daily = window(data.daily, 1)
+    hourly_all = window(data.hourly, 24).reshape(n, d, 24)
+    rows = np.flatnonzero(np.isfinite(hourly_all).any(axis=(1, 2)))
+    hourly = hourly_all[rows]
+    return LookBack(ids, days, _daily_from_hourly(daily, rows, hourly), rows, hourly)
+
+
+def resampled_days(days: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap weights of the look-back's days: within each calendar month, as many days
+    drawn with replacement as the month has (every month stays represented, so the seasonal
+    profile is re-measured, not lost)."""
+    weights = np.zeros(len(days))
+    month = np.asarray(days.month)
+    for mo in np.unique(month):
+        idx = np.flatnonzero(month == mo)
+        np.add.at(weights, rng.choice(idx, size=len(idx), replace=True), 1.0)
+    return weights
+
+
+def _weighted_means(x: np.ndarray, groups: np.ndarray, n_groups: int, weights: np.ndarray) -> np.ndarray:
+    """Per row, the weighted mean of the finite values in each group of columns (NaN if none)."""
+    ok = np.isfinite(x)
+    g = np.zeros((x.shape[1], n_groups))
+    g[np.arange(x.shape[1]), groups] = weights
+    sums = np.where(ok, x, 0).astype(np.float64) @ g
+    counts = ok.astype(np.float64) @ g
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1e-12), np.nan)
+
+
+def raw_profiles(lb: LookBack, day_weights: np.ndarray | None = None) -> pd.DataFrame:
+    """Weekday/weekend 24-hour means, day-of-week and month means, and the intraday summary,
+    from the look-back's days weighted by `day_weights` (all days once by default)."""
+    w = np.ones(len(lb.days)) if day_weights is None else np.asarray(day_weights, dtype=float)
+    n = len(lb.customer_ids)
+    out = np.full((n, len(RAW_COLUMNS)), np.nan)
+    dow = np.asarray(lb.days.day_of_week)
+    if len(lb.hourly_rows):
+        weekend = dow >= 5
+        for cols, mask in ((slice(0, 24), ~weekend), (slice(24, 48), weekend)):
+            h = lb.hourly
+            ok = np.isfinite(h)
+            wm = w * mask
+            sums = np.einsum("mdh,d->mh", np.where(ok, h, 0).astype(np.float64), wm)
+            counts = np.einsum("mdh,d->mh", ok.astype(np.float64), wm)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[lb.hourly_rows, cols] = np.where(counts > 0, sums / np.maximum(counts, 1e-12), np.nan)
+    out[:, 48:55] = _weighted_means(lb.daily, dow, 7, w)
+    month = np.asarray(lb.days.month) - 1
+    out[:, 55:67] = _weighted_means(lb.daily, month, 12, w)
+    if lb.peak_kwh is not None and lb.base_kwh is not None:
+        both = np.isfinite(lb.daily) & np.isfinite(lb.peak_kwh) & np.isfinite(lb.base_kwh)
+        total = (np.where(both, lb.daily, 0) * w).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, 67] = np.where(total > 0, (np.where(both, lb.peak_kwh, 0) * w).sum(axis=1) / total, np.nan)
+            out[:, 68] = np.where(total > 0, (np.where(both, lb.base_kwh, 0) * w).sum(axis=1) / total, np.nan)
+    return pd.DataFrame(out, index=lb.customer_ids, columns=RAW_COLUMNS)
