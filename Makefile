@@ -3,7 +3,6 @@
 #   make test  - the test suite
 SHELL := /bin/bash
 export MLFLOW_DISABLE_TELEMETRY := true
-export PYTHONDONTWRITEBYTECODE := 1
 # uv if it is on PATH, else the one pip installs as a module
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
@@ -24,7 +23,7 @@ run: setup
 	echo "MLflow UI: $(UV) run powerlens ui   then open http://127.0.0.1:5000"
 
 test: setup
-	$(UV) run pytest -q
+	$(UV) run pytest -q -n 2 --dist loadfile
 
 lint: setup
 	$(UV) run ruff check src tests pipelines
