@@ -28,7 +28,8 @@ SECTIONS = [
     "5. Load-shape segments",
     "6. Risk lists",
     "7. Action plan",
-    "8. Model health",
+    "8. How the last actions worked",
+    "9. Model health",
 ]
 
 
@@ -119,7 +120,8 @@ def build_data(data: Path, n: int = 40, seed: int = 0) -> Path:
     ])
     profiles.to_parquet(data / "segments/profiles.parquet")
     (data / "segments/metrics.json").write_text(json.dumps(
-        {"pareto_top20_share": 0.5, "big_customers": 12, "big_revenue_share": 0.6, "chosen_k": 3}))
+        {"pareto_top20_share": 0.5, "big_customers": 12, "big_revenue_share": 0.6, "chosen_k": 3,
+         "load_shape_families": {"daily": {"algorithm": "kmeans", "k": 3}}}))
 
     scores = []
     for task in ("churn", "arrears"):  # no theft scores: the report must say so
@@ -162,7 +164,7 @@ def test_render_writes_all_outputs(rendered):
     assert not (out_dir / "strategy_report.failed.ipynb").exists()
 
     actions = pd.read_csv(out_dir / "actions.csv")
-    assert list(actions.columns) == ["customer_id", "action", "rank", "priority_score", "reasons"]
+    assert list(actions.columns) == ["customer_id", "action", "rank", "priority_score", "reasons", "holdout"]
     assert {"development_visit", "vip_account_manager", "retention_contact"} <= set(actions["action"])
     assert "inspection" not in set(actions["action"])  # no theft scores
     visits = actions[actions["action"] == "development_visit"]
@@ -240,8 +242,10 @@ def test_kpis_use_only_data_before_period_end(rendered):
     assert later.loc["2026-10", "accounts_closed"] == 2
     assert 0 < later.loc["2026-09", "on_time_rate"] < 1
     assert later.loc["2026-10", "arrears_amount"] > later.loc["2026-01", "arrears_amount"] > 0
-    usable, note = reporting.scoring_status(rendered["data"], "2026-09")
-    assert not usable and "2026-11-01" in note
+    # a period's snapshot is as of its own end; a period the data does not cover ends at the data
+    assert reporting.snapshot_cutoff(rendered["data"], "2026-09")[0] == pd.Timestamp("2026-10-01")
+    cutoff, note = reporting.snapshot_cutoff(rendered["data"], "2027-01")
+    assert cutoff == pd.Timestamp("2026-11-01") and "data ends before the end of 2027-01" in note
 
 
 def test_render_with_missing_inputs_notes_each_section(tmp_path):
@@ -352,3 +356,126 @@ def test_migration_matrix_and_score_drift():
     assert reporting.score_drift(same, prev_s)["PSI"].iloc[0] < 0.1
     drift = reporting.score_drift(shifted, prev_s)
     assert drift["PSI"].iloc[0] > 0.2 and drift["reading"].iloc[0].startswith("shift")
+
+
+# --------------------------------------------------------------------------- point in time
+
+PAST = "2026-08"                      # its snapshot is as of 2026-09-01, the data ends 2026-11-01
+PAST_END = pd.Timestamp("2026-09-01")
+CHAMPIONS = {"churn": "logistic", "arrears": "histgb", "theft": "logistic"}
+
+
+def small_data_dir(clean: Path, data: Path) -> Path:
+    """A data folder on a clean folder with what the pipeline leaves for the report: the
+    features stage's rows at two training cut-offs (all that predate the past period), the
+    segment stage's load-shape choice and the train stage's champion family per task.
+    Segments, scores and models at the past period's end are the report's own work."""
+    from powerlens import features as F
+    from powerlens.config import load_params
+
+    data.mkdir(parents=True)
+    (data / "clean").symlink_to(clean, target_is_directory=True)
+    options = F.build_options(load_params(ROOT / "params.yaml")["features"])
+    cutoffs = [pd.Timestamp("2026-02-01"), pd.Timestamp("2026-05-01")]
+    loaded = F.load_clean(clean)
+    (data / "features").mkdir()
+    pd.concat([F.build(loaded, c, **options) for c in cutoffs], ignore_index=True).to_parquet(
+        data / "features" / "features.parquet", index=False)
+    (data / "features" / "manifest.json").write_text(json.dumps({
+        "training_cutoffs": [str(c.date()) for c in cutoffs], "scoring_cutoff": "2026-11-01",
+        "horizon_months": 3}))
+    (data / "segments").mkdir()
+    (data / "segments" / "metrics.json").write_text(json.dumps({"load_shape_families": {
+        "intraday": {"algorithm": "kmeans", "k": 4}, "daily": {"algorithm": "kmeans", "k": 4}}}))
+    for task, family in CHAMPIONS.items():
+        (data / "models" / task).mkdir(parents=True)
+        (data / "models" / task / "metrics.json").write_text(json.dumps(
+            {"task": task, "champion_family": family, "best_family": family}))
+    return data
+
+
+def truncated_clean(clean: Path, out: Path, end: pd.Timestamp) -> Path:
+    """The clean tables as they were on `end`: nothing dated on or after it, and accounts that
+    closed later still open."""
+    out.mkdir(parents=True)
+    dated = {"readings_daily": "ts", "readings_hourly": "ts", "bills": "bill_date",
+             "payments": "paid_on", "service_events": "ts"}
+    for path in clean.glob("*.parquet"):
+        table = pd.read_parquet(path)
+        if path.stem in dated:
+            table = table[table[dated[path.stem]] < end]
+        if path.stem == "customers":
+            table = table[table["start_date"] < end]
+            table["end_date"] = table["end_date"].where(table["end_date"] < end)
+        table.to_parquet(out / path.name, index=False)
+    return out
+
+
+def test_past_period_has_its_own_snapshot_from_data_before_its_end(small_clean, tmp_path):
+    """A past period's segments, scores, plan, review of the previous plan, drift and KPIs:
+    computed at the period's end, and the same whether the data holds everything up to now or
+    only what existed at the period's end."""
+    import shutil
+
+    full = small_data_dir(small_clean, tmp_path / "full")
+    then = tmp_path / "then"
+    then.mkdir()
+    (then / "clean").symlink_to(truncated_clean(small_clean, tmp_path / "clean_then", PAST_END))
+    for folder in ("features", "segments", "models"):  # the pipeline's files, as they are
+        shutil.copytree(full / folder, then / folder)
+    args = (PAST, ROOT / "playbook.yaml", ROOT / "params.yaml")
+    now = reporting.period_state(full, *args)
+    was = reporting.period_state(then, *args)
+
+    for snap in ("current", "previous"):
+        for part in ("features", "segments", "profiles", "scores"):
+            pd.testing.assert_frame_equal(getattr(getattr(now, snap), part).reset_index(drop=True),
+                                          getattr(getattr(was, snap), part).reset_index(drop=True),
+                                          check_dtype=False, check_exact=True, obj=f"{snap}.{part}")
+    pd.testing.assert_frame_equal(now.plan, was.plan, check_exact=True)
+    pd.testing.assert_frame_equal(now.drift, was.drift, check_exact=True)
+    playbook = reporting.strategy.load_playbook(ROOT / "playbook.yaml")
+    review, readings = reporting.review_last_actions(now, playbook, None, 10)
+    review_then, readings_then = reporting.review_last_actions(was, playbook, None, 10)
+    pd.testing.assert_frame_equal(review, review_then, check_exact=True)
+    assert readings == readings_then
+    pd.testing.assert_frame_equal(reporting.monthly_kpis(full, PAST), reporting.monthly_kpis(then, PAST))
+
+    # the period's own customers (open at its end, whatever came later), its own models (label
+    # windows over before its end), a plan, a migration and a review of the previous plan
+    assert (now.current.features["as_of"] == PAST_END).all()
+    assert (now.previous.features["as_of"] == PAST_END - pd.DateOffset(months=1)).all()
+    customers = pd.read_parquet(small_clean / "customers.parquet")
+    open_then = customers[(customers["start_date"] < PAST_END)
+                          & (customers["end_date"].isna() | (customers["end_date"] >= PAST_END))]
+    assert set(now.current.segments["customer_id"]) == set(open_then["customer_id"].astype(str))
+    assert {"churn", "arrears"} <= set(now.current.models)
+    for model in now.current.models.values():
+        assert model.source == "walk-forward" and model.train_cutoffs == ["2026-02-01"]
+        assert pd.Timestamp(model.valid_cutoff) + pd.DateOffset(months=3) <= PAST_END
+    arrears = now.current.scores[now.current.scores["task"] == "arrears"]
+    assert len(arrears) == len(open_then) and arrears.nsmallest(5, "rank")["reasons"].str.len().gt(0).all()
+    assert {"collection_plan", "development_visit"} <= set(now.plan["action"])
+    assert len(reporting.migration(now.current.segments, now.previous.segments, 10)) >= 3
+    assert set(now.drift["task"]) == set(now.current.models)
+    collection = review[review["action"] == "collection_plan"].set_index("_group")
+    assert collection.loc["acted", "customers"] != "0" and len(readings) >= 4
+
+
+def test_split_prints_do_not_change_the_report(tmp_path):
+    """The kernel may flush a cell's prints as one message or several (timing): the executed
+    notebook keeps them as one stream, so a re-render of the same period is the same file."""
+    cell = nbformat.v4.new_code_cell("print(...)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Plan of 2026-08-01:\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="collection_plan: ...\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="after\n")]
+    whole = nbformat.v4.new_code_cell("print(...)")
+    whole.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                            text="Plan of 2026-08-01:\ncollection_plan: ...\n"),
+                     nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                     nbformat.v4.new_output("stream", name="stdout", text="after\n")]
+    split = reporting._without_run_metadata(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "a.ipynb")
+    once = reporting._without_run_metadata(nbformat.v4.new_notebook(cells=[whole]), tmp_path / "a.ipynb")
+    assert nbformat.writes(split) == nbformat.writes(once)
+    assert reporting.to_offline_html(split) == reporting.to_offline_html(once)

@@ -77,20 +77,22 @@ def test_plan_respects_capacities_and_ranks(playbook):
     segments = _segments()
     scores = _scores(segments)
     plan = strategy.plan_actions(segments, scores, _with_capacities(playbook, 3), _features(segments))
-    assert list(plan.columns) == ["customer_id", "action", "rank", "priority_score", "reasons"]
+    assert list(plan.columns) == ["customer_id", "action", "rank", "priority_score", "reasons", "holdout"]
+    plan = plan[~plan["holdout"]]
     counts = plan.groupby("action").size()
     assert (counts <= 3).all()
     assert counts["inspection"] == 3  # plenty of theft scores >= 0.3
     assert not plan.duplicated(["customer_id", "action"]).any()
     for _, rows in plan.groupby("action"):
-        assert rows["rank"].tolist() == list(range(1, len(rows) + 1))
         assert rows["priority_score"].is_monotonic_decreasing
 
-    # capacities of the real playbook: no action exceeds its own cap
+    # capacities of the real playbook: no action treats more than its own cap
     full = strategy.plan_actions(segments, scores, playbook, _features(segments))
     caps = {a["name"]: a["capacity"] for a in playbook["actions"]}
-    for name, n in full.groupby("action").size().items():
+    for name, n in full[~full["holdout"]].groupby("action").size().items():
         assert n <= caps[name]
+    for _, rows in full.groupby("action"):  # holdouts sit inside the list's rank range
+        assert rows["rank"].tolist() == list(range(1, len(rows) + 1))
 
 
 def test_plan_conditions_and_reasons(playbook):
@@ -101,7 +103,9 @@ def test_plan_conditions_and_reasons(playbook):
 
     inspection = plan[plan["action"] == "inspection"]
     theft = scores[scores["task"] == "theft"].set_index("customer_id")
-    assert (theft.loc[inspection["customer_id"], "score"] >= 0.3).all()
+    rule = next(a for a in playbook["actions"] if a["name"] == "inspection")
+    assert len(inspection) and (theft.loc[inspection["customer_id"], "score"] >= rule["when"]["min_score"]).all()
+    assert (theft["score"] < rule["when"]["min_score"]).any()  # the threshold did leave some out
     assert inspection["reasons"].str.contains("theft reason for").all()
     # expected revenue ranking: score x revenue_12m
     first = inspection.iloc[0]
@@ -166,6 +170,8 @@ def test_empty_scores_still_plans_segment_actions(playbook):
         (lambda pb: pb["actions"][3]["when"].update(value_tier="high"), "when.value_tier"),
         (lambda pb: pb["actions"][4].pop("rank_by"), "rank_by"),
         (lambda pb: pb["actions"][5].update(name=pb["actions"][0]["name"]), "name"),
+        (lambda pb: pb["actions"][0].update(outcome="happiness"), "outcome"),
+        (lambda pb: pb["actions"][1].update(holdout_share=0.9), "holdout_share"),
     ],
 )
 def test_malformed_playbook_names_the_key(tmp_path, playbook, mutate, key):
@@ -178,3 +184,120 @@ def test_malformed_playbook_names_the_key(tmp_path, playbook, mutate, key):
     assert key in str(err.value)
     with pytest.raises(ValueError):
         strategy.plan_actions(_segments(), _scores(_segments()), bad)
+
+
+def _ranked_playbook(playbook: dict, capacity: int, share: float) -> dict:
+    pb = copy.deepcopy(playbook)
+    pb["actions"] = [{"name": "call", "when": {"value_tier": ["high", "medium", "low"]},
+                      "capacity": capacity, "rank_by": "value_score", "outcome": "churn",
+                      "holdout_share": share}]
+    return pb
+
+
+def test_holdout_is_random_repeatable_and_keeps_capacity(playbook):
+    segments = _segments(400).assign(value_score=lambda d: [1 - i / 400 for i in range(400)])
+    empty = pd.DataFrame(columns=["customer_id", "task", "score", "rank", "reasons"])
+    pb = _ranked_playbook(playbook, capacity=200, share=0.3)
+    plan = strategy.plan_actions(segments, empty, pb, holdout_salt="2026-10-01")
+    treated, held = plan[~plan["holdout"]], plan[plan["holdout"]]
+    assert len(treated) == 200                        # the team's capacity is used in full
+    assert 50 < len(held) < 120                       # ~ 200 * 0.3 / 0.7 = 86
+    assert plan["rank"].tolist() == list(range(1, len(plan) + 1))
+    # holdouts are spread over the list's rank range, not bunched at its end
+    assert held["rank"].median() == pytest.approx(plan["rank"].median(), rel=0.25)
+    again = strategy.plan_actions(segments, empty, pb, holdout_salt="2026-10-01")
+    pd.testing.assert_frame_equal(plan, again)
+    other = strategy.plan_actions(segments, empty, pb, holdout_salt="2026-11-01")
+    assert set(other.loc[other["holdout"], "customer_id"]) != set(held["customer_id"])
+
+    groups = strategy.action_groups(segments, empty, pb, holdout_salt="2026-10-01")
+    assert set(groups["group"]) == {"acted", "holdout", "next_in_line"}
+    assert len(groups) == 400 and (groups["group"] == "next_in_line").sum() == 400 - len(plan)
+    no_holdout = strategy.plan_actions(segments, empty, _ranked_playbook(playbook, 200, 0.0))
+    assert len(no_holdout) == 200 and not no_holdout["holdout"].any()
+
+
+def _outcome_tables():
+    t = pd.Timestamp
+    customers = pd.DataFrame({
+        "customer_id": ["a", "b", "c", "d"],
+        "start_date": [t("2020-01-01")] * 3 + [t("2026-10-05")],
+        "end_date": [t("2026-10-20"), pd.NaT, t("2026-11-03"), pd.NaT],
+    })
+    bills = pd.DataFrame({
+        "customer_id": ["a", "b", "b", "c"], "bill_id": ["a1", "b1", "b2", "c1"],
+        "amount": [100.0, 50.0, 60.0, 80.0],
+        "due_date": [t("2026-09-20"), t("2026-09-10"), t("2026-09-25"), t("2026-10-20")],
+    })
+    payments = pd.DataFrame({
+        "customer_id": ["a", "b", "b"], "bill_id": ["a1", "b1", "b2"], "amount": [100.0, 50.0, 30.0],
+        "paid_on": [t("2026-10-12"), t("2026-09-28"), t("2026-10-15")],
+    })
+    events = pd.DataFrame({
+        "customer_id": ["a", "b", "c", "c"],
+        "ts": [t("2026-10-03"), t("2026-10-09"), t("2026-10-11"), t("2026-09-30")],
+        "kind": ["inspection", "inspection", "capacity_increase", "inspection"],
+        "outcome": ["theft_confirmed", "no_issue", "under_review", "theft_confirmed"],
+    })
+    return customers, bills, payments, events
+
+
+def test_outcome_flags_measure_the_window_only():
+    customers, bills, payments, events = _outcome_tables()
+    ids = pd.Index(["a", "b", "c", "d"])
+    start, end = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-11-01")
+    args = (ids, start, end, customers, bills, payments, events)
+
+    churn = strategy.outcome_flags("churn", *args)
+    assert churn["measured"].tolist() == [True, True, True, False]  # d opened after the plan
+    assert churn["hit"].tolist() == [True, False, False, False]     # c closes after the window
+
+    theft = strategy.outcome_flags("theft_confirmed", *args)
+    assert theft["measured"].tolist() == [True, True, False, False]  # c's inspection is before
+    assert theft["hit"].tolist() == [True, False, False, False]
+
+    cured = strategy.outcome_flags("arrears_cured", *args)
+    # a owed a1 at start and paid it in October; b paid b1 before start, b2 only in part
+    assert cured["measured"].tolist() == [True, True, False, False]
+    assert cured["hit"].tolist() == [True, False, False, False]
+
+    growth = strategy.outcome_flags("capacity_increase", *args)
+    assert growth["hit"].tolist() == [False, False, True, False]
+    with pytest.raises(ValueError, match="unknown outcome"):
+        strategy.outcome_flags("happiness", *args)
+
+
+def test_review_suppresses_small_groups_and_reads_a_holdout(playbook):
+    pb = _ranked_playbook(playbook, capacity=60, share=0.25)
+    ids = [f"c{i:04d}" for i in range(300)]
+    rows = ([{"customer_id": ids[i], "action": "call", "rank": i + 1, "priority_score": 1.0,
+              "reasons": "", "group": "acted"} for i in range(60)]
+            + [{"customer_id": ids[i], "action": "call", "rank": i + 1, "priority_score": 1.0,
+                "reasons": "", "group": "holdout"} for i in range(60, 80)]
+            + [{"customer_id": ids[i], "action": "call", "rank": i + 1, "priority_score": 1.0,
+                "reasons": "", "group": "next_in_line"} for i in range(80, 85)])
+    groups = pd.DataFrame(rows)
+    # churn: 6 of 60 listed, 8 of 20 held out, 10 of the 215 others
+    hit = {*ids[:6], *ids[60:68], *ids[85:95]}
+    flags = {"churn": pd.DataFrame({"measured": True, "hit": [i in hit for i in ids]}, index=ids)}
+    review = strategy.review_actions(groups, flags, pb, pd.Index(ids), min_group_size=10)
+    by = review.set_index("_group")
+    assert by.loc["acted", "customers"] == "60" and by.loc["acted", "rate"] == pytest.approx(0.1)
+    assert by.loc["holdout", "rate"] == pytest.approx(0.4)
+    assert by.loc["next_in_line", "customers"] == "<10" and pd.isna(by.loc["next_in_line", "rate"])
+    assert by.loc["next_in_line", "with outcome"] == "–"
+    assert by.loc["everyone_else", "customers"] == "215"
+    # the next in line is hidden, so everyone else's outcome is too: with a known total (the
+    # KPIs' accounts closed) it would give the small group away
+    assert by.loc["everyone_else", "with outcome"] == "–" and pd.isna(by.loc["everyone_else", "rate"])
+    bigger = strategy.review_actions(groups.assign(group=groups["group"].replace("next_in_line", "acted")),
+                                     flags, pb, pd.Index(ids), min_group_size=10).set_index("_group")
+    assert bigger.loc["everyone_else", "rate"] == pytest.approx(10 / 215)
+    reading = strategy.review_readings(review, pb)["call"]
+    assert reading.startswith("randomized") and "-30.0%" in reading
+
+    # no holdout: the reading says the comparison is observational
+    pb["actions"][0]["holdout_share"] = 0.0
+    plain = strategy.review_actions(groups[groups["group"] != "holdout"], flags, pb, pd.Index(ids), 10)
+    assert "holdout" not in set(plain["_group"])
+    assert strategy.review_readings(plain, pb)["call"].startswith("observational only")

@@ -15,9 +15,10 @@
 # %% [markdown]
 # # Strategy report
 #
-# What the customer base looks like this period, who matters, who is at risk, and what to do
-# next and why. Customers appear only by their pseudonym; groups smaller than the minimum
-# group size are not shown.
+# What the customer base looks like this period, who matters, who is at risk, what to do next
+# and why, and how last period's actions worked. Everything is as of the period's end, from data
+# before it. Customers appear only by their pseudonym; groups smaller than the minimum group size
+# are not shown.
 
 # %% tags=["parameters"]
 period = "2026-10"
@@ -26,6 +27,9 @@ region = None
 top_n = 20
 min_group_size = 10
 playbook_path = "playbook.yaml"
+params_path = "params.yaml"
+actions_out = None
+cache_dir = None
 
 # %%
 import warnings  # noqa: E402
@@ -48,18 +52,22 @@ DATA = Path(data_dir)
 PERIOD_START, PERIOD_END = reporting.period_bounds(period)
 region_ids = reporting.region_customer_ids(DATA, region)
 region_too_small = region_ids is not None and len(region_ids) < min_group_size
-scores_usable, scores_note = reporting.scoring_status(DATA, period)
-
-segments = reporting.filter_region(reporting.read_table(DATA, "segments/segments.parquet"), region_ids)
-scores = reporting.filter_region(reporting.read_table(DATA, "scores/scores.parquet"), region_ids)
-profiles = reporting.read_table(DATA, "segments/profiles.parquet")
-seg_metrics = reporting.read_json(DATA, "segments/metrics.json")
 playbook = strategy.load_playbook(playbook_path) if Path(playbook_path).exists() else None
-if not scores_usable:
-    segments = scores = profiles = seg_metrics = None
+
+# the period's own snapshot (and the previous period's), computed from data before its end
+state = reporting.period_state(DATA, period, playbook_path if playbook is not None else None, params_path,
+                               region=region, top_n=top_n, cache_dir=cache_dir)
+snapshot, previous_snapshot = state.current, state.previous
+segments = reporting.filter_region(snapshot.segments, region_ids)
+scores = reporting.filter_region(snapshot.scores, region_ids)
+profiles = snapshot.profiles
+plan = reporting.filter_region(state.plan, region_ids)
+if actions_out:  # the action table next to the report (render() moves it into place)
+    plan.to_csv(actions_out, index=False)
 
 print(f"Period {period} (data before {PERIOD_END.date()}); region: {region or 'all regions'}")
-print(scores_note)
+for note in state.notes + snapshot.notes:
+    print(note)
 if region_too_small:
     print(f"region {region} has fewer than {min_group_size} customers: aggregates are suppressed")
 if playbook is None:
@@ -153,12 +161,13 @@ else:
 # last period, columns: this period; `new` opened, `left` closed in between).
 
 # %%
-previous_segments = reporting.filter_region(reporting.read_table(DATA, "segments/segments_previous.parquet"), region_ids)
+previous_segments = reporting.filter_region(previous_snapshot.segments, region_ids)
 if segments is None or previous_segments is None or previous_segments.empty:
-    print("no previous-period segments: migration not shown")
+    print(f"no segments as of {previous_snapshot.cutoff.date()}: migration not shown")
 elif region_too_small:
     print("migration suppressed (group too small)")
 else:
+    print(f"From {previous_snapshot.cutoff.date()} to {snapshot.cutoff.date()}:")
     display(reporting.migration(segments, previous_segments, min_group_size))
 
 # %% [markdown]
@@ -235,7 +244,9 @@ else:
 # %% [markdown]
 # ## 6. Risk lists
 #
-# The riskiest customers per task at the scoring cut-off, with the reasons behind each score.
+# The riskiest customers per task at the period's end, with the reasons behind each score. The
+# model of each task learned only from label windows that ended before the period's end (see
+# model health).
 
 # %%
 for task in strategy.TASKS:
@@ -259,15 +270,19 @@ for task in strategy.TASKS:
 if playbook is None:
     print("no playbook: no action plan")
 elif segments is None:
-    print("no segments yet: no action plan")
+    print("no segments for this period: no action plan")
 else:
-    plan = reporting.action_plan(DATA, period, region, playbook_path)
     summary = pd.DataFrame([
         {"action": a["name"], "capacity": a["capacity"], "rank by": a["rank_by"],
-         "planned": int((plan["action"] == a["name"]).sum()), "what": a.get("description", "")}
+         "planned": int(((plan["action"] == a["name"]) & ~plan["holdout"]).sum()),
+         "holdout": int(((plan["action"] == a["name"]) & plan["holdout"]).sum()),
+         "what": a.get("description", "")}
         for a in playbook["actions"]
     ]).set_index("action")
     display(summary)
+    if plan["holdout"].any():
+        print("holdout = drawn at random from the list and left untreated on purpose, so that the "
+              "action's effect can be measured next period")
     for name, rows in plan.groupby("action", sort=False):
         print(f"{name}: first {min(top_n, len(rows))} of {len(rows)}")
         display(rows.head(top_n).drop(columns="action").round({"priority_score": 3})
@@ -276,28 +291,60 @@ else:
         print("no customer meets any action's condition")
 
 # %% [markdown]
-# ## 8. Model health
+# ## 8. How the last actions worked
 #
-# Validation metrics of each model family per risk task (the champion scores customers), and how
-# far each champion's scores drifted since the previous period.
+# Last period's action lists against what happened to those customers since (up to this
+# period's end). Each list is compared with the customers next in line (eligible, but over
+# capacity), with all other open accounts and, where the playbook keeps one, with a random
+# holdout. The data does not record whether each planned contact took place, so these are the
+# lists' outcomes, not proof of what the actions did: only a random holdout measures an effect.
 
 # %%
-if not scores_usable:
-    print("models trained after the period's end: not shown")
+if playbook is None:
+    print("no playbook: nothing to review")
+elif region_too_small:
+    print("review suppressed (group too small)")
 else:
-    comparison, decisions = reporting.model_comparison(DATA)
-    if comparison.empty:
-        print("no model metrics yet")
+    review, readings = reporting.review_last_actions(state, playbook, region_ids, min_group_size)
+    if review.empty:
+        print(f"no action plan as of {previous_snapshot.cutoff.date()} to review "
+              "(its segments or scores could not be computed)")
     else:
-        display(comparison.set_index(["task", "family"]).round(3))
-        for task, decision in decisions.items():
-            print(f"{task}: {decision}")
-        for task in strategy.TASKS:
-            if task not in decisions:
-                print(f"no model metrics for {task} yet")
-    previous_scores = reporting.read_table(DATA, "scores/scores_previous.parquet")
-    if scores is not None and previous_scores is not None and not previous_scores.empty:
-        print("Score drift of each champion against the previous period:")
-        display(reporting.score_drift(scores, previous_scores).set_index("task").round(3))
-    else:
-        print("no previous-period scores: score drift not shown")
+        print(f"Plan of {previous_snapshot.cutoff.date()}, outcomes from {previous_snapshot.cutoff.date()} "
+              f"to {snapshot.cutoff.date()}:")
+        shown = review.drop(columns=["_group", "_n", "_hits"]).assign(
+            rate=review["rate"].map(lambda r: "–" if pd.isna(r) else f"{r:.1%}"))
+        display(shown.set_index(["action", "group"]))
+        for name, reading in readings.items():
+            print(f"{name}: {reading}")
+        unmeasured = [a["name"] for a in playbook["actions"] if not a.get("outcome")]
+        if unmeasured:
+            print(f"no outcome defined in the playbook for: {', '.join(unmeasured)}")
+
+# %% [markdown]
+# ## 9. Model health
+#
+# Validation metrics of each model family per risk task from the last training (the champion
+# scores the latest period), which model scored this period and what it learned from, and how
+# far the scores drifted since the previous period (the same model on both periods' customers).
+
+# %%
+comparison, decisions = reporting.model_comparison(DATA)
+if comparison.empty:
+    print("no model metrics yet")
+else:
+    display(comparison.set_index(["task", "family"]).round(3))
+    for task, decision in decisions.items():
+        print(f"{task}: {decision}")
+    for task in strategy.TASKS:
+        if task not in decisions:
+            print(f"no model metrics for {task} yet")
+sources = reporting.model_sources(snapshot)
+if not sources.empty:
+    print(f"Models that scored {period} (as of {snapshot.cutoff.date()}):")
+    display(sources.set_index("task").round(3))
+if state.drift.empty:
+    print("no previous-period scores: score drift not shown")
+else:
+    print(f"Score drift of each model from {previous_snapshot.cutoff.date()} to {snapshot.cutoff.date()}:")
+    display(state.drift.set_index("task").round(3))
