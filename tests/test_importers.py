@@ -244,9 +244,8 @@ def test_credit_history_bills_payments_and_arrears_labels(key, tmp_path):
     pays = pd.read_parquet(out / "payments.parquet")
     assert pays["bill_id"].isin(bills["bill_id"]).all()
     merged = pays.merge(bills[["bill_id", "due_date", "period"]], on="bill_id")
-    late = merged["months_past_due"] > 0
-    assert (merged.loc[~late, "paid_on"] == merged.loc[~late, "due_date"]).all()
-    assert (merged.loc[late, "paid_on"] > merged.loc[late, "due_date"] + pd.Timedelta(days=25)).all()
+    # paid in the month the source says (status known then), late or not
+    assert (merged["paid_on"] == merged["due_date"]).all() and (merged["months_past_due"] > 0).any()
     # PAY_AMT1 (September) pays the August statement, with the September status
     sep = merged[merged["period"] == "2005-08"]
     assert sorted(sep["repayment_status"].unique()) == sorted(raw["PAY_0"].unique())

@@ -19,9 +19,10 @@ def test_given_labels_join_the_features_at_their_as_of():
                           "x": [1.0, 2.0, 3.0]})
     y, rows = labels.given(table, "churn", feats)
     assert list(rows["customer_id"]) == ["a", "b"] and list(y) == [1, 0]
-    multi = table.assign(task="churn", label=["Affluent", "Comfortable", "Adversity"])
-    with pytest.raises(ValueError, match="only binary"):
-        labels.given(multi, "churn", feats)
+    # two text labels that are not yes/no: which one is the risk would be a guess, so it is refused
+    named = table.assign(task="churn", label=["Affluent", "Comfortable", "Adversity"])
+    with pytest.raises(ValueError, match="give a binary task as 0/1"):
+        labels.given(named, "churn", feats)
 
 
 def test_credit_history_arrears_trains_cross_validated(tmp_path, key_file, mlflow_store):

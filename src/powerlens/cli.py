@@ -222,18 +222,32 @@ def segment(
 @app.command()
 @friendly
 def train(
-    task: Annotated[str, typer.Argument(help="churn, arrears or theft")],
+    task: Annotated[str, typer.Argument(help="churn, arrears, theft or a task the source labels (e.g. acorn_group)")],
     data: Annotated[Path, typer.Option(help="clean data folder")] = DATA / "clean",
     features_dir: Annotated[Path, typer.Option("--features", help="features folder")] = DATA / "features",
     experiment: Annotated[str, typer.Option(help="MLflow experiment")] = "powerlens-risk",
+    search_seconds: Annotated[float | None, typer.Option(
+        help="hyperparameter search budget per family (default train.search.timeout_seconds; 0 = no search)")] = None,
 ):
     """Train and compare model families for a task; register the best and apply the
-    champion rule."""
+    champion rule. Prints the run id, each family's primary metric and the decision."""
     from powerlens import stages
 
     p = _params()
-    summary = stages.train(task, data, features_dir, features_dir.parent / "models" / task, p["train"],
+    tp = dict(p["train"])
+    if search_seconds is not None:
+        search = dict(tp.get("search") or {})
+        search.update({"enabled": search_seconds > 0, "timeout_seconds": search_seconds})
+        search["by_family"] = {f: {k: v for k, v in (o or {}).items() if k != "timeout_seconds"}
+                               for f, o in (search.get("by_family") or {}).items()}
+        tp["search"] = search
+    summary = stages.train(task, data, features_dir, features_dir.parent / "models" / task, tp,
                            p["features"]["horizon_months"], experiment=experiment)
+    if "skipped" in summary:
+        raise ValueError(f"{task} was not trained: {summary['skipped']}")
+    primary = summary["primary_metric"]
+    for family, m in summary["families"].items():
+        typer.echo(f"{family}: {primary} {m.get(primary, float('nan')):.4f}")
     typer.echo(f"run id: {summary['run_id']}")
     typer.echo(f"decision: {summary['decision']}")
 

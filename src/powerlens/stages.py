@@ -233,11 +233,18 @@ def profile_figure(profiles: pd.DataFrame):
 
 
 def train(task: str, data: Path, features_dir: Path, out: Path, params: dict, horizon_months: int,
-          experiment: str = "powerlens-risk", metrics: Path | None = None) -> dict:
+          experiment: str = "powerlens-risk", metrics: Path | None = None, plots: Path | None = None) -> dict:
+    """Train and compare the families of one task; `plots` is the folder for the curves' CSV
+    files (DVC plots), written even when the task is skipped so the stage's outputs exist."""
     from powerlens import features as F
     from powerlens import tracking
     from powerlens.risk import labels
-    from powerlens.risk.train import NotEnoughLabels, train_and_log
+    from powerlens.risk.train import (
+        NotEnoughLabels,
+        empty_plot_tables,
+        train_and_log,
+        write_plot_tables,
+    )
 
     clock = Clock(f"train {task}")
     manifest = _manifest(features_dir)
@@ -257,13 +264,17 @@ def train(task: str, data: Path, features_dir: Path, out: Path, params: dict, ho
         clean = F.load_clean(data, with_readings=False)
         y = labels.derive(task, clean, feats, horizon_months, params["arrears_days_past_due"])
         source = "derived from events"
-    clock(f"{len(feats)} rows over {len(cutoffs)} cut-off(s), {int(y.sum())} positives (labels {source})")
+    counts = (f"{int(y.sum())} positives" if not labels.is_multiclass(y) else
+              "classes " + ", ".join(f"{k} {v}" for k, v in y.value_counts().sort_index().items()))
+    clock(f"{len(feats)} rows over {len(cutoffs)} cut-off(s), {counts} (labels {source})")
     tags = tracking.run_tags(f"train@{task}", [Path(features_dir) / "features.parquet"])
     try:
-        summary = train_and_log(task, feats, y, params, tags, experiment=experiment, log=clock)
+        summary = train_and_log(task, feats, y, params, tags, experiment=experiment, log=clock, plots_dir=plots)
     except NotEnoughLabels as exc:  # a task without labels is skipped, not an error
         clock(f"skipped: {exc}")
         summary = {"task": task, "skipped": str(exc)}
+        if plots is not None:
+            write_plot_tables(empty_plot_tables(), plots)
     summary["seconds"] = round(clock.elapsed, 1)
     write_json(Path(out) / "metrics.json", summary)
     if metrics:
@@ -291,8 +302,12 @@ def score(features_dir: Path, out: Path, tasks: list[str], metrics: Path | None 
             continue
         model = tracking.load_champion(task)
         X = feats[list(model.feature_names_in_)]
-        s = model.predict_proba(X)[:, 1]
+        proba = model.predict_proba(X)
+        # several classes (e.g. acorn_group): the predicted class and its probability
+        s = proba[:, 1] if proba.shape[1] == 2 else proba.max(axis=1)
         frame = pd.DataFrame({"customer_id": feats["customer_id"], "task": task, "score": s})
+        if proba.shape[1] > 2:
+            frame["predicted_class"] = model.classes_[proba.argmax(axis=1)]
         frame["rank"] = frame["score"].rank(ascending=False, method="first").astype(int)
         top = frame["rank"] <= max(200, int(0.1 * len(frame)))
         frame["reasons"] = ""
@@ -300,8 +315,9 @@ def score(features_dir: Path, out: Path, tasks: list[str], metrics: Path | None 
         frame["model_version"] = int(version.version)
         frames.append(frame)
         if len(prev_feats):  # the same champion a month earlier: the report's score drift
+            prev = model.predict_proba(prev_feats[list(model.feature_names_in_)])
             prev_frames.append(pd.DataFrame({"customer_id": prev_feats["customer_id"], "task": task,
-                                             "score": model.predict_proba(prev_feats[list(model.feature_names_in_)])[:, 1]}))
+                                             "score": prev[:, 1] if prev.shape[1] == 2 else prev.max(axis=1)}))
         result[task] = {"champion_version": int(version.version), "mean_score": round(float(s.mean()), 5)}
         clock(f"{task}: scored {len(frame)} accounts with champion v{version.version}")
     out = Path(out)

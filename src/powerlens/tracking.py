@@ -102,6 +102,12 @@ def log_metrics(metrics: dict[str, float]) -> None:
     mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v and v is not None})
 
 
+def log_params(params: dict) -> None:
+    """Flat params of the active run (values cut to MLflow's length limit)."""
+    if params:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+
+
 def log_figure(fig, name: str) -> None:
     mlflow.log_figure(fig, name)
 
@@ -110,12 +116,12 @@ def log_dict(data: dict, name: str) -> None:
     mlflow.log_dict(data, name)
 
 
-def log_table(df, name: str) -> None:
-    """A small table as a CSV artifact (readable in the UI)."""
+def log_table(df, name: str, artifact_path: str | None = None) -> None:
+    """A small table as a CSV artifact (readable in the UI), optionally in a folder."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         df.to_csv(path, index=False)
-        mlflow.log_artifact(str(path))
+        mlflow.log_artifact(str(path), artifact_path=artifact_path)
 
 
 def log_dataset(df, name: str, source: str, context: str) -> None:
@@ -129,7 +135,8 @@ def log_model(model, name: str, X_example) -> str:
     from mlflow.models import infer_signature
 
     sample = X_example.head(50)
-    signature = infer_signature(sample, model.predict_proba(sample)[:, -1])
+    proba = model.predict_proba(sample)
+    signature = infer_signature(sample, proba[:, -1] if proba.shape[1] == 2 else proba)
     import skops.io
 
     # skops (not pickle) serialization; our own model classes and LightGBM's are trusted
@@ -189,7 +196,9 @@ def latest_comparison(task: str, experiment: str = "powerlens-risk"):
     table.columns = [c[len("metrics."):] for c in metric_cols]
     table.index.name = "family"
     table.attrs["run_id"] = parent_id
-    order = ["roc_auc", "pr_auc", "brier", "log_loss", "lift_at_5pct", "lift_at_10pct", "lift_at_20pct",
-             "capture_at_10pct", "precision_at_k", "fit_seconds"]
+    order = ["roc_auc", "roc_auc_weighted", "pr_auc", "brier", "log_loss", "accuracy", "balanced_accuracy",
+             "f1_macro", "lift_at_5pct", "lift_at_10pct", "lift_at_20pct", "capture_at_10pct", "precision_at_k"]
+    order += sorted(c for c in table.columns if c.startswith("roc_auc_") and c not in order)
+    order += ["fit_seconds", "search_seconds"]
     return table[[c for c in order if c in table.columns]].sort_values(
         "roc_auc" if "roc_auc" in table else table.columns[0], ascending=False)

@@ -17,9 +17,12 @@ The mapping (month k = 1..6 runs backwards from the latest month, September 2005
   payment:     PAY_AMTk, paid in month k, is toward the previous month's statement
                (BILL_AMT(k+1)), so k = 1..5 make five payments per account; each carries
                `months_past_due` = max(status of month k, 0) and `repayment_status` (the code as
-               given). paid_on = due_date when months_past_due is 0, else due_date + that many
-               months (a delay of d months means the bill is settled d months late). A zero
-               PAY_AMT is kept as a payment row of amount 0: it carries the month's status.
+               given). paid_on = due_date, the 20th of month k: the source says PAY_AMTk was
+               paid in month k, and the status is the account's delinquency in that month, so
+               both are known by the end of month k (moving a late payment d months into the
+               future would hide September's payment and status from a cut-off on 1 October,
+               the strongest signal of a default in October). A zero PAY_AMT is kept as a
+               payment row of amount 0: it carries the month's status.
                channel unknown.
   April 2005:  PAY_AMT6 / PAY_6 pay the March 2005 statement, which is not in the data: kept as
                customer attributes `paid_2005_04` and `repayment_status_2005_04`.
@@ -118,7 +121,7 @@ def history_tables(raw: pd.DataFrame, periods: list[pd.Period]) -> tuple[pd.Data
         pay_amount = to_number(raw[PAY_COLS[k - 1]])
         pays.append(pd.DataFrame({
             "customer_id": raw["customer_id"], "bill_id": raw["bill_key"] + f":{target}",
-            "paid_on": paid_on(pd.Series(due, index=raw.index), late),
+            "paid_on": paid_on(pd.Series(due, index=raw.index), pd.Series(0, index=raw.index)),
             "amount": pay_amount,
             "channel": None, "months_past_due": late, "repayment_status": st, "_line": raw["_line"],
         }))

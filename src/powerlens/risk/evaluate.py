@@ -1,4 +1,15 @@
-"""Metrics and plots for ranked risk lists: AUCs, Brier, lift and capture at the top."""
+"""Metrics and plots for ranked risk lists: AUCs, Brier, lift and capture at the top.
+
+Binary scores are the positive class's probability (n,); multi-class scores are one column per
+class (n x K, in the model's class order). Multi-class metrics are one-vs-rest: the primary
+`roc_auc` is the macro average of each class against the others (every class counts the same,
+whatever its size), with the per-class AUCs, accuracy and balanced accuracy, macro F1, the
+multi-class Brier score and log loss, and each class's lift in its top 10%.
+
+The curves (ROC, precision-recall, gain, lift, calibration) are tables first (`curve_tables`,
+`calibration_table`: long format, one `series` per family or family and class), written as CSV
+for `dvc plots` and drawn from the same tables for MLflow, so both show the same numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +18,20 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from sklearn.metrics import (  # noqa: E402
+    accuracy_score,
     average_precision_score,
+    balanced_accuracy_score,
     brier_score_loss,
+    f1_score,
     log_loss,
     precision_recall_curve,
     roc_auc_score,
     roc_curve,
 )
+
+GRID = np.linspace(0, 1, 101)
 
 
 def lift_at(y: np.ndarray, score: np.ndarray, share: float) -> tuple[float, float]:
@@ -30,18 +47,21 @@ def lift_at(y: np.ndarray, score: np.ndarray, share: float) -> tuple[float, floa
 
 
 def metrics(y, score, top_share: float = 0.10, capacity: int | None = None,
-            top_shares: tuple[float, ...] = (0.05, 0.10, 0.20)) -> dict[str, float]:
+            top_shares: tuple[float, ...] = (0.05, 0.10, 0.20), classes=None) -> dict[str, float]:
     """Ranking quality (ROC-AUC, PR-AUC), probability quality (Brier, log loss) and what a
-    capped list finds: lift and capture in the top 5/10/20%, precision at the capacity k."""
-    y = np.asarray(y)
+    capped list finds: lift and capture in the top 5/10/20%, precision at the capacity k.
+    A 2-D score means several classes (`classes` in column order): see `multiclass_metrics`."""
     score = np.asarray(score, dtype=float)
+    if score.ndim == 2:
+        return multiclass_metrics(y, score, classes if classes is not None else np.unique(y), top_share)
+    y = np.asarray(y).astype(int)
     if len(np.unique(y)) < 2:
         return {"positives": float(y.sum()), "n": float(len(y))}
     out = {
         "roc_auc": float(roc_auc_score(y, score)),
         "pr_auc": float(average_precision_score(y, score)),
         "brier": float(brier_score_loss(y, np.clip(score, 0, 1))),
-        "log_loss": float(log_loss(y, np.clip(score, 1e-6, 1 - 1e-6))),
+        "log_loss": float(log_loss(y, np.clip(score, 1e-6, 1 - 1e-6), labels=[0, 1])),
         "base_rate": float(y.mean()),
         "positives": float(y.sum()),
         "n": float(len(y)),
@@ -58,47 +78,150 @@ def metrics(y, score, top_share: float = 0.10, capacity: int | None = None,
     return out
 
 
-def reliability_figure(y, raw: np.ndarray, calibrated: np.ndarray, method: str, title: str, bins: int = 10):
-    """Predicted probability against the observed rate, by decile of the prediction."""
+def class_key(cls) -> str:
+    """A class name usable in metric names and CSV columns."""
+    return "".join(ch if ch.isalnum() else "_" for ch in str(cls)).strip("_").lower() or "class"
+
+
+def multiclass_metrics(y, proba: np.ndarray, classes, top_share: float = 0.10) -> dict[str, float]:
+    """One-vs-rest metrics of a probability matrix (n x K); `roc_auc` is the macro average."""
     y = np.asarray(y)
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    for label, p in (("raw score", raw), (f"calibrated ({method})", calibrated)):
-        order = np.argsort(p, kind="stable")
-        groups = np.array_split(order, bins)
-        ax.plot([p[g].mean() for g in groups if len(g)], [y[g].mean() for g in groups if len(g)], "o-", label=label)
-    top = max(float(np.max(raw)), float(np.max(calibrated)), float(y.mean()) * 2, 1e-3)
-    ax.plot([0, top], [0, top], ls=":", c="grey", label="perfect")
-    ax.set_xlabel("predicted probability")
-    ax.set_ylabel("observed rate")
+    classes = np.asarray(classes)
+    Y = (y[:, None] == classes[None, :]).astype(int)
+    present = Y.sum(axis=0) > 0
+    if present.sum() < 2:
+        return {"n": float(len(y))}
+    p = np.clip(proba, 1e-9, 1)
+    p = p / p.sum(axis=1, keepdims=True)
+    predicted = classes[p.argmax(axis=1)]
+    per_class = {k: float(roc_auc_score(Y[:, k], p[:, k])) for k in range(len(classes)) if 0 < Y[:, k].sum() < len(y)}
+    out = {
+        "roc_auc": float(np.mean(list(per_class.values()))),
+        "roc_auc_weighted": float(np.average(list(per_class.values()),
+                                             weights=[Y[:, k].sum() for k in per_class])),
+        "pr_auc": float(np.mean([average_precision_score(Y[:, k], p[:, k]) for k in per_class])),
+        "brier": float(np.mean(np.sum((p - Y) ** 2, axis=1))),
+        "log_loss": float(log_loss(y, p, labels=list(classes))),
+        "accuracy": float(accuracy_score(y, predicted)),
+        "balanced_accuracy": float(balanced_accuracy_score(y, predicted)),
+        "f1_macro": float(f1_score(y, predicted, average="macro", labels=list(classes))),
+        "n_classes": float(len(classes)),
+        "n": float(len(y)),
+    }
+    pct = int(round(top_share * 100))
+    for k, auc in per_class.items():
+        key = class_key(classes[k])
+        out[f"roc_auc_{key}"] = auc
+        out[f"lift_at_{pct}pct_{key}"] = lift_at(Y[:, k], p[:, k], top_share)[0]
+    return out
+
+
+def _one_vs_rest(y, scores: dict[str, np.ndarray], classes=None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """series name -> (0/1 labels, score): a family for binary scores, `family: class` for
+    multi-class ones."""
+    out = {}
+    y = np.asarray(y)
+    for family, s in scores.items():
+        s = np.asarray(s, dtype=float)
+        if s.ndim == 1:
+            out[family] = (y.astype(int), s)
+        else:
+            for k, cls in enumerate(classes):
+                out[f"{family}: {cls}"] = ((y == cls).astype(int), s[:, k])
+    return out
+
+
+def curve_tables(y, scores: dict[str, np.ndarray], classes=None) -> dict[str, pd.DataFrame]:
+    """ROC, precision-recall, cumulative gain and lift as long tables on fixed grids (101 points
+    per series), one series per family (per family and class for several classes)."""
+    rows = {"roc": [], "pr": [], "gain": [], "lift": []}
+    for series, (yy, s) in _one_vs_rest(y, scores, classes).items():
+        if yy.sum() == 0 or yy.sum() == len(yy):
+            continue
+        fpr, tpr, _ = roc_curve(yy, s)
+        rows["roc"].append(pd.DataFrame({"series": series, "false_positive_rate": GRID,
+                                         "true_positive_rate": np.interp(GRID, fpr, tpr)}))
+        precision, recall, _ = precision_recall_curve(yy, s)
+        order = np.argsort(recall, kind="stable")
+        # interpolated precision: the best precision at this recall or more
+        best = np.maximum.accumulate(precision[order][::-1])[::-1]
+        rows["pr"].append(pd.DataFrame({"series": series, "recall": GRID,
+                                        "precision": np.interp(GRID, recall[order], best)}))
+        ranked = yy[np.argsort(-s, kind="stable")]
+        found = np.concatenate([[0.0], np.cumsum(ranked) / yy.sum()])
+        share = np.arange(len(yy) + 1) / len(yy)
+        gain = np.interp(GRID, share, found)
+        rows["gain"].append(pd.DataFrame({"series": series, "share_contacted": GRID, "share_found": gain}))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lift = np.where(GRID > 0, gain / GRID, np.nan)
+        rows["lift"].append(pd.DataFrame({"series": series, "share_contacted": GRID[1:], "lift": lift[1:]}))
+    return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in rows.items()}
+
+
+def calibration_table(y, raw, calibrated, method: str, classes=None, bins: int = 10) -> pd.DataFrame:
+    """Predicted probability against the observed rate, by decile of the prediction: the raw
+    score and the calibrated one (per class for several classes: calibrated only)."""
+    y = np.asarray(y)
+    series = {}
+    raw, calibrated = np.asarray(raw, dtype=float), np.asarray(calibrated, dtype=float)
+    if raw.ndim == 1:
+        series = {"raw score": (y.astype(int), raw), f"calibrated ({method})": (y.astype(int), calibrated)}
+    else:
+        for k, cls in enumerate(classes):
+            series[f"{cls} (calibrated, {method})"] = ((y == cls).astype(int), calibrated[:, k])
+    frames = []
+    for name, (yy, p) in series.items():
+        groups = [g for g in np.array_split(np.argsort(p, kind="stable"), bins) if len(g)]
+        frames.append(pd.DataFrame({"series": name, "predicted": [float(p[g].mean()) for g in groups],
+                                    "observed": [float(yy[g].mean()) for g in groups]}))
+    top = max(float(pd.concat(frames)[["predicted", "observed"]].to_numpy().max()), 1e-3)
+    frames.append(pd.DataFrame({"series": "perfect", "predicted": [0.0, top], "observed": [0.0, top]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+AXES = {"roc": ("false_positive_rate", "true_positive_rate", "ROC"),
+        "pr": ("recall", "precision", "precision-recall"),
+        "gain": ("share_contacted", "share_found", "cumulative gain"),
+        "lift": ("share_contacted", "lift", "lift")}
+
+
+def _draw(ax, table: pd.DataFrame, x: str, y: str, title: str, reference=None) -> None:
+    for series, part in table.groupby("series", sort=False):
+        ax.plot(part[x], part[y], label=str(series), lw=1.4)
+    if reference is not None:
+        ax.plot(*reference, ls=":", c="grey", label="random")
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(y.replace("_", " "))
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
+
+
+def curves_figure(y, scores: dict[str, np.ndarray], title: str, classes=None, tables=None):
+    """ROC, precision-recall, cumulative gain and lift, one line per model family (per family and
+    class for several classes)."""
+    tables = tables if tables is not None else curve_tables(y, scores, classes)
+    fig, axes = plt.subplots(1, 4, figsize=(18, 4.3))
+    refs = {"roc": ([0, 1], [0, 1]), "gain": ([0, 1], [0, 1]), "lift": ([0, 1], [1, 1]), "pr": None}
+    for ax, (kind, (x, yy, name)) in zip(axes, AXES.items(), strict=True):
+        if len(tables.get(kind, [])):
+            _draw(ax, tables[kind], x, yy, name, refs[kind])
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def curves_figure(y, scores: dict[str, np.ndarray], title: str):
-    """ROC, precision-recall and cumulative gain, one line per model family."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    y = np.asarray(y)
-    for family, s in scores.items():
-        fpr, tpr, _ = roc_curve(y, s)
-        axes[0].plot(fpr, tpr, label=f"{family} (AUC {roc_auc_score(y, s):.3f})")
-        p, r, _ = precision_recall_curve(y, s)
-        axes[1].plot(r, p, label=f"{family} (AP {average_precision_score(y, s):.3f})")
-        order = np.argsort(-s, kind="stable")
-        gain = np.cumsum(y[order]) / max(y.sum(), 1)
-        axes[2].plot(np.arange(1, len(y) + 1) / len(y), gain, label=family)
-    axes[0].plot([0, 1], [0, 1], ls=":", c="grey")
-    axes[2].plot([0, 1], [0, 1], ls=":", c="grey", label="random")
-    for ax, (xl, yl, t) in zip(axes, [("false positive rate", "true positive rate", "ROC"),
-                                      ("recall", "precision", "precision-recall"),
-                                      ("share of customers contacted", "share of positives found", "gain")],
-                               strict=True):
-        ax.set_xlabel(xl)
-        ax.set_ylabel(yl)
-        ax.set_title(t)
-        ax.legend(fontsize=8)
-    fig.suptitle(title)
+def reliability_figure(y, raw: np.ndarray, calibrated: np.ndarray, method: str, title: str, bins: int = 10,
+                       classes=None, table=None):
+    """Predicted probability against the observed rate, by decile of the prediction."""
+    table = table if table is not None else calibration_table(y, raw, calibrated, method, classes, bins)
+    fig, ax = plt.subplots(figsize=(5.5, 4.8))
+    for series, part in table.groupby("series", sort=False):
+        style = {"ls": ":", "c": "grey"} if series == "perfect" else {"marker": "o"}
+        ax.plot(part["predicted"], part["observed"], label=str(series), **style)
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed rate")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -53,17 +53,32 @@ def derive(task: str, data, feats: pd.DataFrame, horizon_months: int, days_past_
     return pd.concat(out).reindex(feats.index)
 
 
+BINARY = {"1": 1, "0": 0, "true": 1, "false": 0, "t": 1, "f": 0, "yes": 1, "no": 0, "1.0": 1, "0.0": 0}
+
+
 def given(labels_table: pd.DataFrame, task: str, feats: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     """Labels a source gave for `task`, joined to the feature rows at their as-of dates; rows
-    without a label are dropped. Binary labels arrive as 0/1 (or t/f, yes/no)."""
+    without a label are dropped. Binary labels (0/1, t/f, yes/no) come back as 0/1 integers;
+    three or more classes (e.g. the London sample's ACORN group: Affluent / Comfortable /
+    Adversity) come back as the class names, for a multi-class model."""
     lab = labels_table[labels_table["task"] == task][["customer_id", "as_of", "label"]].copy()
     lab["customer_id"] = lab["customer_id"].astype(str)
     lab["as_of"] = pd.to_datetime(lab["as_of"]).astype(feats["as_of"].dtype)
     merged = feats.assign(customer_id=feats["customer_id"].astype(str)).merge(
         lab, on=["customer_id", "as_of"], how="inner")
-    values = merged.pop("label").astype(str).str.strip().str.lower()
-    mapping = {"1": 1, "0": 0, "true": 1, "false": 0, "t": 1, "f": 0, "yes": 1, "no": 0, "1.0": 1, "0.0": 0}
-    if not values.isin(list(mapping)).all():
-        classes = sorted(values.unique())[:6]
-        raise ValueError(f"task {task!r} has labels {', '.join(classes)}...: only binary tasks train here so far")
-    return values.map(mapping).astype(int).reset_index(drop=True), merged.reset_index(drop=True)
+    raw = merged.pop("label").astype(str).str.strip()
+    values = raw.str.lower()
+    merged = merged.reset_index(drop=True)
+    if values.isin(list(BINARY)).all():
+        return values.map(BINARY).astype(int).reset_index(drop=True), merged
+    classes = sorted(raw.unique())
+    if len(classes) < 3:
+        raise ValueError(f"task {task!r} has the two labels {', '.join(classes)}: give a binary task as 0/1 "
+                         "(or true/false, yes/no) so that it is clear which one is the risk")
+    return raw.reset_index(drop=True), merged
+
+
+def is_multiclass(y) -> bool:
+    """Class names (not 0/1) mean a multi-class task."""
+    values = pd.Series(y)
+    return not pd.api.types.is_numeric_dtype(values) and values.nunique() > 2

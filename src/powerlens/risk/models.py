@@ -1,4 +1,14 @@
-"""Model families, all scikit-learn compatible so that MLflow logs and loads them alike."""
+"""Model families, all scikit-learn compatible so that MLflow logs and loads them alike.
+
+Every family handles binary (0/1) and multi-class (class names) labels. `contributions(X, target)`
+explains, per row, the log-odds of one class: the positive class of a binary task, else the
+class named by `target` (indices into `classes_`), by default the predicted class.
+
+Imbalance is handled deliberately, per family: `class_weight` (none or balanced) is a
+hyperparameter the search chooses on the training folds (`risk.search`), because reweighting
+changes which splits a tree prefers but not the ranking metrics' definition; probabilities are
+then made honest again by the calibration fitted on validation scores (`CalibratedModel`).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +20,36 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
 
 from powerlens.features.definitions import CATEGORICAL
+from powerlens.risk.prepare import add_derived, meaning
+
+FAMILIES = ("lightgbm", "logistic", "histgb")
 
 
 def categorical_columns(X: pd.DataFrame) -> list[str]:
     """The known categorical attributes plus any other non-numeric column (source attributes)."""
     return [c for c in X.columns if c in CATEGORICAL or not pd.api.types.is_numeric_dtype(X[c])]
+
+
+def target_index(proba: np.ndarray, target=None) -> np.ndarray:
+    """Per row, the class whose log-odds an explanation is about: the positive class of a binary
+    task, else `target` (class indices), else the predicted class."""
+    if target is not None:
+        return np.broadcast_to(np.asarray(target, dtype=int), (len(proba),))
+    if proba.shape[1] == 2:
+        return np.ones(len(proba), dtype=int)
+    return proba.argmax(axis=1)
+
+
+def _log_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _class_weight(value):
+    return "balanced" if str(value).lower() == "balanced" else None
 
 
 class _NativeCategoricalModel(BaseEstimator, ClassifierMixin):
@@ -41,7 +73,7 @@ class _NativeCategoricalModel(BaseEstimator, ClassifierMixin):
         self.feature_names_in_ = np.array(X.columns)
         self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in categorical_columns(X)}
         self.model_ = self._make()
-        self.model_.fit(self._frame(X), y)
+        self.model_.fit(self._frame(X), np.asarray(y))
         self.classes_ = self.model_.classes_
         return self
 
@@ -56,12 +88,19 @@ class LightGBMModel(_NativeCategoricalModel):
     """LightGBM with categorical attributes used natively."""
 
     def _make(self):
-        return lgb.LGBMClassifier(**(self.params or {}), random_state=self.seed, verbose=-1, n_jobs=2)
+        params = dict(self.params or {})
+        weight = _class_weight(params.pop("class_weight", None))
+        return lgb.LGBMClassifier(**params, class_weight=weight, random_state=self.seed, verbose=-1, n_jobs=2)
 
-    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Per-row feature contributions to the log-odds (LightGBM's TreeSHAP)."""
-        raw = self.model_.predict(self._frame(X), pred_contrib=True)
-        return pd.DataFrame(raw[:, :-1], columns=self.feature_names_in_, index=X.index)
+    def contributions(self, X: pd.DataFrame, target=None) -> pd.DataFrame:
+        """Per-row feature contributions to the class's log-odds (LightGBM's TreeSHAP)."""
+        frame = self._frame(X)
+        raw = np.asarray(self.model_.predict(frame, pred_contrib=True))
+        n_features = len(self.feature_names_in_)
+        if len(self.classes_) > 2:
+            cls = target_index(self.model_.predict_proba(frame), target)
+            raw = raw.reshape(len(X), len(self.classes_), n_features + 1)[np.arange(len(X)), cls]
+        return pd.DataFrame(raw[:, :n_features], columns=self.feature_names_in_, index=X.index)
 
     def importance(self, X: pd.DataFrame | None = None) -> np.ndarray:
         """Total gain of the splits on each feature."""
@@ -69,47 +108,65 @@ class LightGBMModel(_NativeCategoricalModel):
 
 
 class LogisticModel(BaseEstimator, ClassifierMixin):
-    """The baseline: imputed, scaled, one-hot, L2-regularized logistic regression with
-    balanced class weights."""
+    """The baseline: imputed, scaled (standard, or to normal quantiles when heavy tails would let
+    a few customers dominate), one-hot, L2-regularized logistic regression (multinomial for
+    several classes)."""
 
-    def __init__(self, C: float = 1.0):
+    def __init__(self, C: float = 1.0, class_weight: str | None = "balanced", transform: str = "standard"):
         self.C = C
+        self.class_weight = class_weight
+        self.transform = transform
+
+    def _scaler(self, n_rows: int):
+        if self.transform == "quantile":
+            return QuantileTransformer(output_distribution="normal", n_quantiles=max(10, min(200, n_rows)),
+                                       random_state=0)
+        return StandardScaler()
+
+    def _clip(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = X[self.feature_names_in_].copy()
+        X[self.nums_] = X[self.nums_].astype(float).clip(-1e9, 1e9)
+        return X
 
     def fit(self, X: pd.DataFrame, y):
         self.feature_names_in_ = np.array(X.columns)
         cats = categorical_columns(X)
         nums = [c for c in X.columns if c not in cats]
+        self.nums_, self.cats_ = nums, cats
         self.pipeline_ = Pipeline([
             ("prep", ColumnTransformer([
                 ("num", Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-                                  ("scale", StandardScaler())]), nums),
+                                  ("scale", self._scaler(len(X)))]), nums),
                 ("cat", OneHotEncoder(handle_unknown="ignore"), cats),
             ])),
-            ("clf", LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)),
+            ("clf", LogisticRegression(C=float(self.C), class_weight=_class_weight(self.class_weight),
+                                       max_iter=3000)),
         ])
-        Xc = X.copy()
-        Xc[nums] = Xc[nums].clip(-1e9, 1e9)
-        self.pipeline_.fit(Xc, y)
+        self.pipeline_.fit(self._clip(X), np.asarray(y))
         self.classes_ = self.pipeline_.classes_
-        self.nums_, self.cats_ = nums, cats
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        X = X[self.feature_names_in_].copy()
-        X[self.nums_] = X[self.nums_].clip(-1e9, 1e9)
-        return self.pipeline_.predict_proba(X)
+        return self.pipeline_.predict_proba(self._clip(X))
 
     def predict(self, X):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
-    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+    def _coef(self) -> np.ndarray:
+        return self.pipeline_.named_steps["clf"].coef_
+
+    def contributions(self, X: pd.DataFrame, target=None) -> pd.DataFrame:
         """coefficient x transformed value, summed back onto the original columns."""
-        X = X[self.feature_names_in_].copy()
-        X[self.nums_] = X[self.nums_].clip(-1e9, 1e9)
+        Xc = self._clip(X)
         prep = self.pipeline_.named_steps["prep"]
-        Z = prep.transform(X)
-        Z = Z.toarray() if hasattr(Z, "toarray") else Z
-        contrib = Z * self.pipeline_.named_steps["clf"].coef_[0]
+        Z = prep.transform(Xc)
+        Z = Z.toarray() if hasattr(Z, "toarray") else np.asarray(Z)
+        coef = self._coef()
+        if coef.shape[0] == 1:
+            contrib = Z * coef[0]
+        else:
+            cls = target_index(self.pipeline_.predict_proba(Xc), target)
+            contrib = Z * coef[cls]
         out = pd.DataFrame(contrib[:, :len(self.nums_)], columns=self.nums_, index=X.index)
         if self.cats_:
             enc = prep.named_transformers_["cat"]
@@ -117,11 +174,11 @@ class LogisticModel(BaseEstimator, ClassifierMixin):
             for col, cats in zip(self.cats_, enc.categories_, strict=True):
                 out[col] = contrib[:, offset:offset + len(cats)].sum(axis=1)
                 offset += len(cats)
-        return out
+        return out[list(self.feature_names_in_)]
 
     def importance(self, X: pd.DataFrame | None = None) -> np.ndarray:
-        """Absolute coefficient of each (scaled) numeric feature."""
-        coef = np.abs(self.pipeline_.named_steps["clf"].coef_[0])
+        """Absolute coefficient of each (scaled) numeric feature, averaged over classes."""
+        coef = np.abs(self._coef()).mean(axis=0)
         imp = dict(zip(self.nums_, coef[:len(self.nums_)], strict=True))
         return np.array([imp.get(c, 0.0) for c in self.feature_names_in_])
 
@@ -132,7 +189,9 @@ class HistGBModel(_NativeCategoricalModel):
     def _make(self):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        return HistGradientBoostingClassifier(**(self.params or {}), categorical_features="from_dtype",
+        params = dict(self.params or {})
+        weight = _class_weight(params.pop("class_weight", None))
+        return HistGradientBoostingClassifier(**params, class_weight=weight, categorical_features="from_dtype",
                                               random_state=self.seed)
 
     def fit(self, X: pd.DataFrame, y):
@@ -142,20 +201,19 @@ class HistGBModel(_NativeCategoricalModel):
                            for c in X.columns}
         return self
 
-    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
-        """No exact contributions for this family: the change in log-odds when one feature is
-        replaced by its training median (one at a time) is a serviceable stand-in."""
-        base = self._logit(X)
+    def contributions(self, X: pd.DataFrame, target=None) -> pd.DataFrame:
+        """No exact contributions for this family: the change in the class's log-odds when one
+        feature is replaced by its training median (one at a time) is a serviceable stand-in."""
+        proba = self.predict_proba(X)
+        cls = target_index(proba, target)
+        rows = np.arange(len(X))
+        base = _log_odds(proba[rows, cls])
         out = {}
         for col in self.feature_names_in_:
             ref = X.copy()
             ref[col] = self.reference_.get(col, ref[col])
-            out[col] = base - self._logit(ref)
+            out[col] = base - _log_odds(self.predict_proba(ref)[rows, cls])
         return pd.DataFrame(out, index=X.index)
-
-    def _logit(self, X):
-        p = np.clip(self.predict_proba(X)[:, 1], 1e-6, 1 - 1e-6)
-        return np.log(p / (1 - p))
 
     def importance(self, X: pd.DataFrame) -> np.ndarray:
         """Mean absolute stand-in contribution on a sample of rows."""
@@ -163,9 +221,52 @@ class HistGBModel(_NativeCategoricalModel):
         return self.contributions(sample).abs().mean().to_numpy()
 
 
+class RiskModel(BaseEstimator, ClassifierMixin):
+    """A family model behind the task-agnostic preparation: it takes the feature table's columns
+    (its signature, `feature_names_in_`) and derives the declared features itself
+    (`prepare.add_derived`), so scoring new data needs nothing but the feature table."""
+
+    def __init__(self, model=None, derived: dict | None = None, family: str = ""):
+        self.model = model
+        self.derived = derived
+        self.family = family
+
+    def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+        return add_derived(X[list(self.feature_names_in_)], self.derived)
+
+    def fit(self, X: pd.DataFrame, y):
+        self.feature_names_in_ = np.array(X.columns)
+        self.model.fit(self.prepare(X), y)
+        self.classes_ = self.model.classes_
+        return self
+
+    @property
+    def model_columns(self) -> list[str]:
+        """The columns the family model sees: the features plus the derived ones."""
+        return list(self.model.feature_names_in_)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.model.predict_proba(self.prepare(X))
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def contributions(self, X: pd.DataFrame, target=None) -> pd.DataFrame:
+        return self.model.contributions(self.prepare(X), target)
+
+    def importance(self, X: pd.DataFrame | None = None) -> pd.Series:
+        """Importance per model column (derived features included)."""
+        values = self.model.importance(self.prepare(X) if X is not None else None)
+        return pd.Series(np.asarray(values, dtype=float), index=self.model_columns)
+
+    def describe(self, column: str) -> str:
+        return meaning(column, self.derived)
+
+
 class CalibratedModel(BaseEstimator, ClassifierMixin):
     """A fitted model whose scores are mapped to probabilities by a calibrator fitted on
-    validation data (isotonic or Platt), so that a score of 0.2 means 20 in 100."""
+    validation data (isotonic or Platt; one per class, renormalized, for several classes), so
+    that a score of 0.2 means 20 in 100."""
 
     def __init__(self, model=None, method: str = "none", calibrator=None):
         self.model = model
@@ -180,72 +281,126 @@ class CalibratedModel(BaseEstimator, ClassifierMixin):
     def classes_(self):
         return self.model.classes_
 
+    @property
+    def family(self) -> str:
+        return getattr(self.model, "family", "")
+
     def raw_score(self, X) -> np.ndarray:
-        return self.model.predict_proba(X)[:, 1]
+        """The uncalibrated score: the positive class's probability, or all classes' (n x K)."""
+        return raw_score(self.model.predict_proba(X))
 
     def predict_proba(self, X) -> np.ndarray:
         p = apply_calibrator(self.method, self.calibrator, self.raw_score(X))
-        return np.column_stack([1 - p, p])
+        return p if p.ndim == 2 else np.column_stack([1 - p, p])
 
     def predict(self, X):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
-    def contributions(self, X):
-        return self.model.contributions(X)
+    def contributions(self, X, target=None):
+        return self.model.contributions(X, target)
 
     def importance(self, X=None):
         return self.model.importance(X)
 
+    def describe(self, column: str) -> str:
+        return self.model.describe(column) if hasattr(self.model, "describe") else meaning(column)
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
+
+def raw_score(proba: np.ndarray) -> np.ndarray:
+    """A binary model's positive-class probability (n,), a multi-class model's matrix (n x K)."""
+    proba = np.asarray(proba)
+    return proba[:, 1] if proba.shape[1] == 2 else proba
+
+
+def one_hot(y, classes) -> np.ndarray:
+    y = np.asarray(y)
+    return (y[:, None] == np.asarray(classes)[None, :]).astype(float)
 
 
 def apply_calibrator(method: str, calibrator, score: np.ndarray) -> np.ndarray:
+    score = np.asarray(score, dtype=float)
+    if score.ndim == 2:  # one calibrator per class, then back to a distribution
+        if method == "none" or calibrator is None:
+            return score
+        p = np.column_stack([apply_calibrator(method, cal, score[:, k]) for k, cal in enumerate(calibrator)])
+        total = p.sum(axis=1, keepdims=True)
+        return np.where(total > 0, p / np.where(total > 0, total, 1), 1.0 / p.shape[1])
     if method == "isotonic":
         p = calibrator.predict(score)
     elif method == "platt":
-        p = calibrator.predict_proba(_logit(score)[:, None])[:, 1]
+        p = calibrator.predict_proba(_log_odds(score)[:, None])[:, 1]
     else:
         p = score
     return np.clip(p, 0, 1)
 
 
-def fit_calibrator(method: str, score: np.ndarray, y: np.ndarray):
+def fit_calibrator(method: str, score: np.ndarray, y: np.ndarray, classes=None):
+    """A calibrator of `method` for binary scores (n,) against 0/1 labels, or per class for
+    multi-class scores (n x K) against class labels (`classes` in column order)."""
     from sklearn.isotonic import IsotonicRegression
 
+    score = np.asarray(score, dtype=float)
+    if score.ndim == 2:
+        if method == "none":
+            return None
+        Y = one_hot(y, classes)
+        return [fit_calibrator(method, score[:, k], Y[:, k].astype(int)) for k in range(score.shape[1])]
     if method == "isotonic":
         return IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(score, y)
     if method == "platt":
-        return LogisticRegression(C=1e6).fit(_logit(score)[:, None], y)
+        return LogisticRegression(C=1e6).fit(_log_odds(score)[:, None], y)
     return None
 
 
-def choose_calibration(score: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[str, dict[str, float]]:
+def brier(y, p: np.ndarray, classes=None) -> float:
+    """Mean squared error of the probabilities (summed over classes for several classes)."""
+    p = np.asarray(p, dtype=float)
+    if p.ndim == 2:
+        return float(np.mean(np.sum((p - one_hot(y, classes)) ** 2, axis=1)))
+    return float(np.mean((p - np.asarray(y)) ** 2))
+
+
+def choose_calibration(score: np.ndarray, y: np.ndarray, seed: int = 0,
+                       classes=None) -> tuple[str, dict[str, float]]:
     """Pick none / Platt / isotonic by the Brier score of 2-fold cross-fitting on the
     validation data (fit on one half, judge on the other)."""
     from sklearn.model_selection import StratifiedKFold
 
     y = np.asarray(y)
+    score = np.asarray(score, dtype=float)
     briers = {m: 0.0 for m in ("none", "platt", "isotonic")}
-    if min(np.bincount(y, minlength=2)) < 4:
+    _, counts = np.unique(y, return_counts=True)
+    if len(counts) < 2 or counts.min() < 4:
         return "none", briers
+    if score.ndim == 2 and classes is None:
+        classes = np.unique(y)
     for fit_idx, eval_idx in StratifiedKFold(2, shuffle=True, random_state=seed).split(score, y):
         for method in briers:
-            cal = fit_calibrator(method, score[fit_idx], y[fit_idx])
+            cal = fit_calibrator(method, score[fit_idx], y[fit_idx], classes)
             q = apply_calibrator(method, cal, score[eval_idx])
-            briers[method] += float(np.mean((q - y[eval_idx]) ** 2)) / 2
+            briers[method] += brier(y[eval_idx], q, classes) / 2
     return min(briers, key=briers.get), briers
 
 
-def make_model(family: str, params: dict, seed: int = 0, task: str | None = None):
-    """A fresh model of a family, with the task's overrides (`lightgbm_by_task`) applied."""
+def family_params(family: str, params: dict, task: str | None = None) -> dict:
+    """A family's hyperparameters from params.yaml, with the task's overrides
+    (`<family>_by_task`) applied."""
+    base = dict(params.get(family, {}) or {})
+    return base | dict((params.get(f"{family}_by_task", {}) or {}).get(task, {}) or {})
+
+
+def make_model(family: str, params: dict, seed: int = 0, task: str | None = None,
+               hyperparameters: dict | None = None, derived: dict | None = None) -> RiskModel:
+    """A fresh model of a family: params.yaml's hyperparameters (with the task's overrides), or
+    the given `hyperparameters` (a search's choice), behind the derived features."""
+    hp = dict(hyperparameters) if hyperparameters is not None else family_params(family, params, task)
     if family == "lightgbm":
-        lgb_params = dict(params.get("lightgbm", {})) | dict(params.get("lightgbm_by_task", {}).get(task, {}))
-        return LightGBMModel(params=lgb_params, seed=seed)
-    if family == "logistic":
-        return LogisticModel(C=float(params.get("logistic", {}).get("C", 1.0)))
-    if family == "histgb":
-        return HistGBModel(params=dict(params.get("histgb", {})), seed=seed)
-    raise ValueError(f"unknown model family {family!r}; known: lightgbm, logistic, histgb")
+        inner = LightGBMModel(params=hp, seed=seed)
+    elif family == "logistic":
+        inner = LogisticModel(C=float(hp.get("C", 1.0)), class_weight=hp.get("class_weight", "balanced"),
+                              transform=str(hp.get("transform", "standard")))
+    elif family == "histgb":
+        inner = HistGBModel(params=hp, seed=seed)
+    else:
+        raise ValueError(f"unknown model family {family!r}; known: {', '.join(FAMILIES)}")
+    return RiskModel(inner, derived=derived or None, family=family)

@@ -1,0 +1,158 @@
+"""Hyperparameter search within a time budget, on training rows only.
+
+Optuna (TPE sampler, median pruning), not a DVC experiment grid, because:
+- the budget is wall time (`train.search.timeout_seconds` per family and task, capped at
+  `n_trials`): a sequential sampler spends it where earlier trials were good, and pruning stops
+  a poor trial after its first inner fold; a grid has to be sized in advance and spends its time
+  evenly on bad corners;
+- the search has to run *inside* the validation scheme (nested), once per outer fold, which a
+  `dvc exp run` grid over the whole stage cannot do without seeing the validation rows;
+- the first trial is always the hyperparameters of params.yaml, so the search never reports
+  something worse on its own inner split than the hand-set defaults.
+`dvc exp run -S train.lightgbm.num_leaves=...` still works for hand-set experiments with the
+search off (`train.search.enabled: false`).
+
+Where it searches (never on the rows that measure the model):
+- several cut-offs (time-aware): fit on the earlier training cut-offs, judge on the latest
+  training cut-off; the validation cut-off is not touched;
+- one snapshot (cross-validated): nested, inside each outer training fold, on stratified inner
+  folds; the outer fold's rows only ever score the model. The final model (refit on all rows)
+  takes the configuration with the best inner score over the outer folds' searches.
+
+The spaces (below) cover capacity (leaves, depth of interactions), learning rate and rounds,
+row/column subsampling, L2, and imbalance handling (`class_weight`: none or balanced) for the
+trees; C, class weights and the scaling (standard or normal quantiles) for the logistic baseline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from powerlens.risk import evaluate
+from powerlens.risk.models import family_params, make_model, raw_score
+
+
+@dataclass
+class SearchResult:
+    family: str
+    params: dict
+    value: float
+    n_trials: int
+    seconds: float
+    history: list[dict] = field(default_factory=list)
+
+
+def suggest(trial, family: str) -> dict:
+    """One point of a family's search space."""
+    if family == "lightgbm":
+        return {
+            "n_estimators": trial.suggest_int("n_estimators", 80, 700, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 4, 64, log=True),
+            "min_child_samples": trial.suggest_int("min_child_samples", 5, 300, log=True),
+            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+            "subsample_freq": 1,
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+            "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 30.0, log=True),
+            "class_weight": trial.suggest_categorical("class_weight", ["none", "balanced"]),
+        }
+    if family == "histgb":
+        return {
+            "max_iter": trial.suggest_int("max_iter", 60, 500, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.2, log=True),
+            "max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 4, 64, log=True),
+            "min_samples_leaf": trial.suggest_int("min_samples_leaf", 5, 300, log=True),
+            "l2_regularization": trial.suggest_float("l2_regularization", 1e-3, 30.0, log=True),
+            "class_weight": trial.suggest_categorical("class_weight", ["none", "balanced"]),
+        }
+    if family == "logistic":
+        return {
+            "C": trial.suggest_float("C", 1e-3, 10.0, log=True),
+            "class_weight": trial.suggest_categorical("class_weight", ["none", "balanced"]),
+            "transform": trial.suggest_categorical("transform", ["standard", "quantile"]),
+        }
+    raise ValueError(f"no search space for family {family!r}")
+
+
+def _as_trial(defaults: dict, family: str) -> dict:
+    """params.yaml's hyperparameters in the space's terms (the first trial)."""
+    out = {}
+    for key, value in defaults.items():
+        if key == "class_weight":
+            value = "balanced" if str(value).lower() == "balanced" else "none"
+        out[key] = value
+    if family == "logistic":
+        out.setdefault("class_weight", "balanced")
+        out.setdefault("transform", "standard")
+    else:
+        out.setdefault("class_weight", "none")
+    return out
+
+
+def primary_value(y, proba: np.ndarray, classes, metric: str) -> float:
+    """The primary metric (higher is better) of a fold's predictions."""
+    score = raw_score(proba)
+    value = evaluate.metrics(y, score, classes=classes).get(metric, float("nan"))
+    if metric in ("brier", "log_loss"):
+        value = -value
+    return float(value)
+
+
+def search(family: str, X: pd.DataFrame, y: np.ndarray, splits: Iterable[tuple[np.ndarray, np.ndarray]],
+           params: dict, task: str | None, timeout: float, n_trials: int, seed: int = 0,
+           derived: dict | None = None, metric: str = "roc_auc", log: Callable[[str], None] | None = None,
+           ) -> SearchResult:
+    """The best hyperparameters of a family on the given inner splits, within `timeout` seconds
+    and `n_trials` trials (the first trial is params.yaml's own)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    splits = list(splits)
+    y = np.asarray(y)
+    classes = np.unique(y)
+    base = family_params(family, params, task)
+    start = time.perf_counter()
+
+    def objective(trial) -> float:
+        hp = base | suggest(trial, family)
+        values = []
+        for step, (fit_idx, eval_idx) in enumerate(splits):
+            model = make_model(family, params, seed=seed, task=task, hyperparameters=hp, derived=derived)
+            model.fit(X.iloc[fit_idx], y[fit_idx])
+            values.append(primary_value(y[eval_idx], model.predict_proba(X.iloc[eval_idx]), classes, metric))
+            trial.report(float(np.mean(values)), step)
+            if step + 1 < len(splits) and trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(np.mean(values))
+
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=3))
+    study.enqueue_trial(_as_trial({k: v for k, v in base.items()}, family), skip_if_exists=True)
+    study.optimize(objective, n_trials=max(int(n_trials), 1), timeout=max(float(timeout), 0.0) or None,
+                   catch=(ValueError,))
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    seconds = time.perf_counter() - start
+    if not done:  # nothing finished (a tiny budget): keep params.yaml's hyperparameters
+        return SearchResult(family, base, float("nan"), len(study.trials), seconds)
+    best = study.best_trial
+    chosen = base | {k: v for k, v in best.params.items()}
+    if family != "logistic" and "subsample" in chosen:
+        chosen["subsample_freq"] = 1
+    history = [{"number": t.number, "value": t.value, **t.params} for t in done]
+    if log:
+        log(f"    search {family}: {len(study.trials)} trials in {seconds:.1f}s, best inner {metric} "
+            f"{best.value:.4f} (params.yaml's: {done[0].value:.4f})" if done[0].number == 0 else
+            f"    search {family}: {len(study.trials)} trials in {seconds:.1f}s, best inner {metric} {best.value:.4f}")
+    return SearchResult(family, chosen, float(best.value), len(study.trials), seconds, history)
+
+
+def search_settings(params: dict, family: str) -> dict:
+    """`train.search` with a family's overrides (`by_family`)."""
+    s = dict(params.get("search") or {})
+    by_family = s.pop("by_family", {}) or {}
+    return s | dict(by_family.get(family, {}) or {})
