@@ -5,7 +5,12 @@ import pytest
 from powerlens import features as F
 from powerlens.features.billing import billing_features
 from powerlens.features.definitions import FEATURES, describe
-from powerlens.features.load_profile import daily_features, to_matrix
+from powerlens.features.load_profile import (
+    daily_extreme_features,
+    daily_extremes,
+    daily_features,
+    to_matrix,
+)
 from powerlens.features.service import service_features
 
 
@@ -30,6 +35,29 @@ def test_meter_zeroed_shows_as_zero_streak_and_level_drop():
     assert f["longest_zero_streak"] == 65
     assert f["zero_days_90d"] == 65
     assert f["largest_level_drop"] == pytest.approx(1.0)
+
+
+def test_daily_min_and_max_interval_loads_give_the_intraday_indicators_they_can():
+    """A source with daily energy and each day's smallest and largest half-hour (the London
+    sample) gets load factor, min/max rate, base load and peak kW; tariff shares need hours."""
+    days = _daily([12.0] * 30 + [24.0] * 30)
+    days = days.assign(kwh_min_interval=np.r_[[0.1] * 30, [0.2] * 30], kwh_max_interval=np.r_[[0.5] * 30, [1.0] * 30],
+                       n_intervals=48, partial_day=False)
+    days.loc[59, ["kwh_max_interval", "partial_day"]] = [9.0, True]  # a partial day does not count
+    ids = pd.Index(["c1", "c2"])
+    f = daily_extreme_features(daily_extremes(days, ids), pd.Timestamp("2025-03-02"), 365,
+                               pd.Series([4.0, np.nan], index=ids))
+    c1 = f.loc["c1"]
+    mean_kw = (12.0 * 30 + 24.0 * 29) / 59 / 24
+    assert c1["peak_kw"] == pytest.approx(2.0)  # 1 kWh in half an hour
+    assert c1["load_factor"] == pytest.approx(mean_kw / 2.0)
+    assert c1["min_max_rate"] == pytest.approx(0.2) and c1["peak_valley_diff_rate"] == pytest.approx(0.8)
+    assert c1["base_load_share"] == pytest.approx(0.2 / mean_kw)
+    assert c1["capacity_utilisation"] == pytest.approx(0.5)
+    assert f.loc["c2"].isna().all()  # no readings at all
+    # data on or after the cut-off changes nothing
+    later = daily_extreme_features(daily_extremes(days, ids), pd.Timestamp("2025-01-31"), 365, pd.Series(4.0, ids))
+    assert later.loc["c1", "peak_kw"] == pytest.approx(1.0)
 
 
 def test_missing_data_streak_counts_the_longest_gap_after_the_first_reading():

@@ -17,7 +17,10 @@ import pyarrow.parquet as pq
 from powerlens.features.billing import billing_features
 from powerlens.features.definitions import CATEGORICAL, FEATURES, describe
 from powerlens.features.load_profile import (
+    EXTREME_COLUMNS,
     SeriesMatrix,
+    daily_extreme_features,
+    daily_extremes,
     daily_features,
     daily_shape,
     hourly_features,
@@ -49,6 +52,7 @@ class CleanData:
 
     labels: pd.DataFrame | None = None
     weather: pd.DataFrame | None = None  # date, region (None = every region), temperature_mean
+    extremes: dict[str, SeriesMatrix] | None = None  # daily min/max/mean kW (see daily_extremes)
 
     @property
     def data_end(self) -> pd.Timestamp:
@@ -90,18 +94,29 @@ def load_clean(data_dir: str | Path, with_readings: bool = True,
     ids = pd.Index(customers["customer_id"].astype(str), name="customer_id")
     empty = pd.DataFrame({"customer_id": [], "ts": pd.to_datetime([]), "kwh": []})
 
-    def readings(table: str) -> pd.DataFrame | pyarrow.Table:
+    def readings(table: str, extra: tuple[str, ...] = ()) -> pd.DataFrame | pyarrow.Table:
         """Readings as an Arrow table: the pivot reads its batches without a pandas copy."""
         if not with_readings:
             return empty
-        columns = ["customer_id", "ts", "kwh"]
+        columns = ["customer_id", "ts", "kwh", *extra]
         if customer_range is not None:
             return read_customer_range(data_dir, table, *customer_range, columns=columns, as_arrow=True)
         path = data_dir / f"{table}.parquet"
         return pq.read_table(path, columns=columns) if path.exists() else empty
 
     hourly = to_matrix(readings("readings_hourly"), ids, "1h")
-    daily = with_daily_from_hourly(to_matrix(readings("readings_daily"), ids, "1D"), hourly)
+    daily_path = data_dir / "readings_daily.parquet"
+    extra = ()
+    if with_readings and daily_path.exists():
+        present = set(pq.read_schema(daily_path).names)
+        extra = tuple(c for c in (*EXTREME_COLUMNS, "partial_day") if c in present)
+    daily_table = readings("readings_daily", extra if set(EXTREME_COLUMNS) <= set(extra) else ())
+    daily = with_daily_from_hourly(to_matrix(daily_table, ids, "1D"), hourly)
+    extremes = None
+    if set(EXTREME_COLUMNS) <= set(daily_table.column_names if isinstance(daily_table, pyarrow.Table) else daily_table):
+        extremes = daily_extremes(daily_table.to_pandas() if isinstance(daily_table, pyarrow.Table) else daily_table,
+                                  ids)
+    del daily_table
     return CleanData(
         customers=customers,
         daily=daily,
@@ -111,6 +126,7 @@ def load_clean(data_dir: str | Path, with_readings: bool = True,
         events=read("service_events"),
         labels=read("labels"),
         weather=daily_temperature(data_dir),
+        extremes=extremes,
     )
 
 
@@ -146,7 +162,9 @@ def build(data: CleanData, as_of: str | pd.Timestamp, history_days: int = 365,
     parts = [
         daily_features(data.daily, as_of, history_days),
         hourly_features(data.hourly, as_of, history_days, cust.set_index(ids)["capacity_kva"],
-                        peak_hours, valley_hours, cust.set_index(ids)["region"], tou_by_region),
+                        peak_hours, valley_hours, cust.set_index(ids)["region"], tou_by_region).combine_first(
+            # where there are no interval readings, what daily min/max loads can say
+            daily_extreme_features(data.extremes, as_of, history_days, cust.set_index(ids)["capacity_kva"])),
         weather_features(data.daily, as_of, history_days, cust.set_index(ids)["region"], data.weather),
         billing_features(data.bills, data.payments, ids, as_of, history_days),
         service_features(data.events, ids, as_of, history_days),

@@ -7,6 +7,7 @@ compute for several cut-offs.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,8 +37,9 @@ class SeriesMatrix:
         return begin, end
 
 
-def to_matrix(readings: pd.DataFrame | pa.Table, customer_ids: pd.Index, step: str) -> SeriesMatrix:
-    """Pivot long readings (customer_id, ts, kwh) into a dense matrix aligned to `customer_ids`.
+def to_matrix(readings: pd.DataFrame | pa.Table, customer_ids: pd.Index, step: str,
+              value: str = "kwh") -> SeriesMatrix:
+    """Pivot long readings (customer_id, ts, `value`) into a dense matrix aligned to `customer_ids`.
 
     An Arrow table is pivoted batch by batch without a pandas copy (the feature engine's path)."""
     step_td = pd.Timedelta(step)
@@ -47,11 +49,11 @@ def to_matrix(readings: pd.DataFrame | pa.Table, customer_ids: pd.Index, step: s
     if isinstance(readings, pa.Table):
         bounds = pc.min_max(readings["ts"])
         first, last = pd.Timestamp(bounds["min"].as_py()), pd.Timestamp(bounds["max"].as_py())
-        batches = [(b.column("customer_id"), b.column("ts").to_numpy(), b.column("kwh").to_numpy())
+        batches = [(b.column("customer_id"), b.column("ts").to_numpy(), b.column(value).to_numpy())
                    for b in readings.to_batches()]
     else:
         first, last = pd.Timestamp(readings["ts"].min()), pd.Timestamp(readings["ts"].max())
-        batches = [(readings["customer_id"], readings["ts"].to_numpy(), readings["kwh"].to_numpy())]
+        batches = [(readings["customer_id"], readings["ts"].to_numpy(), readings[value].to_numpy())]
     start = first.floor(step)
     n_cols = int((last - start) // step_td) + 1
     values = np.full((len(customer_ids), n_cols), np.nan, dtype=np.float32)
@@ -243,6 +245,64 @@ def hourly_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int,
         pm, vm = tou_masks(regions.reindex(out.index).iloc[rows], peak_hours, valley_hours, tou_by_region)
         result[rows] = _interval_indicators(xz, full_day, n_full, cap, pm, vm)
     out[cols] = result
+    return out
+
+
+EXTREME_COLUMNS = ["kwh_min_interval", "kwh_max_interval", "n_intervals"]
+
+
+def daily_extremes(readings: pd.DataFrame, customer_ids: pd.Index) -> dict[str, SeriesMatrix] | None:
+    """Daily minimum, maximum and mean load in kW of complete days, from a daily table that
+    carries each day's smallest and largest interval reading (`kwh_min_interval`,
+    `kwh_max_interval`, `n_intervals`: the London sample's layout); None without them."""
+    if len(readings) == 0 or not set(EXTREME_COLUMNS) <= set(readings.columns):
+        return None
+    complete = ~readings["partial_day"].astype(bool) if "partial_day" in readings else readings["n_intervals"] > 0
+    days = readings.loc[complete & (readings["n_intervals"] > 0)]
+    interval_hours = 24.0 / days["n_intervals"].astype(np.float64)
+    kw = pd.DataFrame({"customer_id": days["customer_id"], "ts": days["ts"],
+                       "min_kw": days["kwh_min_interval"] / interval_hours,
+                       "max_kw": days["kwh_max_interval"] / interval_hours,
+                       "mean_kw": days["kwh"].astype(np.float64) / 24.0})
+    if len(kw) == 0:
+        return None
+    return {col: to_matrix(kw, customer_ids, "1D", value=col) for col in ("min_kw", "max_kw", "mean_kw")}
+
+
+EXTREME_INDICATORS = ["load_factor", "min_max_rate", "peak_valley_diff_rate", "base_load_share", "peak_kw",
+                      "capacity_utilisation", "max_load_utilisation_hours"]
+
+
+def daily_extreme_features(extremes: dict[str, SeriesMatrix] | None, as_of: pd.Timestamp, history_days: int,
+                           capacity_kva: pd.Series) -> pd.DataFrame:
+    """The intraday indicators that each day's minimum and maximum interval load support, for
+    sources without interval readings but with those extremes: load factor, min/max rate,
+    peak-valley difference rate, base-load share (the 5th percentile of daily minima over the
+    mean load), peak kW, capacity utilisation and max-load utilisation hours. Loads are of the
+    source's interval (half-hourly in the London sample) rather than hourly. The tariff-period
+    shares and the night ratio need the hour of day, so they stay missing."""
+    if extremes is None:
+        return pd.DataFrame(index=capacity_kva.index)
+    low, high, mean_kw = extremes["min_kw"], extremes["max_kw"], extremes["mean_kw"]
+    out = pd.DataFrame(index=high.customer_ids)
+    b, e = high.columns_before(as_of, history_days)
+    lo, hi, mean_day = (m.values[:, b:e].astype(np.float64) for m in (low, high, mean_kw))
+    with _quiet(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # customers without a complete day: NaN
+        peak = np.nanmax(np.where(np.isnan(hi), -np.inf, hi), axis=1) if hi.shape[1] else np.full(len(out), np.nan)
+        peak = np.where(np.isfinite(peak), peak, np.nan)
+        mean = _nanmean(mean_day)
+        ok = hi > 0
+        rate = np.where(ok, lo / np.where(ok, hi, 1), np.nan)
+        base = np.nanpercentile(lo, 5, axis=1) if lo.shape[1] else np.full(len(out), np.nan)
+        cap = capacity_kva.reindex(out.index).to_numpy(dtype=float)
+        out["load_factor"] = np.where(peak > 0, mean / peak, np.nan)
+        out["min_max_rate"] = _nanmean(rate)
+        out["peak_valley_diff_rate"] = _nanmean(np.where(ok, 1 - rate, np.nan))
+        out["base_load_share"] = np.where(mean > 0, base / mean, np.nan)
+        out["peak_kw"] = peak
+        out["capacity_utilisation"] = np.where(cap > 0, peak / cap, np.nan)
+        out["max_load_utilisation_hours"] = np.where(peak > 0, mean * 8760 / peak, np.nan)
     return out
 
 
