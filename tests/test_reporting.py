@@ -119,6 +119,11 @@ def build_data(data: Path, n: int = 40, seed: int = 0) -> Path:
             [("evening peak", 14), ("daytime commercial", 13), ("flat three-shift", 4)])
     ])
     profiles.to_parquet(data / "segments/profiles.parquet")
+    pd.DataFrame({"family": "intraday", "algorithm": ["kmeans", "kmeans", "gmm"], "k": [3, 4, 3],
+                  "silhouette": [0.41, 0.35, 0.38], "davies_bouldin": [0.9, 1.1, 1.0],
+                  "calinski_harabasz": [300.0, 250.0, 280.0], "mia": [0.2, 0.19, 0.21], "cdi": [0.5, 0.6, 0.55],
+                  "mean_rank": [1.2, 2.4, 2.0], "stability_ari": [0.91, 0.7, None],
+                  "chosen": [True, False, False]}).to_csv(data / "segments/clustering_candidates.csv", index=False)
     (data / "segments/metrics.json").write_text(json.dumps(
         {"pareto_top20_share": 0.5, "big_customers": 12, "big_revenue_share": 0.6, "chosen_k": 3,
          "load_shape_families": {"daily": {"algorithm": "kmeans", "k": 3}}}))
@@ -189,6 +194,8 @@ def test_html_has_sections_no_code_and_embedded_images(rendered):
     assert "import matplotlib" not in page and "reporting.monthly_kpis" not in page
     assert len(re.findall(r'src="data:image/png;base64,', page)) >= 3  # KPIs, Pareto, shapes
     assert "no scores for theft yet" in page
+    comparison = page[page.index("How the shapes were chosen"):]
+    assert all(w in comparison for w in ("davies_bouldin", "stability (ARI)", "0.91", "chosen"))
     assert "no model metrics for theft yet" in page
     assert "Traceback" not in page
 

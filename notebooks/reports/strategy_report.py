@@ -206,7 +206,8 @@ else:
 # %% [markdown]
 # ## 5. Load-shape segments
 #
-# Mean normalized weekday profile per load shape (1 = the day's mean), with the 10-90% band.
+# Mean normalized profile per load shape (1 = the mean; by hour of the day for customers with
+# interval readings, by month for the others), with the 10-90% band.
 
 # %%
 if segments is None or segments.empty:
@@ -236,10 +237,24 @@ else:
         for ax in list(axes.flat)[len(shown):]:
             ax.axis("off")
         axes.flat[0].legend(loc="upper left")
-        title = "Weekday load shapes" if profiles["axis"].iloc[0] == "hour" else "Monthly load shapes"
+        axes_shown = set(profiles.loc[profiles["load_shape"].isin(shown), "axis"])
+        title = ("Load shapes by hour of the day" if axes_shown == {"hour"} else
+                 "Load shapes by month" if axes_shown == {"month"} else "Load shapes by hour of the day or by month")
         fig.suptitle(f"{title} (all regions)" if region else title)
         fig.tight_layout()
         reporting.show_figure(fig)
+
+# %% [markdown]
+# How the shapes were chosen: every clustering candidate (shape family x algorithm x number of
+# shapes k) is judged by its validity indices and its bootstrap stability; the rule in
+# `powerlens.segmentation.clustering` picks one per family. The chosen and the next best:
+
+# %%
+candidates = reporting.clustering_comparison(DATA)
+if candidates.empty:
+    print("no clustering comparison yet (run the segment stage)")
+else:
+    display(candidates.set_index(["family", "algorithm", "k"]))
 
 # %% [markdown]
 # ## 6. Risk lists

@@ -1206,6 +1206,26 @@ def model_comparison(data_dir: str | Path) -> tuple[pd.DataFrame, dict[str, str]
     return pd.DataFrame(rows), decisions
 
 
+CLUSTERING_INDICES = ["silhouette", "davies_bouldin", "calinski_harabasz", "cdi", "mia", "stability_ari"]
+
+
+def clustering_comparison(data_dir: str | Path, per_family: int = 4) -> pd.DataFrame:
+    """The load-shape candidates the segment stage compared (data/segments/clustering_candidates.csv):
+    per shape family the chosen one and the next best by mean rank, with the validity indices
+    (silhouette and Calinski-Harabasz higher is better; Davies-Bouldin, CDI and MIA lower) and the
+    bootstrap stability (adjusted Rand index between runs on resampled customers and days)."""
+    path = Path(data_dir) / "segments" / "clustering_candidates.csv"
+    if not path.exists():
+        return pd.DataFrame()
+    c = pd.read_csv(path)
+    c["chosen"] = c["chosen"].astype(str).str.lower().eq("true")
+    c = c.sort_values(["family", "chosen", "mean_rank", "k"], ascending=[True, False, True, True])
+    top = c.groupby("family", sort=True).head(per_family)
+    out = top[["family", "algorithm", "k", *[i for i in CLUSTERING_INDICES if i in top], "chosen"]].copy()
+    out["chosen"] = np.where(out["chosen"], "chosen", "")
+    return out.rename(columns={"stability_ari": "stability (ARI)"}).round(3).reset_index(drop=True)
+
+
 def show_figure(fig: Any, alt: str | None = None, dpi: int = 96) -> None:
     """Display a matplotlib figure as an embedded PNG (no timestamp metadata) and close it.
 
