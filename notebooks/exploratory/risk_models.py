@@ -18,8 +18,9 @@
 # Churn, arrears and theft: labels from the window after each training cut-off
 # (`powerlens.risk.labels.derive`), every model family fitted on the earlier cut-offs and
 # compared on the latest (`powerlens.risk.train.fit_and_compare`), with the `train` section of
-# params.yaml. Nothing is logged or promoted here: the train stage does that. Run it from the
-# project root after the validate stage.
+# params.yaml (hyperparameters as set there: the search runs in the train stage). Nothing is
+# logged or promoted here: the train stage does that. Run it from the project root after the
+# validate stage.
 
 # %% tags=["parameters"]
 data_dir = "data"
@@ -41,9 +42,9 @@ from IPython.display import display  # noqa: E402
 
 from powerlens import features as F  # noqa: E402
 from powerlens.config import load_params  # noqa: E402
-from powerlens.features.definitions import describe  # noqa: E402
 from powerlens.reporting import show_figure  # noqa: E402
 from powerlens.risk import evaluate, labels  # noqa: E402
+from powerlens.risk.explain import reason_codes  # noqa: E402
 from powerlens.risk.train import NotEnoughLabels, fit_and_compare  # noqa: E402
 
 warnings.filterwarnings("ignore")
@@ -104,7 +105,17 @@ for task, result in results.items():
 primary = tp.get("primary_metric", "roc_auc")
 for task, result in results.items():
     best = result.best(primary)
-    fig = evaluate.importance_figure([describe(c) for c in result.X_train.columns],
-                                     best.model.importance(result.X_valid),
+    importance = best.model.importance(result.X_valid)  # per model column, derived features included
+    fig = evaluate.importance_figure([best.model.describe(c) for c in importance.index], importance.to_numpy(),
                                      f"{task}: {best.family} importance", top=12)
     show_figure(fig)
+
+# %% [markdown]
+# ## Why the top of each list is there: reason codes of the ten highest scores
+
+# %%
+for result in results.values():
+    best = result.best(primary)
+    top = result.X_valid.assign(_score=best.valid_score).nlargest(10, "_score").drop(columns="_score")
+    display(pd.DataFrame({"score": sorted(best.valid_score, reverse=True)[:10],
+                          "reasons": reason_codes(best.model, top)}).round(3))

@@ -306,7 +306,8 @@ def report(
     workers: Annotated[int, typer.Option(min=1, help="periods rendered at once (backfill)")] = 2,
 ):
     """Render the strategy report for a period into reports/<period>/strategy_report.html, or
-    every period from --from to --to (a failing period does not stop the others)."""
+    every period from --from to --to (a failing period does not stop the others). Each period
+    is shown as of its own end; what a render computes for it is kept in DATA/report_cache."""
     from powerlens import stages
 
     p = _params()["report"]

@@ -30,7 +30,7 @@ from powerlens.features.definitions import FEATURES, describe
 
 ID_COLUMNS = ("customer_id", "as_of")
 _ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Load, ast.Constant, ast.Add, ast.Sub,
-                  ast.Mult, ast.Div, ast.USub, ast.UAdd)
+                  ast.Mult, ast.Div, ast.Mod, ast.USub, ast.UAdd)
 
 
 def group_of(column: str) -> str | None:
@@ -69,7 +69,7 @@ def expression_columns(expr: str) -> list[str]:
         raise ValueError(f"derived feature expression {expr!r} is not arithmetic: {exc.msg}") from None
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
-            raise ValueError(f"derived feature expression {expr!r}: only + - * / on columns and numbers")
+            raise ValueError(f"derived feature expression {expr!r}: only + - * / % on columns and numbers")
     return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
 
 
@@ -91,6 +91,8 @@ def _evaluate(node, X: pd.DataFrame):
     if isinstance(node.op, ast.Mult):
         return left * right
     with np.errstate(divide="ignore", invalid="ignore"):
+        if isinstance(node.op, ast.Mod):  # e.g. days to a contract's next anniversary: days % 365.25
+            return np.mod(left, right)
         return left / right
 
 

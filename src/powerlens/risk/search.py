@@ -20,13 +20,16 @@ Where it searches (never on the rows that measure the model):
   takes the configuration with the best inner score over the outer folds' searches.
 
 The spaces (below) cover capacity (leaves, depth of interactions), learning rate and rounds,
-row/column subsampling, L2, and imbalance handling (`class_weight`: none or balanced) for the
-trees; C, class weights and the scaling (standard or normal quantiles) for the logistic baseline.
+row/column subsampling and L2 for the trees; C and the scaling (standard or normal quantiles)
+for the logistic baseline. Class weights are not searched but set per family in params.yaml
+(see `models`): a weight chosen differently in each outer fold would put the folds' scores on
+different scales, which the pooled out-of-fold scores (curves, calibration) cannot mix.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -59,7 +62,6 @@ def suggest(trial, family: str) -> dict:
             "subsample_freq": 1,
             "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
             "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 30.0, log=True),
-            "class_weight": trial.suggest_categorical("class_weight", ["none", "balanced"]),
         }
     if family == "histgb":
         return {
@@ -68,29 +70,26 @@ def suggest(trial, family: str) -> dict:
             "max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 4, 64, log=True),
             "min_samples_leaf": trial.suggest_int("min_samples_leaf", 5, 300, log=True),
             "l2_regularization": trial.suggest_float("l2_regularization", 1e-3, 30.0, log=True),
-            "class_weight": trial.suggest_categorical("class_weight", ["none", "balanced"]),
         }
     if family == "logistic":
         return {
             "C": trial.suggest_float("C", 1e-3, 10.0, log=True),
-            "class_weight": trial.suggest_categorical("class_weight", ["none", "balanced"]),
             "transform": trial.suggest_categorical("transform", ["standard", "quantile"]),
         }
     raise ValueError(f"no search space for family {family!r}")
 
 
+_LOG_SCALE = ("reg_lambda", "l2_regularization", "C")
+
+
 def _as_trial(defaults: dict, family: str) -> dict:
     """params.yaml's hyperparameters in the space's terms (the first trial)."""
-    out = {}
-    for key, value in defaults.items():
-        if key == "class_weight":
-            value = "balanced" if str(value).lower() == "balanced" else "none"
-        out[key] = value
+    out = {k: v for k, v in defaults.items() if k != "class_weight"}
+    for key in _LOG_SCALE:  # a log-scale dimension cannot hold 0: the space's smallest value instead
+        if key in out and float(out[key]) <= 0:
+            out[key] = 1e-3
     if family == "logistic":
-        out.setdefault("class_weight", "balanced")
         out.setdefault("transform", "standard")
-    else:
-        out.setdefault("class_weight", "none")
     return out
 
 
@@ -106,14 +105,16 @@ def primary_value(y, proba: np.ndarray, classes, metric: str) -> float:
 def search(family: str, X: pd.DataFrame, y: np.ndarray, splits: Iterable[tuple[np.ndarray, np.ndarray]],
            params: dict, task: str | None, timeout: float, n_trials: int, seed: int = 0,
            derived: dict | None = None, metric: str = "roc_auc", log: Callable[[str], None] | None = None,
-           ) -> SearchResult:
+           max_rows: int | None = None) -> SearchResult:
     """The best hyperparameters of a family on the given inner splits, within `timeout` seconds
-    and `n_trials` trials (the first trial is params.yaml's own)."""
+    and `n_trials` trials (the first trial is params.yaml's own). `max_rows` caps the rows each
+    trial fits on (a random sample of the inner training rows, every class kept): more trials
+    in the same budget, at the price of judging settings on less data."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    splits = list(splits)
     y = np.asarray(y)
+    splits = [(_cap(fit_idx, y, max_rows, seed), eval_idx) for fit_idx, eval_idx in splits]
     classes = np.unique(y)
     base = family_params(family, params, task)
     start = time.perf_counter()
@@ -133,8 +134,10 @@ def search(family: str, X: pd.DataFrame, y: np.ndarray, splits: Iterable[tuple[n
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=3))
     study.enqueue_trial(_as_trial({k: v for k, v in base.items()}, family), skip_if_exists=True)
-    study.optimize(objective, n_trials=max(int(n_trials), 1), timeout=max(float(timeout), 0.0) or None,
-                   catch=(ValueError,))
+    with warnings.catch_warnings():  # params.yaml's settings may lie outside the space: tried as they are
+        warnings.filterwarnings("ignore", message="Fixed parameter", category=UserWarning)
+        study.optimize(objective, n_trials=max(int(n_trials), 1), timeout=max(float(timeout), 0.0) or None,
+                       catch=(ValueError,))
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     seconds = time.perf_counter() - start
     if not done:  # nothing finished (a tiny budget): keep params.yaml's hyperparameters
@@ -149,6 +152,17 @@ def search(family: str, X: pd.DataFrame, y: np.ndarray, splits: Iterable[tuple[n
             f"{best.value:.4f} (params.yaml's: {done[0].value:.4f})" if done[0].number == 0 else
             f"    search {family}: {len(study.trials)} trials in {seconds:.1f}s, best inner {metric} {best.value:.4f}")
     return SearchResult(family, chosen, float(best.value), len(study.trials), seconds, history)
+
+
+def _cap(rows: np.ndarray, y: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
+    """At most `max_rows` of `rows`, sampled within each class (stratified)."""
+    if not max_rows or len(rows) <= max_rows:
+        return rows
+    rng = np.random.default_rng(seed)
+    share = max_rows / len(rows)
+    kept = [rng.choice(part, size=max(1, int(round(len(part) * share))), replace=False)
+            for cls in np.unique(y[rows]) for part in [rows[y[rows] == cls]]]
+    return np.sort(np.concatenate(kept))
 
 
 def search_settings(params: dict, family: str) -> dict:

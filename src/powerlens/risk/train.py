@@ -22,7 +22,9 @@ import pandas as pd
 from powerlens.risk import evaluate, prepare
 from powerlens.risk.labels import is_multiclass
 from powerlens.risk.models import (
+    BLEND,
     FAMILIES,
+    BlendModel,
     CalibratedModel,
     choose_calibration,
     fit_calibrator,
@@ -67,6 +69,7 @@ class TaskResult:
     classes: np.ndarray | None = None
     derived: dict = field(default_factory=dict)
     valid_rows: pd.DataFrame | None = None  # every feature column of the validation rows
+    folds: list | None = None  # cross-validation: (fit rows, held-out rows) per outer fold
 
     @property
     def valid_features(self) -> pd.DataFrame:
@@ -134,9 +137,9 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, 
     validate on the latest (time-aware). With one snapshot (given labels): stratified k-fold
     cross-validation, out-of-fold scores for the metrics, final models refit on all rows.
     `search=True` searches hyperparameters (when `train.search.enabled`) inside that scheme."""
-    families = tuple(families or params.get("families", FAMILIES))
+    families = _with_members(tuple(families or params.get("families", FAMILIES)), params)
     if feats["as_of"].nunique() == 1:
-        return _fit_and_compare_cv(task, feats, y, params, families, search, log)
+        return _add_blend(_fit_and_compare_cv(task, feats, y, params, families, search, log), families, params, task)
     is_train, valid_cutoff = time_split(feats)
     # features the source cannot support at all (e.g. billing for smart-meter data) are left out
     cols = prepare.select_columns(feats, task, params, rows=is_train)
@@ -149,7 +152,7 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, 
                         valid_cutoff, X_train, y_train, X_valid, y_valid, classes=classes, derived=derived,
                         valid_rows=feats.loc[~is_train, feature_columns(feats)])
     seed = int(params.get("seed", 0))
-    for family in families:
+    for family in (f for f in families if f != BLEND):
         start = time.perf_counter()
         hp, found = None, None
         settings = _search_on(params, family, search)
@@ -163,11 +166,34 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, 
         score = raw_score(model.predict_proba(X_valid))
         result.families[family] = _family_result(family, model, score, y_valid, classes, task, params, seconds,
                                                  found, hp)
+    return _add_blend(result, families, params, task)
+
+
+def _with_members(families: tuple, params: dict) -> tuple:
+    """A blend needs its members: when only the blend is asked for (e.g. a walk-forward
+    retraining of a blend champion), its members are the other families in params."""
+    if BLEND not in families or any(f != BLEND for f in families):
+        return families
+    members = tuple(f for f in params.get("families", FAMILIES) if f != BLEND) or FAMILIES
+    return (*members, BLEND)
+
+
+def _add_blend(result: TaskResult, families: tuple, params: dict, task: str) -> TaskResult:
+    """The equal-weight blend of the fitted families, on the same rows (no extra fitting)."""
+    members = [fr for f, fr in result.families.items() if f != BLEND]
+    if BLEND not in families or len(members) < 2:
+        return result
+    score = np.mean([fr.valid_score for fr in members], axis=0)
+    model = BlendModel([fr.model for fr in members])
+    result.families[BLEND] = FamilyResult(BLEND, model, score,
+                                          _metrics(task, result.y_valid, score, params, result.classes,
+                                                   result.folds), 0.0,
+                                          hyperparameters={"members": [fr.family for fr in members]})
     return result
 
 
-def _family_result(family, model, score, y, classes, task, params, seconds, found, hp) -> FamilyResult:
-    return FamilyResult(family, model, score, _metrics(task, y, score, params, classes), seconds,
+def _family_result(family, model, score, y, classes, task, params, seconds, found, hp, folds=None) -> FamilyResult:
+    return FamilyResult(family, model, score, _metrics(task, y, score, params, classes, folds), seconds,
                         found.seconds if found else 0.0, found.n_trials if found else 0,
                         dict(hp) if hp is not None else dict(_default_hp(family, params, task)))
 
@@ -183,7 +209,8 @@ def _search(family, X, y, splits, params, task, settings, budget, seed, derived,
 
     return search(family, X, y, splits, params, task, timeout=float(budget),
                   n_trials=int(settings.get("n_trials", 30)), seed=seed, derived=derived,
-                  metric=params.get("primary_metric", "roc_auc"), log=log)
+                  metric=params.get("primary_metric", "roc_auc"), log=log,
+                  max_rows=settings.get("max_rows"))
 
 
 def _inner_time_splits(as_of: pd.Series, y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -202,9 +229,24 @@ def _stratified(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, 
     return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
 
 
-def _metrics(task: str, y, score, params: dict, classes=None) -> dict[str, float]:
-    return evaluate.metrics(y, score, params.get("lift_top_share", 0.10),
-                            capacity=params.get("capacity", {}).get(task), classes=classes)
+def _metrics(task: str, y, score, params: dict, classes=None, folds=None) -> dict[str, float]:
+    """Metrics of validation scores. Cross-validated (`folds`): each outer fold's model judged on
+    its own held-out rows, averaged over the folds (the k-fold estimate; pooling out-of-fold
+    scores of models with different hyperparameters would mix score scales and understate
+    them); the pooled ROC-AUC is kept as `roc_auc_pooled`."""
+    def one(yy, ss, capacity=None):
+        return evaluate.metrics(yy, ss, params.get("lift_top_share", 0.10), capacity=capacity, classes=classes)
+
+    capacity = params.get("capacity", {}).get(task)
+    if not folds:
+        return one(y, score, capacity)
+    per_fold = [one(y[idx], score[idx], round(capacity * len(idx) / len(y)) if capacity else None)
+                for _, idx in folds]
+    keys = set.intersection(*(set(m) for m in per_fold))
+    out = {k: float(np.nanmean([m[k] for m in per_fold])) for k in keys}
+    out.update({k: float(sum(m[k] for m in per_fold)) for k in ("n", "positives") if k in keys})
+    out["roc_auc_pooled"] = one(y, score).get("roc_auc", float("nan"))
+    return out
 
 
 def _fit_and_compare_cv(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, families, search: bool,
@@ -221,7 +263,7 @@ def _fit_and_compare_cv(task: str, feats: pd.DataFrame, y: pd.Series, params: di
     result = TaskResult(task, [as_of], as_of, X, yy, X, yy, classes=classes, derived=derived)
     seed = int(params.get("seed", 0))
     outer = _stratified(yy, folds, seed)
-    for family in families:
+    for family in (f for f in families if f != BLEND):
         start = time.perf_counter()
         settings = _search_on(params, family, search)
         oof = np.zeros((len(yy), len(classes))) if classes is not None else np.zeros(len(yy))
@@ -244,7 +286,9 @@ def _fit_and_compare_cv(task: str, feats: pd.DataFrame, y: pd.Series, params: di
         model = make_model(family, params, seed=seed, task=task, hyperparameters=hp, derived=derived).fit(X, yy)
         seconds = time.perf_counter() - start
         found = _Found(search_seconds, trials) if settings else None
-        result.families[family] = _family_result(family, model, oof, yy, classes, task, params, seconds, found, hp)
+        result.families[family] = _family_result(family, model, oof, yy, classes, task, params, seconds, found, hp,
+                                                 folds=outer)
+    result.folds = outer
     return result
 
 
@@ -348,7 +392,8 @@ def train_and_log(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, ta
                                                  f"{task}: {family} importance")
                 tracking.log_figure(fig, f"importance_{family}.png")
                 plt.close(fig)
-                tracking.log_model(fr.model, "model", result.X_valid)
+                if family != BLEND:  # the blend's members are the other children's models
+                    tracking.log_model(fr.model, "model", result.X_valid)
             summary["families"][family] = {k: round(v, 5) for k, v in fr.metrics.items()} | {
                 "fit_seconds": round(fr.fit_seconds, 2), "search_seconds": round(fr.search_seconds, 2),
                 "search_trials": fr.search_trials}
