@@ -54,15 +54,15 @@ def test_credit_history_arrears_reaches_its_floor(tmp_path, key_file, mlflow_sto
     assert summary["promoted"] and (tmp_path / "plots" / "roc.csv").exists()
 
 
-def test_powerco_churn_beats_the_public_results(tmp_path, key_file, mlflow_store):
-    """Cross-validated ROC-AUC from client_data alone above the public gradient-boosting results
-    (0.66-0.70). The issue's floor is 0.72: this pipeline measures 0.71-0.72 (README, Results),
-    so the floor is not asserted here; the bar below is what it reaches with any fold seed."""
+def test_powerco_churn_reaches_its_floor(tmp_path, key_file, mlflow_store):
+    """Issue floor: ROC-AUC >= 0.72, cross-validated, from client_data alone (public
+    gradient-boosting results: 0.66-0.70), with every family as the README's command runs it.
+    The margin is thin: other fold seeds measure 0.715-0.726 (README, Results)."""
     src = real_data("powerco", "client_data.csv.gz")
-    summary = _train_real(tmp_path, key_file, "powerco", src, "churn", ["lightgbm", "histgb", "blend"])
+    summary = _train_real(tmp_path, key_file, "powerco", src, "churn", ["lightgbm", "logistic", "histgb", "blend"])
     assert summary["n_train"] == 10_224 and {"margin_per_kwh", "contract_days"} <= set(summary["derived_features"])
     best = summary["families"][summary["best_family"]]
-    assert best["roc_auc"] >= 0.70, summary["families"]
+    assert best["roc_auc"] >= 0.72, summary["families"]
 
 
 def test_lcl_acorn_group_from_consumption_alone_reaches_its_floor(tmp_path, key_file, mlflow_store):

@@ -266,6 +266,13 @@ def _fit_and_compare_cv(task: str, feats: pd.DataFrame, y: pd.Series, params: di
     for family in (f for f in families if f != BLEND):
         start = time.perf_counter()
         settings = _search_on(params, family, search)
+        per_fold = float(settings.get("timeout_seconds", 30)) / folds if settings else 0.0
+        if settings and per_fold < float(settings.get("min_seconds_per_fold", 0)):
+            # a budget that cannot pay for a second trial only refits params.yaml's setting on inner folds
+            if log:
+                log(f"    search {family}: skipped, {per_fold:.1f}s per outer fold is below "
+                    f"train.search.min_seconds_per_fold (raise it with --search-seconds)")
+            settings = None
         oof = np.zeros((len(yy), len(classes))) if classes is not None else np.zeros(len(yy))
         candidates, search_seconds, trials = [], 0.0, 0
         for fit_idx, eval_idx in outer:
@@ -273,7 +280,7 @@ def _fit_and_compare_cv(task: str, feats: pd.DataFrame, y: pd.Series, params: di
             if settings:  # nested: the search sees only this outer fold's training rows
                 inner = _stratified(yy[fit_idx], int(settings.get("inner_folds", 3)), seed)
                 found = _search(family, X.iloc[fit_idx].reset_index(drop=True), yy[fit_idx], inner, params, task,
-                                settings, float(settings.get("timeout_seconds", 30)) / folds, seed, derived, log)
+                                settings, per_fold, seed, derived, log)
                 hp = found.params
                 candidates.append((found.value, found.params))
                 search_seconds += found.seconds
