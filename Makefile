@@ -3,6 +3,8 @@
 #   make test  - the test suite
 SHELL := /bin/bash
 export MLFLOW_DISABLE_TELEMETRY := true
+# bytecode compiled once at install (--compile-bytecode): a shell that sets PYTHONDONTWRITEBYTECODE
+# otherwise recompiles MLflow, LightGBM and scikit-learn in every stage and kernel (13 s vs 6 s each)
 # uv if it is on PATH, else the one pip installs as a module
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
@@ -11,7 +13,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
 		{ echo "installing uv with pip"; python3 -m pip install --quiet --disable-pip-version-check uv; }
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --compile-bytecode
 
 run: setup
 	@start=$$(date +%s); \

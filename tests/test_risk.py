@@ -214,3 +214,28 @@ def test_search_beats_a_poor_default_within_its_budget():
     first = found.history[0]
     assert first["n_estimators"] == 3 and first["num_leaves"] == 2  # params.yaml's own settings come first
     assert found.value > first["value"] + 0.1 and found.value > 0.9
+
+
+def test_a_search_budget_too_small_for_a_second_trial_is_skipped_and_said():
+    feats, y = _acorn_like(300)
+    params = {"families": ["logistic"], "cv_folds": 3,
+              "search": {"enabled": True, "timeout_seconds": 3, "min_seconds_per_fold": 2, "n_trials": 5}}
+    said = []
+    result = fit_and_compare("acorn_group", feats, y, params, search=True, log=said.append)
+    assert result.families["logistic"].search_trials == 0
+    assert any("search logistic: skipped, 1.0s per outer fold" in m for m in said)
+    said.clear()
+    params["search"]["timeout_seconds"] = 9  # 3 s per outer fold: searched
+    result = fit_and_compare("acorn_group", feats, y, params, search=True, log=said.append)
+    assert result.families["logistic"].search_trials >= 3 and not any("skipped" in m for m in said)
+
+
+def test_a_source_has_its_own_settings_over_the_tasks():
+    from powerlens.risk.train import for_source
+
+    params = {"lightgbm_by_task": {"acorn_group": {"num_leaves": 4}}, "cv_folds": 5,
+              "by_source": {"powerco": {"lightgbm_by_task": {"churn": {"boosting_type": "dart"}}, "cv_folds": 3}}}
+    powerco = for_source(params, "powerco")
+    assert powerco["lightgbm_by_task"] == {"acorn_group": {"num_leaves": 4}, "churn": {"boosting_type": "dart"}}
+    assert powerco["cv_folds"] == 3 and params["cv_folds"] == 5  # the params themselves are untouched
+    assert for_source(params, "synthetic") == params and for_source(params, None) == params

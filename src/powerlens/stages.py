@@ -242,11 +242,17 @@ def train(task: str, data: Path, features_dir: Path, out: Path, params: dict, ho
     from powerlens.risk.train import (
         NotEnoughLabels,
         empty_plot_tables,
+        for_source,
         train_and_log,
         write_plot_tables,
     )
 
     clock = Clock(f"train {task}")
+    summary_path = Path(data) / "validation.json"
+    fmt = json.loads(summary_path.read_text()).get("format") if summary_path.exists() else None
+    params = for_source(params, fmt)
+    if fmt in (params.get("by_source") or {}):
+        clock(f"with the {fmt} settings of train.by_source")
     manifest = _manifest(features_dir)
     given = manifest.get("label_cutoffs", {}).get(task)
     if given:  # labels given by the source (e.g. PowerCo churn): one snapshot, cross-validated
