@@ -57,7 +57,7 @@ def test_credit_history_arrears_reaches_its_floor(tmp_path, key_file, mlflow_sto
 def test_powerco_churn_reaches_its_floor(tmp_path, key_file, mlflow_store):
     """Issue floor: ROC-AUC >= 0.72, cross-validated, from client_data alone (public
     gradient-boosting results: 0.66-0.70), with every family as the README's command runs it.
-    The margin is thin: other fold seeds measure 0.715-0.726 (README, Results)."""
+    The margin is thin: LightGBM alone measures 0.715-0.724 over fold seeds 0-4 (README)."""
     src = real_data("powerco", "client_data.csv.gz")
     summary = _train_real(tmp_path, key_file, "powerco", src, "churn", ["lightgbm", "logistic", "histgb", "blend"])
     assert summary["n_train"] == 10_224 and {"margin_per_kwh", "contract_days"} <= set(summary["derived_features"])
