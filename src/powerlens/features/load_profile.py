@@ -236,10 +236,12 @@ def hourly_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int,
     rows = np.flatnonzero(~np.isnan(window).all(axis=1))
     result = np.full((len(out), len(cols)), np.nan)
     if len(rows):
-        x = window[rows].reshape(len(rows), n_days, 24)
+        # a view, not a copy, when every customer has interval readings (a smart-meter partition)
+        x = (window if len(rows) == len(window) else window[rows]).reshape(len(rows), n_days, 24)
         full_day = ~np.isnan(x).any(axis=2)
         n_full = full_day.sum(axis=1)
-        xz = np.where(full_day[:, :, None], x, np.float32(0))  # incomplete days count as absent
+        # incomplete days count as absent (zeroed); no copy when every day is complete
+        xz = x if full_day.all() else np.where(full_day[:, :, None], x, np.float32(0))
         regions = regions if regions is not None else pd.Series([None] * len(out), index=out.index)
         cap = capacity_kva.reindex(out.index).to_numpy(dtype=float)[rows]
         pm, vm = tou_masks(regions.reindex(out.index).iloc[rows], peak_hours, valley_hours, tou_by_region)
@@ -309,7 +311,6 @@ def daily_extreme_features(extremes: dict[str, SeriesMatrix] | None, as_of: pd.T
 def _interval_indicators(xz: np.ndarray, full_day: np.ndarray, n_full: np.ndarray, cap: np.ndarray,
                          pm: np.ndarray, vm: np.ndarray) -> np.ndarray:
     """The intraday indicators of customers x days x 24 loads, incomplete days zeroed."""
-    n = len(xz)
     with _quiet():
         hours = n_full * 24
         by_hour = xz.sum(axis=1, dtype=np.float64) / n_full[:, None]  # customers x 24
@@ -323,7 +324,7 @@ def _interval_indicators(xz: np.ndarray, full_day: np.ndarray, n_full: np.ndarra
         min_max = np.where(n_ok > 0, np.where(ok, dmin / np.where(ok, dmax, 1), 0).sum(axis=1) / n_ok, np.nan)
         diff = np.where(n_ok > 0, np.where(ok, (dmax - dmin) / np.where(ok, dmax, 1), 0).sum(axis=1) / n_ok, np.nan)
         peak_e, valley_e = (by_hour * pm).sum(axis=1), (by_hour * vm).sum(axis=1)
-        p5 = _percentile_of_full_days(xz.reshape(n, -1), np.repeat(full_day, 24, axis=1), hours, 5.0)
+        p5 = _percentile_of_full_days(xz, full_day, hours, 5.0)
         res = np.column_stack([
             np.where(peak > 0, mean / peak, np.nan),
             min_max,
@@ -342,15 +343,22 @@ def _interval_indicators(xz: np.ndarray, full_day: np.ndarray, n_full: np.ndarra
     return res
 
 
-def _percentile_of_full_days(flat: np.ndarray, valid: np.ndarray, n_valid: np.ndarray, q: float) -> np.ndarray:
-    """Per row, the q-th percentile (linear, as numpy) of the valid values: a partial sort per group
-    of rows with the same number of valid values, instead of a full sort per row."""
-    out = np.full(len(flat), np.nan)
+def _percentile_of_full_days(x: np.ndarray, full_day: np.ndarray, n_valid: np.ndarray, q: float) -> np.ndarray:
+    """Per customer (customers x days x 24), the q-th percentile (linear, as numpy) of the hours
+    of complete days: a partial sort per group of customers with the same number of such hours,
+    instead of a full sort per row; customers whose every day is complete are partitioned as
+    they are (no masked copy)."""
+    n, d = full_day.shape
+    flat = x.reshape(n, -1)
+    out = np.full(n, np.nan)
     for count in np.unique(n_valid):
         if count == 0:
             continue
         rows = np.flatnonzero(n_valid == count)
-        vals = np.where(valid[rows], flat[rows], np.inf)
+        if count == d * 24:
+            vals = flat if len(rows) == n else flat[rows]
+        else:
+            vals = np.where(np.repeat(full_day[rows], 24, axis=1), flat[rows], np.inf)
         pos = (count - 1) * q / 100
         lo, hi = int(np.floor(pos)), int(np.ceil(pos))
         part = np.partition(vals, [lo, hi] if hi > lo else [lo], axis=1)
