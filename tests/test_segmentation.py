@@ -245,6 +245,26 @@ def test_every_customer_gets_segment_labels_with_reasons(stage_run, small_truth)
     assert metrics["stability_ari"] == min(f["stability_ari"] for f in families.values())
 
 
+def test_when_every_meter_records_hours_every_customers_shape_class_is_recovered(tmp_path, key, seg_params):
+    """The stage's own data has daily-only homes, whose evening / double peak class a daily read
+    cannot show (so the test above scores the intraday family). Give every home an interval
+    meter and the chosen clusters recover the generator's shape class of every customer."""
+    from powerlens.importers.utility_export import import_utility_export
+    from powerlens.synthetic import SyntheticConfig, generate
+
+    generate(SyntheticConfig(customers=500, months=13, seed=5, interval_metered_residential_share=1.0),
+             tmp_path / "raw")
+    import_utility_export(tmp_path / "raw", tmp_path / "clean", key, truth_out=tmp_path / "truth.parquet")
+    feats = F.build(F.load_clean(tmp_path / "clean"), SCORING)
+    look_back = read_look_back(tmp_path / "clean", pd.Index(feats["customer_id"]), SCORING,
+                               seg_params["clustering"]["history_days"])
+    seg, _, metrics = segment(feats, look_back, seg_params)
+    x = seg.merge(pd.read_parquet(tmp_path / "truth.parquet"), on="customer_id")
+    assert set(x["load_shape_family"]) == {"intraday"} and len(x) > 400
+    assert adjusted_rand_score(x["load_shape_class"], x["load_shape_cluster"]) >= 0.7
+    assert metrics["load_shape_families"]["intraday"]["stable"]
+
+
 def test_latent_big_ranking_puts_the_generators_latent_big_customers_first(stage_run, small_truth):
     root, _, _ = stage_run
     seg = pd.read_parquet(root / "segments" / "segments.parquet").merge(pd.read_parquet(small_truth), on="customer_id")
