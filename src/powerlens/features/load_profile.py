@@ -231,21 +231,25 @@ def hourly_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int,
     cols = ["load_factor", "min_max_rate", "peak_valley_diff_rate", "peak_valley_ratio", "base_load_share",
             "peak_share", "valley_share", "flat_share", "night_ratio", "peak_kw", "capacity_utilisation",
             "max_load_utilisation_hours"]
-    window = m.values[:, b:b + n_days * 24]
-    # only customers with interval readings in the window; float32 values, float64 sums
-    rows = np.flatnonzero(~np.isnan(window).all(axis=1))
+    window = m.values[:, b:b + n_days * 24].reshape(len(out), n_days, 24)
+    # each day's largest hour, NaN where an hour is missing: it also finds the complete days.
+    # Only customers with a complete day get indicators (float32 values, float64 sums).
+    with _quiet():
+        day_max = window.max(axis=2)
+    complete = ~np.isnan(day_max)
+    rows = np.flatnonzero(complete.any(axis=1))
     result = np.full((len(out), len(cols)), np.nan)
     if len(rows):
-        # a view, not a copy, when every customer has interval readings (a smart-meter partition)
-        x = (window if len(rows) == len(window) else window[rows]).reshape(len(rows), n_days, 24)
-        full_day = ~np.isnan(x).any(axis=2)
+        every = len(rows) == len(out)  # a smart-meter partition: views, not copies
+        x = window if every else window[rows]
+        full_day, day_max = (complete, day_max) if every else (complete[rows], day_max[rows])
         n_full = full_day.sum(axis=1)
         # incomplete days count as absent (zeroed); no copy when every day is complete
         xz = x if full_day.all() else np.where(full_day[:, :, None], x, np.float32(0))
         regions = regions if regions is not None else pd.Series([None] * len(out), index=out.index)
         cap = capacity_kva.reindex(out.index).to_numpy(dtype=float)[rows]
         pm, vm = tou_masks(regions.reindex(out.index).iloc[rows], peak_hours, valley_hours, tou_by_region)
-        result[rows] = _interval_indicators(xz, full_day, n_full, cap, pm, vm)
+        result[rows] = _interval_indicators(xz, full_day, n_full, cap, pm, vm, day_max)
     out[cols] = result
     return out
 
@@ -309,15 +313,16 @@ def daily_extreme_features(extremes: dict[str, SeriesMatrix] | None, as_of: pd.T
 
 
 def _interval_indicators(xz: np.ndarray, full_day: np.ndarray, n_full: np.ndarray, cap: np.ndarray,
-                         pm: np.ndarray, vm: np.ndarray) -> np.ndarray:
-    """The intraday indicators of customers x days x 24 loads, incomplete days zeroed."""
+                         pm: np.ndarray, vm: np.ndarray, day_max: np.ndarray) -> np.ndarray:
+    """The intraday indicators of customers x days x 24 loads, incomplete days zeroed
+    (`day_max`: each day's largest load, any value on incomplete days)."""
     with _quiet():
         hours = n_full * 24
         by_hour = xz.sum(axis=1, dtype=np.float64) / n_full[:, None]  # customers x 24
         total = by_hour.sum(axis=1)
         mean = total / 24
-        peak = np.where(n_full > 0, xz.max(axis=(1, 2)).astype(np.float64), np.nan)
-        dmax = xz.max(axis=2).astype(np.float64)
+        dmax = np.where(full_day, day_max, 0).astype(np.float64)
+        peak = np.where(n_full > 0, dmax.max(axis=1), np.nan)
         dmin = np.where(full_day, xz.min(axis=2), 0).astype(np.float64)
         ok = full_day & (dmax > 0)
         n_ok = ok.sum(axis=1)
