@@ -6,7 +6,7 @@ Which columns (`select_columns`):
 - `train.feature_groups_by_task` keeps, for a task, only the features of the named groups of
   `features.definitions` (e.g. `acorn_group: [load_profile, theft_signal]`: what the readings
   say and nothing else; source attributes `attr_*` have no group and are left out);
-- `train.exclude_features_by_task` drops named columns for a task;
+- `train.exclude_features_by_task` drops named columns (and derived features) for a task;
 - columns the training rows do not support (all missing, or one value only) carry no signal.
 
 Derived features (`add_derived`): `train.derived_features` maps a name to an arithmetic
@@ -94,6 +94,14 @@ def _evaluate(node, X: pd.DataFrame):
         if isinstance(node.op, ast.Mod):  # e.g. days to a contract's next anniversary: days % 365.25
             return np.mod(left, right)
         return left / right
+
+
+def derived_for(task: str, params: dict, columns) -> dict[str, dict]:
+    """The task's derived features: those of `train.derived_features` that the columns support,
+    less any that `train.exclude_features_by_task` names for the task."""
+    excluded = set((params.get("exclude_features_by_task") or {}).get(task) or [])
+    spec = {k: v for k, v in (params.get("derived_features") or {}).items() if k not in excluded}
+    return applicable(spec, columns)
 
 
 def applicable(spec: dict | None, columns) -> dict[str, dict]:

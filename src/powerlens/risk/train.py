@@ -155,7 +155,7 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, 
     is_train, valid_cutoff = time_split(feats)
     # features the source cannot support at all (e.g. billing for smart-meter data) are left out
     cols = prepare.select_columns(feats, task, params, rows=is_train)
-    derived = prepare.applicable(params.get("derived_features"), cols)
+    derived = prepare.derived_for(task, params, cols)
     X_train, X_valid = feats.loc[is_train, cols], feats.loc[~is_train, cols]
     yy, classes = _labels(y)
     y_train, y_valid = yy[is_train.to_numpy()], yy[~is_train.to_numpy()]
@@ -264,7 +264,7 @@ def _metrics(task: str, y, score, params: dict, classes=None, folds=None) -> dic
 def _fit_and_compare_cv(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, families, search: bool,
                         log) -> TaskResult:
     cols = prepare.select_columns(feats, task, params)
-    derived = prepare.applicable(params.get("derived_features"), cols)
+    derived = prepare.derived_for(task, params, cols)
     X = feats[cols].reset_index(drop=True)
     yy, classes = _labels(y)
     folds = int(params.get("cv_folds", 5))
