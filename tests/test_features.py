@@ -101,6 +101,30 @@ def test_billing_credit_features_as_of_the_cutoff():
     assert f.loc["c1", "revenue_12m"] == pytest.approx(200.0)
 
 
+def test_away_spells_and_high_days_from_daily_readings_before_the_cutoff():
+    """A spell away is 3+ days under 70% of the usual daily energy (the median of the days
+    around); readings on or after the cut-off change nothing."""
+    from powerlens.features.load_profile import SeriesMatrix, _count_runs, absence_features
+
+    runs = np.array([[1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1], [0] * 11, [1] * 11], dtype=bool)
+    assert list(_count_runs(runs, 3)) == [2, 0, 1] and list(_count_runs(runs, 2)) == [3, 0, 1]
+    days, start = 200, pd.Timestamp("2020-01-01")
+    x = np.full((2, days + 30), 10.0, dtype=np.float32)
+    x[0, 50:54] = 2.0      # four days away: one spell
+    x[0, 100:102] = 2.0    # two low days: not a spell
+    x[0, 150] = 20.0       # one unusually high day
+    x[1, :] = np.nan       # no readings: unknown
+    as_of = start + pd.Timedelta(days=days)
+    m = SeriesMatrix(pd.Index(["a", "b"]), start, pd.Timedelta(days=1), x)
+    f = absence_features(m, as_of, 365)
+    assert f.loc["a", "away_spells"] == pytest.approx(365 / days)
+    assert f.loc["a", "high_day_share"] == pytest.approx(1 / days)
+    assert f.loc["b"].isna().all()
+    later = x.copy()
+    later[:, days:] = 0.0  # the days on and after the cut-off
+    pd.testing.assert_frame_equal(f, absence_features(SeriesMatrix(m.customer_ids, start, m.step, later), as_of, 365))
+
+
 def test_bill_by_bill_payment_history_as_of_the_cutoff():
     """What was paid toward each due bill, before the cut-off only; the billing system's status
     code of the last two due bills; counts unknown (not zero) for a customer with nothing due."""

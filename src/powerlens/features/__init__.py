@@ -19,6 +19,7 @@ from powerlens.features.definitions import CATEGORICAL, FEATURES, describe
 from powerlens.features.load_profile import (
     EXTREME_COLUMNS,
     SeriesMatrix,
+    absence_features,
     daily_extreme_features,
     daily_extremes,
     daily_features,
@@ -161,6 +162,7 @@ def build(data: CleanData, as_of: str | pd.Timestamp, history_days: int = 365,
     ids = pd.Index(cust["customer_id"].astype(str), name="customer_id")
     parts = [
         daily_features(data.daily, as_of, history_days),
+        absence_features(data.daily, as_of, history_days),
         hourly_features(data.hourly, as_of, history_days, cust.set_index(ids)["capacity_kva"],
                         peak_hours, valley_hours, cust.set_index(ids)["region"], tou_by_region).combine_first(
             # where there are no interval readings, what daily min/max loads can say

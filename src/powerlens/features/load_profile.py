@@ -192,6 +192,52 @@ def daily_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> p
     return out
 
 
+# absence and unusual days: behaviour, not level (the London sample: affluent homes are away more often)
+USUAL_WINDOW_DAYS = 57     # the usual daily energy of a day: the median of the 57 days centred on it
+USUAL_MIN_DAYS = 19        # observed days that median needs
+AWAY_BELOW = 0.7           # a day under 70% of its usual energy is a low day
+AWAY_MIN_DAYS = 3          # consecutive low days that make a spell away
+HIGH_ABOVE = 1.4           # a day over 140% of its usual energy is a high day
+MIN_JUDGED_DAYS = 30
+
+
+def _count_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
+    """Per row, the number of maximal runs of True at least `min_len` long (positions where the
+    last `min_len` values are True and the one before them is not)."""
+    n, d = mask.shape
+    if d < min_len:
+        return np.zeros(n, dtype=np.int64)
+    pad = np.concatenate([np.zeros((n, 1), dtype=bool), mask], axis=1)
+    full = np.ones((n, d - min_len + 1), dtype=bool)
+    for k in range(min_len):
+        full &= pad[:, 1 + k:d - min_len + 2 + k]
+    return (full & ~pad[:, :d - min_len + 1]).sum(axis=1)
+
+
+def absence_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> pd.DataFrame:
+    """Spells away (3+ consecutive days under 70% of the usual daily energy) per year and the
+    share of unusually high days (over 140%), from the daily readings of the look-back. A day's
+    usual energy is the median of the observed days within 28 days either side of it, inside the
+    look-back (readings strictly before `as_of`); a day without a reading ends a spell. NaN with
+    fewer than 30 days that could be judged."""
+    b, e = m.columns_before(as_of, history_days)
+    x = m.values[:, b:e].astype(np.float64)
+    out = pd.DataFrame(index=m.customer_ids)
+    if x.shape[1] == 0:
+        return out.assign(away_spells=np.nan, high_day_share=np.nan)
+    # pandas' rolling median skips missing days (days x customers)
+    level = pd.DataFrame(x.T).rolling(USUAL_WINDOW_DAYS, center=True, min_periods=USUAL_MIN_DAYS).median().to_numpy().T
+    with _quiet():
+        judged = ~np.isnan(x) & (level > 0)
+        low = judged & (x < AWAY_BELOW * level)
+        high = judged & (x > HIGH_ABOVE * level)
+    n = judged.sum(axis=1)
+    ok = n >= MIN_JUDGED_DAYS
+    out["away_spells"] = np.where(ok, _count_runs(low, AWAY_MIN_DAYS) * 365.0 / np.maximum(n, 1), np.nan)
+    out["high_day_share"] = np.where(ok, high.sum(axis=1) / np.maximum(n, 1), np.nan)
+    return out
+
+
 def tou_masks(regions: pd.Series, peak_hours: list[int], valley_hours: list[int],
               tou_by_region: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per customer, which of the 24 hours are tariff peak and valley hours (the rest is flat):
