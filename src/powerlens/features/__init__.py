@@ -188,7 +188,8 @@ def build(data: CleanData, as_of: str | pd.Timestamp, history_days: int = 365,
     feats = feats.loc[active_at(cust.set_index(ids), as_of).to_numpy()]
     numeric = [c for c in feats.columns if c not in categorical]
     feats[numeric] = feats[numeric].astype(np.float64)
-    feats.insert(0, "as_of", as_of)
+    # one block per dtype again (column-wise casts fragment the frame), as_of first
+    feats = pd.concat([pd.Series(as_of, index=feats.index, name="as_of"), feats], axis=1).copy()
     return feats.reset_index()
 
 
