@@ -173,7 +173,8 @@ def daily_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> p
             level = _nanmean(blocks, axis=2)
             prior_best = np.fmax.accumulate(level, axis=1)[:, :-1]
             drops = 1 - level[:, 1:] / prior_best
-            out["largest_level_drop"] = np.clip(np.nanmax(np.where(prior_best > 0, drops, np.nan), axis=1), 0, 1)
+            # fmax.reduce: NaN (no usable month) without nanmax's all-NaN warning
+            out["largest_level_drop"] = np.clip(np.fmax.reduce(np.where(prior_best > 0, drops, np.nan), axis=1), 0, 1)
         else:
             out["largest_level_drop"] = np.nan
         recent = x[:, -90:]
