@@ -13,6 +13,8 @@ for `dvc plots` and drawn from the same tables for MLflow, so both show the same
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -226,10 +228,16 @@ def reliability_figure(y, raw: np.ndarray, calibrated: np.ndarray, method: str, 
     return fig
 
 
-def importance_figure(names, importance, title: str, top: int = 15):
+def importance_figure(names, importance, title: str, top: int = 15, wrap: int = 48):
+    """The `top` features by importance, labelled with their descriptions wrapped to `wrap`
+    characters (the longest run to ~100), the figure as wide as the labels need."""
     order = np.argsort(importance)[::-1][:top][::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(order) + 1.2))
-    ax.barh([names[i] for i in order], np.asarray(importance)[order])
+    labels = [textwrap.fill(str(names[i]), wrap) for i in order]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    longest = max((len(line) for label in labels for line in label.split("\n")), default=10)
+    fig, ax = plt.subplots(figsize=(4.5 + 0.075 * longest, 0.22 * lines + 0.12 * len(order) + 1.2))
+    ax.barh(range(len(order)), np.asarray(importance)[order])
+    ax.set_yticks(range(len(order)), labels, fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
     return fig
