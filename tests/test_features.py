@@ -231,3 +231,15 @@ def test_theft_and_credit_signal_is_recoverable_from_features(small_data, small_
     assert roc_auc_score(in_episode, feats["largest_level_drop"].fillna(0)) > 0.8
     late = feats["credit_class"] != "good"
     assert roc_auc_score(late, -feats["on_time_rate"].fillna(1)) > 0.85
+
+
+def test_feature_values_read_in_their_units():
+    from powerlens.features.definitions import format_value
+
+    assert format_value("on_time_rate", 0.4) == "40%"
+    assert format_value("days_since_complaint", 19.0) == "19 days"
+    assert format_value("tenure_years", 0.44) == "0.4 years"
+    assert format_value("arrears_amount", 1234.4) == "1,234"
+    assert format_value("trend_pct_per_year", 35.0) == "+35.0 %/year"
+    assert format_value("region", "riverside") == "riverside"
+    assert format_value("daily_load_factor", float("nan")) == "missing"

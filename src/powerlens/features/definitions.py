@@ -143,3 +143,25 @@ def table():
     import pandas as pd
 
     return pd.DataFrame([f.__dict__ for f in FEATURES.values()])
+
+
+def format_value(name: str, value) -> str:
+    """A feature's value for a reader, in its unit (a share as a percentage, money rounded,
+    a flag as yes/no), so that a reason says how much as well as what."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "missing"
+    if isinstance(value, str):
+        return value
+    unit = FEATURES[name].unit if name in FEATURES else ""
+    v = float(value)
+    if unit == "share":
+        return f"{v:.0%}"
+    if unit == "flag":
+        return "yes" if v else "no"
+    if unit in ("%/year", "%/degree-day"):
+        return f"{v:+.1f} {unit}"
+    if unit in ("currency", "count", "code"):
+        return f"{v:,.0f}"
+    if unit in ("days", "months", "years", "h", "kWh", "kWh/day", "kW", "kVA", "kV", "spells/year"):
+        return f"{v:,.1f} {unit}" if abs(v) < 10 and v != round(v) else f"{v:,.0f} {unit}"
+    return f"{v:.3g}"

@@ -8,20 +8,45 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from powerlens.features.definitions import format_value
 from powerlens.risk.prepare import meaning
 
 
 def reason_codes(model, X: pd.DataFrame, top: int = 3, target=None) -> list[str]:
+    """Per row, the `top` model columns that raised its score most, each as its meaning and the
+    customer's value ("share of bills paid on time: 40%"); columns that lowered it are left out."""
     contrib = model.contributions(X, target) if target is not None else model.contributions(X)
     values = contrib.to_numpy()
     names = np.array(contrib.columns)
     order = np.argsort(-values, axis=1)[:, :top]
     words = model.describe if hasattr(model, "describe") else meaning
+    shown = model_inputs(model, X)
     out = []
     for i, idx in enumerate(order):
-        parts = [words(names[j]) for j in idx if values[i, j] > 0]
+        parts = [_reason(words(names[j]), names[j], shown, i) for j in idx if values[i, j] > 0]
         out.append("; ".join(parts))
     return out
+
+
+def _reason(words: str, name: str, shown: pd.DataFrame, row: int) -> str:
+    if name not in shown.columns:  # e.g. a one-hot column of a linear model: its words name the value
+        return words
+    return f"{words}: {format_value(name, shown[name].iloc[row])}"
+
+
+def model_inputs(model, X: pd.DataFrame) -> pd.DataFrame:
+    """The columns a (calibrated, blended) family model sees for X: the features plus the
+    derived ones, so a reason on a derived column can show its value too."""
+    inner = model
+    while True:
+        if hasattr(inner, "prepare"):
+            return inner.prepare(X)
+        if getattr(inner, "members", None):
+            inner = inner.members[0]
+        elif getattr(inner, "model", None) is not None and inner.model is not inner:
+            inner = inner.model
+        else:
+            return X
 
 
 def top_drivers(model, X: pd.DataFrame, top: int = 5, target=None) -> list[str]:
