@@ -116,14 +116,12 @@ def test_models_learn_the_generators_drivers(utility_3000, train_params):
         assert y.groupby(feats["as_of"]).sum().min() >= 2, task  # every cut-off has positives to learn from
         result = fit_and_compare(task, feats, y, params)
         best, logit = result.best("roc_auc"), result.families["logistic"]
-        if task == "arrears":
-            # the generator's arrears follow past lateness monotonically (late and distressed payers
-            # stay late): a logistic model is as good as trees there, and both far above random
-            assert best.metrics["roc_auc"] > 0.95 and logit.metrics["roc_auc"] > 0.95
-        else:  # thresholds and interactions (churn) and level drops (theft): trees win clearly
-            assert best.family != "logistic", task
-            assert best.metrics["roc_auc"] > 0.75, (task, best.metrics["roc_auc"])
-            assert best.metrics["roc_auc"] >= logit.metrics["roc_auc"] + 0.03, (task, best.family, logit.metrics)
+        # thresholds and interactions (churn), level drops (theft), and for arrears an unpaid bill
+        # that means distress from a good payer but a bill paid late as usual from a late one
+        assert best.family != "logistic", task
+        assert best.metrics["roc_auc"] > 0.75, (task, best.metrics["roc_auc"])
+        lead = {"arrears": ("pr_auc", 0.04)}.get(task, ("roc_auc", 0.03))
+        assert best.metrics[lead[0]] >= logit.metrics[lead[0]] + lead[1], (task, best.family, logit.metrics)
         # reasons: a model on every cut-off (small-data settings: a few dozen positives)
         cols = prepare.select_columns(feats, task, params)
         model = make_model("lightgbm", params, task=task, hyperparameters=SMALL_DATA).fit(feats[cols], y)
@@ -133,8 +131,10 @@ def test_models_learn_the_generators_drivers(utility_3000, train_params):
 
     model, cols = models["arrears"]
     score = model.predict_proba(now[cols])[:, 1]
-    distressed = truth.loc[now["customer_id"], "credit_class"].ne("good").to_numpy()
-    assert roc_auc_score(distressed, score) > 0.85
+    t = truth.loc[now["customer_id"]]
+    months_in = ((scoring - pd.to_datetime(t["distress_onset"])).dt.days / 30.44).to_numpy()
+    in_distress = (months_in >= 0) & (months_in < t["distress_months"].to_numpy() + 1)
+    assert roc_auc_score(in_distress, score) > 0.9
     top = now.assign(score=score).nlargest(10, "score")
     words = " ".join(reason_codes(model, top[cols])).lower()
     assert any(w in words for w in ("past due", "unpaid", "on time", "paid"))

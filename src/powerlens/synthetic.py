@@ -227,6 +227,11 @@ def _customers(cfg: SyntheticConfig, rng: np.random.Generator) -> pd.DataFrame:
     df["distress_onset_month"] = np.where(
         credit == "distressed", rng.integers(6, max(cfg.months - 3, 7), n), -1
     )
+    # a distress episode lasts 2-7 months, then the account pays again (its own stream, so the
+    # rest of the utility is drawn as before)
+    df["distress_months"] = np.where(
+        credit == "distressed", np.random.default_rng([cfg.seed, 5]).integers(2, 8, n), 0
+    )
 
     start = cfg.start_ts
     new = rng.random(n) < 0.12
@@ -432,6 +437,7 @@ def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
                 (cfg.start_ts + pd.DateOffset(months=int(m))).strftime("%Y-%m-%d") if m >= 0 else None
                 for m in cust["distress_onset_month"]
             ],
+            "distress_months": cust["distress_months"],
             "theft": cust["theft"],
             "theft_start": _day_to_date(cfg, cust["theft_start_day"]),
             "theft_end": _day_to_date(cfg, cust["theft_end_day"]),
@@ -521,6 +527,7 @@ def _monthly_simulation(cfg, cust, days, metered, in_theft, rng):
         "distressed": [0.0, 0.30, 0.20, 0.50, 0.0],
     }
     bill_seq = 0
+    episode = cust["distress_months"].to_numpy()
     for m_i, m_start in enumerate(month_starts):
         a = day_of[m_start]
         b = day_of[month_starts[m_i + 1]] if m_i + 1 < len(month_starts) else d
@@ -550,13 +557,16 @@ def _monthly_simulation(cfg, cust, days, metered, in_theft, rng):
             delay[slips] = rng.integers(1, 25, slips.sum())
             late = cc == "late"
             delay[late] = rng.gamma(2.0, 10.0, late.sum()) - 3
-            very = late & (rng.random(len(idx)) < 0.08)
+            very = late & (rng.random(len(idx)) < 0.04)
             delay[very] = rng.uniform(45, 95, very.sum())
             distressed = cc == "distressed"
             months_in = m_i - onset[idx]
-            after = distressed & (months_in >= 0)
-            before = distressed & (months_in < 0)
-            delay[before] = rng.gamma(2.0, 8.0, before.sum())
+            after = distressed & (months_in >= 0) & (months_in < episode[idx])
+            paying = distressed & ~after
+            # a payer who falls into distress (job loss, a failing business) paid like anyone
+            # until then, and pays again once the episode is over: an unpaid bill from a good
+            # payer means distress, from a habitual late payer mostly a bill paid late as usual
+            delay[paying] = rng.gamma(2.0, 8.0, paying.sum()) - 20
             skip_p = np.clip(0.25 + 0.08 * months_in, 0, 0.9)
             skipped = after & (rng.random(len(idx)) < skip_p)
             delay[after] = rng.uniform(30, 150, after.sum())
