@@ -197,7 +197,8 @@ def latest_comparison(task: str, experiment: str = "powerlens-risk"):
     table.index.name = "family"
     table.attrs["run_id"] = parent_id
     order = ["roc_auc", "roc_auc_weighted", "pr_auc", "brier", "log_loss", "accuracy", "balanced_accuracy",
-             "f1_macro", "lift_at_5pct", "lift_at_10pct", "lift_at_20pct", "capture_at_10pct", "precision_at_k"]
+             "f1_macro", "lift_at_5pct", "lift_at_10pct", "lift_at_20pct", "capture_at_10pct", "precision_at_k",
+             "lead_vs_logistic", "lead_vs_logistic_low", "lead_vs_logistic_high"]
     order += sorted(c for c in table.columns if c.startswith("roc_auc_") and c not in order)
     order += ["fit_seconds", "search_seconds"]
     return table[[c for c in order if c in table.columns]].sort_values(

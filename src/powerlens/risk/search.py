@@ -105,11 +105,15 @@ def primary_value(y, proba: np.ndarray, classes, metric: str) -> float:
 def search(family: str, X: pd.DataFrame, y: np.ndarray, splits: Iterable[tuple[np.ndarray, np.ndarray]],
            params: dict, task: str | None, timeout: float, n_trials: int, seed: int = 0,
            derived: dict | None = None, metric: str = "roc_auc", log: Callable[[str], None] | None = None,
-           max_rows: int | None = None) -> SearchResult:
+           max_rows: int | None = None, keep_defaults_within_se: float = 0.0) -> SearchResult:
     """The best hyperparameters of a family on the given inner splits, within `timeout` seconds
     and `n_trials` trials (the first trial is params.yaml's own). `max_rows` caps the rows each
     trial fits on (a random sample of the inner training rows, every class kept): more trials
-    in the same budget, at the price of judging settings on less data."""
+    in the same budget, at the price of judging settings on less data.
+    `keep_defaults_within_se` (the one-standard-error rule, binary ROC-AUC only): params.yaml's
+    hyperparameters stay unless the best trial beats them by more than that many standard
+    errors of their inner ROC-AUC. The best of many trials on a few dozen inner positives is
+    partly luck, and that luck does not carry over to the validation cut-off."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -143,6 +147,15 @@ def search(family: str, X: pd.DataFrame, y: np.ndarray, splits: Iterable[tuple[n
     if not done:  # nothing finished (a tiny budget): keep params.yaml's hyperparameters
         return SearchResult(family, base, float("nan"), len(study.trials), seconds)
     best = study.best_trial
+    tolerance = keep_defaults_within_se * _inner_auc_se(done[0].value, y, splits) if (
+        done[0].number == 0 and metric == "roc_auc" and len(classes) == 2) else 0.0
+    if best.number != 0 and best.value - done[0].value <= tolerance:
+        if log:
+            log(f"    search {family}: kept params.yaml's (inner {metric} {done[0].value:.4f}): the best of "
+                f"{len(study.trials)} trials ({best.value:.4f}) is within {keep_defaults_within_se:g} "
+                f"standard error ({tolerance:.4f})")
+        return SearchResult(family, base, float(done[0].value), len(study.trials), time.perf_counter() - start,
+                            [{"number": t.number, "value": t.value, **t.params} for t in done])
     chosen = base | {k: v for k, v in best.params.items()}
     if family != "logistic" and "subsample" in chosen:
         chosen["subsample_freq"] = 1
@@ -152,6 +165,18 @@ def search(family: str, X: pd.DataFrame, y: np.ndarray, splits: Iterable[tuple[n
             f"{best.value:.4f} (params.yaml's: {done[0].value:.4f})" if done[0].number == 0 else
             f"    search {family}: {len(study.trials)} trials in {seconds:.1f}s, best inner {metric} {best.value:.4f}")
     return SearchResult(family, chosen, float(best.value), len(study.trials), seconds, history)
+
+
+def _inner_auc_se(auc: float, y: np.ndarray, splits) -> float:
+    """Hanley and McNeil's standard error of a ROC-AUC on the inner evaluation rows."""
+    rows = np.concatenate([eval_idx for _, eval_idx in splits])
+    n1 = float((y[rows] == 1).sum())
+    n0 = float(len(rows) - n1)
+    if n1 < 1 or n0 < 1 or not np.isfinite(auc):
+        return 0.0
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    var = (auc * (1 - auc) + (n1 - 1) * (q1 - auc ** 2) + (n0 - 1) * (q2 - auc ** 2)) / (n1 * n0)
+    return float(np.sqrt(max(var, 0.0)))
 
 
 def _cap(rows: np.ndarray, y: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:

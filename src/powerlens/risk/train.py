@@ -151,7 +151,8 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, 
     `search=True` searches hyperparameters (when `train.search.enabled`) inside that scheme."""
     families = _with_members(tuple(families or params.get("families", FAMILIES)), params)
     if feats["as_of"].nunique() == 1:
-        return _add_blend(_fit_and_compare_cv(task, feats, y, params, families, search, log), families, params, task)
+        return _add_leads(_add_blend(_fit_and_compare_cv(task, feats, y, params, families, search, log),
+                                     families, params, task), params)
     is_train, valid_cutoff = time_split(feats)
     # features the source cannot support at all (e.g. billing for smart-meter data) are left out
     cols = prepare.select_columns(feats, task, params, rows=is_train)
@@ -178,7 +179,26 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, 
         score = raw_score(model.predict_proba(X_valid))
         result.families[family] = _family_result(family, model, score, y_valid, classes, task, params, seconds,
                                                  found, hp)
-    return _add_blend(result, families, params, task)
+    return _add_leads(_add_blend(result, families, params, task), params)
+
+
+BASELINE = "logistic"
+
+
+def _add_leads(result: TaskResult, params: dict) -> TaskResult:
+    """Each family's lead over the logistic baseline on the primary metric, with its 90% paired
+    bootstrap interval (`lead_vs_logistic`, `_low`, `_high`): a lead whose interval excludes
+    zero is more than the luck of this validation set."""
+    base = result.families.get(BASELINE)
+    metric = params.get("primary_metric", "roc_auc")
+    if base is None or metric not in ("roc_auc", "pr_auc"):
+        return result
+    for family, fr in result.families.items():
+        if family != BASELINE:
+            lead = evaluate.paired_lead(result.y_valid, fr.valid_score, base.valid_score, metric,
+                                        result.classes, seed=int(params.get("seed", 0)))
+            fr.metrics.update({f"{k.replace('lead', 'lead_vs_logistic')}": v for k, v in lead.items()})
+    return result
 
 
 def _with_members(families: tuple, params: dict) -> tuple:
@@ -222,7 +242,8 @@ def _search(family, X, y, splits, params, task, settings, budget, seed, derived,
     return search(family, X, y, splits, params, task, timeout=float(budget),
                   n_trials=int(settings.get("n_trials", 30)), seed=seed, derived=derived,
                   metric=params.get("primary_metric", "roc_auc"), log=log,
-                  max_rows=settings.get("max_rows"))
+                  max_rows=settings.get("max_rows"),
+                  keep_defaults_within_se=float(settings.get("keep_defaults_within_se", 0.0)))
 
 
 def _inner_time_splits(as_of: pd.Series, y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
