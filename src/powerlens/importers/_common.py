@@ -125,6 +125,23 @@ def read_yaml(path: Path) -> dict:
     return data
 
 
+def read_source(src: str | Path, mapping: str | Path | None, progress, file_names: Iterable[str],
+                required: Iterable[str] = ()) -> tuple[Path, pd.DataFrame, dict, Callable[[str], None]]:
+    """The one table of a single-file source: (its path, its text columns with `_line`, renamed
+    by the mapping's `columns` and checked for the `required` ones, the mapping's options, the
+    progress callback)."""
+    step = quiet(progress)
+    opts = read_yaml(Path(mapping)) if mapping else {}
+    path = locate(Path(src), file_names)
+    step(f"reading {path.name}")
+    raw = read_table_file(path)
+    raw = raw.rename(columns={str(k): str(v) for k, v in (opts.get("columns") or {}).items()})
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise ImportFailed(f"{path.name}: missing column(s) {', '.join(missing)}")
+    return path, raw, opts, step
+
+
 def drop_identifiers(df: pd.DataFrame, keep: Iterable[str] = ()) -> tuple[pd.DataFrame, list[str]]:
     """Drop columns whose names say they are direct identifiers (names, phones, addresses)."""
     keep = set(keep) | {"_line"}

@@ -50,10 +50,7 @@ from powerlens.anonymize import pseudonymize
 from powerlens.importers._common import (
     drop_identifiers,
     finish,
-    locate,
-    quiet,
-    read_table_file,
-    read_yaml,
+    read_source,
 )
 from powerlens.importers.errors import ImportFailed
 from powerlens.schema import Quarantine, to_number
@@ -131,16 +128,8 @@ def history_tables(raw: pd.DataFrame, periods: list[pd.Period]) -> tuple[pd.Data
 def import_credit_history(src: str | Path, out: str | Path, key: bytes, mapping: str | Path | None = None,
                           max_reject_fraction: float = 0.05, progress=None) -> dict:
     """Anonymize, reshape, validate and write accounts, bills, payments and arrears labels."""
-    src, out = Path(src), Path(out)
-    step = quiet(progress)
-    opts = read_yaml(Path(mapping)) if mapping else {}
-    path = locate(src, FILE_NAMES)
-    step(f"reading {path.name}")
-    raw = read_table_file(path)
-    raw = raw.rename(columns={str(k): str(v) for k, v in (opts.get("columns") or {}).items()})
-    missing = [c for c in REQUIRED if c not in raw.columns]
-    if missing:
-        raise ImportFailed(f"{path.name}: missing column(s) {', '.join(missing)}")
+    out = Path(out)
+    path, raw, opts, step = read_source(src, mapping, progress, FILE_NAMES, REQUIRED)
     raw, dropped = drop_identifiers(raw)
     try:
         periods = month_periods(str(opts.get("last_month", "2005-09")))

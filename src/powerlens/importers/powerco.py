@@ -36,10 +36,7 @@ from powerlens.anonymize import pseudonymize
 from powerlens.importers._common import (
     drop_identifiers,
     finish,
-    locate,
-    quiet,
-    read_table_file,
-    read_yaml,
+    read_source,
 )
 from powerlens.schema import Quarantine
 
@@ -83,12 +80,8 @@ def customer_frame(raw: pd.DataFrame, customer_class: str, region: str | None) -
 def import_powerco(src: str | Path, out: str | Path, key: bytes, mapping: str | Path | None = None,
                    max_reject_fraction: float = 0.05, progress=None) -> dict:
     """Anonymize, type, validate and write PowerCo customers and churn labels."""
-    src, out = Path(src), Path(out)
-    step = quiet(progress)
-    opts = read_yaml(Path(mapping)) if mapping else {}
-    path = locate(src, FILE_NAMES)
-    step(f"reading {path.name}")
-    raw = read_table_file(path, required=REQUIRED)
+    out = Path(out)
+    path, raw, opts, step = read_source(src, mapping, progress, FILE_NAMES, REQUIRED)
     raw, dropped = drop_identifiers(raw, keep=["id"])
     known_cols = set(REQUIRED + NUMERIC + DATES + FLAGS + CATEGORIES + ["churn", "_line"])
     unknown = [c for c in raw.columns if c not in known_cols]
