@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -255,6 +257,16 @@ def test_a_search_keeps_the_defaults_unless_it_beats_them_by_more_than_a_standar
     assert beaten.params["n_estimators"] != 3 and beaten.value > 0.9  # a real gain is taken
 
 
+def test_a_search_whose_defaults_fail_returns_a_setting_that_ran():
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(rng.normal(size=(600, 2)), columns=["a", "b"])
+    y = (X["a"] > 0.5).astype(int).to_numpy()
+    broken = {"histgb": {"max_iter": 50, "max_leaf_nodes": 1}}  # scikit-learn refuses fewer than 2 leaves
+    found = search("histgb", X, y, [(np.arange(400), np.arange(400, 600))], broken, task=None, timeout=10,
+                   n_trials=4, seed=0, keep_defaults_within_se=1.0)
+    assert found.params["max_leaf_nodes"] >= 2 and found.value == max(h["value"] for h in found.history)
+
+
 def test_a_search_budget_too_small_for_a_second_trial_is_skipped_and_said():
     feats, y = _acorn_like(300)
     params = {"families": ["logistic"], "cv_folds": 3,
@@ -296,3 +308,23 @@ def test_a_real_lead_has_an_interval_above_zero_and_noise_does_not():
     proba = np.clip(onehot + rng.normal(0, 0.8, onehot.shape), 0.01, None)
     flat = np.full_like(proba, 1 / 3) + rng.normal(0, 0.01, proba.shape)
     assert evaluate.paired_lead(yc, proba, flat, classes=classes)["lead_low"] > 0.1
+    assert evaluate.paired_lead(yc, proba, flat)["lead"] == evaluate.paired_lead(yc, proba, flat, classes=classes)["lead"]
+    # cross-validated: the mean of the folds' leads, as the folds' metrics are averaged
+    folds = [(None, np.arange(k, len(y), 3)) for k in range(3)]
+    per_fold = [roc_auc_score(y[i], better[i]) - roc_auc_score(y[i], signal[i]) for _, i in folds]
+    by_fold = evaluate.paired_lead(y, better, signal, folds=folds)
+    assert by_fold["lead"] == pytest.approx(np.mean(per_fold)) and by_fold["lead_low"] > 0
+
+
+def test_a_reason_shows_numbers_and_known_categories_but_not_a_sources_codes():
+    rng = np.random.default_rng(1)
+    n = 600
+    area = rng.choice(["c1a2b3c4d5e6f7a8b", "c9f8e7d6c5b4a3f2e"], n)  # a pseudonymized grid-area code
+    X = pd.DataFrame({"attr_grid_area": area, "region": rng.choice(["north", "south"], n),
+                      "on_time_rate": rng.random(n)})
+    y = ((area == "c1a2b3c4d5e6f7a8b") & (X["on_time_rate"] < 0.5) | (X["region"] == "north")
+         & (X["on_time_rate"] < 0.2)).astype(int)
+    model = LightGBMModel({"n_estimators": 50, "min_child_samples": 5}).fit(X, y)
+    reasons = " ".join(reason_codes(model, X[y == 1].head(20)))
+    assert "source attribute grid area" in reasons and "c1a2b3" not in reasons and "c9f8e7" not in reasons
+    assert re.search(r"by the due date: \d+%", reasons)

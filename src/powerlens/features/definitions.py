@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class Feature:
@@ -148,10 +150,10 @@ def table():
 def format_value(name: str, value) -> str:
     """A feature's value for a reader, in its unit (a share as a percentage, money rounded,
     a flag as yes/no), so that a reason says how much as well as what."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "missing"
     if isinstance(value, str):
         return value
+    if pd.isna(value):
+        return "missing"
     unit = FEATURES[name].unit if name in FEATURES else ""
     v = float(value)
     if unit == "share":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from powerlens.features.definitions import format_value
+from powerlens.features.definitions import CATEGORICAL, format_value
 from powerlens.risk.prepare import meaning
 
 
@@ -29,9 +29,15 @@ def reason_codes(model, X: pd.DataFrame, top: int = 3, target=None) -> list[str]
 
 
 def _reason(words: str, name: str, shown: pd.DataFrame, row: int) -> str:
+    """The words, with the value for a number or a known category (class, region, industry).
+    Other text columns of a source (a pseudonymized grid-area code, free text) keep their
+    value to themselves: a reason must not carry an identifier."""
     if name not in shown.columns:  # e.g. a one-hot column of a linear model: its words name the value
         return words
-    return f"{words}: {format_value(name, shown[name].iloc[row])}"
+    column = shown[name]
+    if not (pd.api.types.is_numeric_dtype(column) or name in CATEGORICAL):
+        return words
+    return f"{words}: {format_value(name, column.iloc[row])}"
 
 
 def model_inputs(model, X: pd.DataFrame) -> pd.DataFrame:

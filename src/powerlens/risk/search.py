@@ -149,7 +149,7 @@ def search(family: str, X: pd.DataFrame, y: np.ndarray, splits: Iterable[tuple[n
     best = study.best_trial
     tolerance = keep_defaults_within_se * _inner_auc_se(done[0].value, y, splits) if (
         done[0].number == 0 and metric == "roc_auc" and len(classes) == 2) else 0.0
-    if best.number != 0 and best.value - done[0].value <= tolerance:
+    if done[0].number == 0 and best.number != 0 and best.value - done[0].value <= tolerance:
         if log:
             log(f"    search {family}: kept params.yaml's (inner {metric} {done[0].value:.4f}): the best of "
                 f"{len(study.trials)} trials ({best.value:.4f}) is within {keep_defaults_within_se:g} "

@@ -196,7 +196,7 @@ def _add_leads(result: TaskResult, params: dict) -> TaskResult:
     for family, fr in result.families.items():
         if family != BASELINE:
             lead = evaluate.paired_lead(result.y_valid, fr.valid_score, base.valid_score, metric,
-                                        result.classes, seed=int(params.get("seed", 0)))
+                                        result.classes, seed=int(params.get("seed", 0)), folds=result.folds)
             fr.metrics.update({f"{k.replace('lead', 'lead_vs_logistic')}": v for k, v in lead.items()})
     return result
 
