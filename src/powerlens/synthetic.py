@@ -563,8 +563,9 @@ def _monthly_simulation(cfg, cust, days, metered, in_theft, rng):
             months_in = m_i - onset[idx]
             after = distressed & (months_in >= 0) & (months_in < episode[idx])
             paying = distressed & ~after
-            # a payer who falls into distress (job loss, a failing business) paid like anyone
-            # until then, and pays again once the episode is over: an unpaid bill from a good
+            # a payer who falls into distress (job loss, a failing business) paid mostly on time
+            # until then (1-2% of bills over 30 days late), and pays again once the episode is
+            # over; the bills skipped in it stay unpaid: an unpaid bill from a good
             # payer means distress, from a habitual late payer mostly a bill paid late as usual
             delay[paying] = rng.gamma(2.0, 8.0, paying.sum()) - 20
             skip_p = np.clip(0.25 + 0.08 * months_in, 0, 0.9)

@@ -136,6 +136,9 @@ def read_source(src: str | Path, mapping: str | Path | None, progress, file_name
     step(f"reading {path.name}")
     raw = read_table_file(path)
     raw = raw.rename(columns={str(k): str(v) for k, v in (opts.get("columns") or {}).items()})
+    if raw.columns.duplicated().any():
+        dup = sorted(set(raw.columns[raw.columns.duplicated()]))
+        raise ImportFailed(f"{path.name}: the mapping's column renames give duplicate column(s) {', '.join(dup)}")
     missing = [c for c in required if c not in raw.columns]
     if missing:
         raise ImportFailed(f"{path.name}: missing column(s) {', '.join(missing)}")

@@ -22,7 +22,8 @@ Writes:
              (attribute_not_numeric / attribute_bad_date / attribute_not_boolean).
   labels     task `churn`, label 0/1, as_of 2016-01-01 (churn = left within 3 months after
              the January 2016 snapshot); absent when the file has no churn column.
-A MAPPING YAML may set `customer_class`, `region` and `as_of`.
+A MAPPING YAML may set `customer_class`, `region`, `as_of` and `columns` (source name -> PowerCo
+name, for a file whose headers differ).
 """
 
 from __future__ import annotations
