@@ -227,7 +227,8 @@ def train(
     features_dir: Annotated[Path, typer.Option("--features", help="features folder")] = DATA / "features",
     experiment: Annotated[str, typer.Option(help="MLflow experiment")] = "powerlens-risk",
     search_seconds: Annotated[float | None, typer.Option(
-        help="hyperparameter search budget per family (default train.search.timeout_seconds; 0 = no search)")] = None,
+        help="search by time: seconds per family, as many trials as fit, under cross-validation too "
+             "(default: train.search.n_trials, reproducible; 0 = no search)")] = None,
 ):
     """Train and compare model families for a task; register the best and apply the
     champion rule. Prints the run id, each family's primary metric and the decision."""
@@ -236,11 +237,9 @@ def train(
     p = _params()
     tp = dict(p["train"])
     if search_seconds is not None:
-        search = dict(tp.get("search") or {})
-        search.update({"enabled": search_seconds > 0, "timeout_seconds": search_seconds})
-        search["by_family"] = {f: {k: v for k, v in (o or {}).items() if k != "timeout_seconds"}
-                               for f, o in (search.get("by_family") or {}).items()}
-        tp["search"] = search
+        from powerlens.risk.search import by_time
+
+        tp["search"] = by_time(tp.get("search") or {}, search_seconds)
     summary = stages.train(task, data, features_dir, features_dir.parent / "models" / task, tp,
                            p["features"]["horizon_months"], experiment=experiment)
     if "skipped" in summary:

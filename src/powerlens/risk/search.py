@@ -1,9 +1,14 @@
-"""Hyperparameter search within a time budget, on training rows only.
+"""Hyperparameter search within a budget, on training rows only.
+
+The budget is a trial count (`train.search.n_trials` per family and task), with a seeded
+sampler, so that `dvc repro` chooses the same hyperparameters on any machine; wall time
+(`train.search.timeout_seconds`) is only a cap, and a search it stops says so. A budget that
+was wall time made the choice, and the metrics, depend on how busy the machine was.
+`powerlens train --search-seconds N` asks for a budget in seconds instead (`by_time`).
 
 Optuna (TPE sampler, median pruning), not a DVC experiment grid, because:
-- the budget is wall time (`train.search.timeout_seconds` per family and task, capped at
-  `n_trials`): a sequential sampler spends it where earlier trials were good, and pruning stops
-  a poor trial after its first inner fold; a grid has to be sized in advance and spends its time
+- a sequential sampler spends the budget where earlier trials were good, and pruning stops a
+  poor trial after its first inner fold; a grid has to be sized in advance and spends its time
   evenly on bad corners;
 - the search has to run *inside* the validation scheme (nested), once per outer fold, which a
   `dvc exp run` grid over the whole stage cannot do without seeing the validation rows;
@@ -15,8 +20,9 @@ search off (`train.search.enabled: false`).
 Where it searches (never on the rows that measure the model):
 - several cut-offs (time-aware): fit on the earlier training cut-offs, judge on the latest
   training cut-off; the validation cut-off is not touched;
-- one snapshot (cross-validated): nested, inside each outer training fold, on stratified inner
-  folds; the outer fold's rows only ever score the model. The final model (refit on all rows)
+- one snapshot (cross-validated): only when asked (`train.search.cross_validated`, or
+  `--search-seconds`), nested, inside each outer training fold, on stratified inner folds; the
+  outer fold's rows only ever score the model. The final model (refit on all rows)
   takes the configuration with the best inner score over the outer folds' searches.
 
 The spaces (below) cover capacity (leaves, depth of interactions), learning rate and rounds,
@@ -106,8 +112,9 @@ def search(family: str, X: pd.DataFrame, y: np.ndarray, splits: Iterable[tuple[n
            params: dict, task: str | None, timeout: float, n_trials: int, seed: int = 0,
            derived: dict | None = None, metric: str = "roc_auc", log: Callable[[str], None] | None = None,
            max_rows: int | None = None, keep_defaults_within_se: float = 0.0) -> SearchResult:
-    """The best hyperparameters of a family on the given inner splits, within `timeout` seconds
-    and `n_trials` trials (the first trial is params.yaml's own). `max_rows` caps the rows each
+    """The best hyperparameters of a family on the given inner splits: `n_trials` trials (the
+    first is params.yaml's own), seeded, so the same data give the same choice on any machine;
+    `timeout` seconds is a cap (a slow machine stops early, and the log says so). `max_rows` caps the rows each
     trial fits on (a random sample of the inner training rows, every class kept): more trials
     in the same budget, at the price of judging settings on less data.
     `keep_defaults_within_se` (the one-standard-error rule, binary ROC-AUC only): params.yaml's
@@ -144,6 +151,9 @@ def search(family: str, X: pd.DataFrame, y: np.ndarray, splits: Iterable[tuple[n
                        catch=(ValueError,))
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     seconds = time.perf_counter() - start
+    if log and len(study.trials) < int(n_trials) and timeout:
+        log(f"    search {family}: the {timeout:g}s time cap stopped it after {len(study.trials)} of {n_trials} "
+            f"trials (a slower machine tries fewer and may choose differently)")
     if not done:  # nothing finished (a tiny budget): keep params.yaml's hyperparameters
         return SearchResult(family, base, float("nan"), len(study.trials), seconds)
     best = study.best_trial
@@ -188,6 +198,17 @@ def _cap(rows: np.ndarray, y: np.ndarray, max_rows: int | None, seed: int) -> np
     kept = [rng.choice(part, size=max(1, int(round(len(part) * share))), replace=False)
             for cls in np.unique(y[rows]) for part in [rows[y[rows] == cls]]]
     return np.sort(np.concatenate(kept))
+
+
+def by_time(search: dict, seconds: float) -> dict:
+    """`train.search` with a budget in seconds instead of trials (`--search-seconds`): as many
+    trials as fit in `seconds` per family, under cross-validation too; 0 turns the search off.
+    The choice then depends on the machine's speed."""
+    s = dict(search) | {"enabled": seconds > 0, "timeout_seconds": float(seconds), "cross_validated": True,
+                        "n_trials": max(int(search.get("n_trials", 0)), 1000)}
+    s["by_family"] = {f: {k: v for k, v in (o or {}).items() if k not in ("timeout_seconds", "n_trials")}
+                      for f, o in (search.get("by_family") or {}).items()}
+    return s
 
 
 def search_settings(params: dict, family: str) -> dict:

@@ -299,6 +299,12 @@ def _fit_and_compare_cv(task: str, feats: pd.DataFrame, y: pd.Series, params: di
     for family in (f for f in families if f != BLEND):
         start = time.perf_counter()
         settings = _search_on(params, family, search)
+        if settings and not settings.get("cross_validated", False):
+            # nested in k folds a search costs k searches, and on the real sources it did not help
+            if log:
+                log(f"    search {family}: off under cross-validation (train.search.cross_validated; "
+                    f"--search-seconds N turns it on)")
+            settings = None
         per_fold = float(settings.get("timeout_seconds", 30)) / folds if settings else 0.0
         if settings and per_fold < float(settings.get("min_seconds_per_fold", 0)):
             # a budget that cannot pay for a second trial only refits params.yaml's setting on inner folds
