@@ -460,7 +460,6 @@ def test_labels_validator():
 
 def test_a_mapping_that_renames_onto_an_existing_column_is_refused_by_name(tmp_path):
     from powerlens.importers._common import read_source
-    from powerlens.importers.errors import ImportFailed
 
     (tmp_path / "client_data.csv").write_text("id,client_id,churn\na,b,0\n")
     (tmp_path / "map.yaml").write_text("columns:\n  client_id: id\n")

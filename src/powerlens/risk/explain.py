@@ -20,7 +20,7 @@ def reason_codes(model, X: pd.DataFrame, top: int = 3, target=None) -> list[str]
     names = np.array(contrib.columns)
     order = np.argsort(-values, axis=1)[:, :top]
     words = model.describe if hasattr(model, "describe") else meaning
-    shown = model_inputs(model, X)
+    shown = _showable(model_inputs(model, X))
     out = []
     for i, idx in enumerate(order):
         parts = [_reason(words(names[j]), names[j], shown, i) for j in idx if values[i, j] > 0]
@@ -28,16 +28,20 @@ def reason_codes(model, X: pd.DataFrame, top: int = 3, target=None) -> list[str]
     return out
 
 
+def _showable(inputs: pd.DataFrame) -> pd.DataFrame:
+    """The model inputs whose value a reason may show: numbers and the known categories (class,
+    region, industry). Other text columns of a source (a pseudonymized grid-area code, free
+    text) keep their value to themselves: a reason must not carry an identifier."""
+    return inputs[[c for c in inputs.columns if pd.api.types.is_numeric_dtype(inputs[c]) or c in CATEGORICAL]]
+
+
 def _reason(words: str, name: str, shown: pd.DataFrame, row: int) -> str:
-    """The words, with the value for a number or a known category (class, region, industry).
-    Other text columns of a source (a pseudonymized grid-area code, free text) keep their
-    value to themselves: a reason must not carry an identifier."""
-    if name not in shown.columns:  # e.g. a one-hot column of a linear model: its words name the value
+    """The words, with the customer's value when the column may show it. A column that is not
+    shown (a source's codes, or a one-hot column of a linear model, whose words name the value)
+    gives the words alone."""
+    if name not in shown.columns:
         return words
-    column = shown[name]
-    if not (pd.api.types.is_numeric_dtype(column) or name in CATEGORICAL):
-        return words
-    return f"{words}: {format_value(name, column.iloc[row])}"
+    return f"{words}: {format_value(name, shown[name].iloc[row])}"
 
 
 def model_inputs(model, X: pd.DataFrame) -> pd.DataFrame:
