@@ -1,0 +1,116 @@
+"""Every path the pipeline reads or writes, named once.
+
+`ProjectPaths(root)` is the project's layout (data/, metrics/, plots/, reports/, the MLflow
+store); `dvc.yaml` declares the same paths for DVC. Jobs, the CLI and the report take their
+paths from here rather than spelling them out.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The project root: `POWERLENS_ROOT`, else the nearest parent holding params.yaml."""
+    env = os.environ.get("POWERLENS_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "params.yaml").exists():
+            return candidate
+    return here
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """The project's files, relative to `root` (the current directory by default, as DVC runs)."""
+
+    root: Path = Path(".")
+
+    @property
+    def params(self) -> Path:
+        return self.root / "params.yaml"
+
+    @property
+    def playbook(self) -> Path:
+        return self.root / "playbook.yaml"
+
+    @property
+    def report_notebook(self) -> Path:
+        return self.root / "notebooks" / "reports" / "strategy_report.py"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def raw(self) -> Path:
+        """The source export (the synthetic utility's, with direct identifiers)."""
+        return self.data / "raw"
+
+    @property
+    def clean(self) -> Path:
+        """Anonymized, validated canonical tables (and quarantine/)."""
+        return self.data / "clean"
+
+    @property
+    def truth(self) -> Path:
+        """The synthetic utility's ground truth file."""
+        return self.data / "truth" / "ground_truth.parquet"
+
+    @property
+    def features(self) -> Path:
+        return self.data / "features"
+
+    @property
+    def segments(self) -> Path:
+        return self.data / "segments"
+
+    @property
+    def models(self) -> Path:
+        return self.data / "models"
+
+    def model_dir(self, task: str) -> Path:
+        return self.models / task
+
+    @property
+    def scores(self) -> Path:
+        return self.data / "scores"
+
+    @property
+    def snapshots(self) -> Path:
+        return self.data / "snapshots"
+
+    def snapshot_dir(self, period: str) -> Path:
+        return self.snapshots / period
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics"
+
+    def metrics_file(self, stage: str) -> Path:
+        """metrics/<stage>.json (`train_churn`, `snapshot_2026-10`...)."""
+        return self.metrics / f"{stage}.json"
+
+    def plots_dir(self, task: str) -> Path:
+        return self.root / "plots" / "train" / task
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.root / "mlflow.db"
+
+    @property
+    def mlartifacts(self) -> Path:
+        return self.root / "mlartifacts"
+
+
+def project_paths() -> ProjectPaths:
+    """The layout at the project root (absolute paths)."""
+    return ProjectPaths(project_root())
