@@ -1,34 +1,414 @@
-"""Typed access to params.yaml: the one place where tunables are read."""
+"""Typed access to params.yaml: the one place where tunables are read and their defaults live.
+
+`load_config()` reads params.yaml once into frozen dataclasses, one per section (`generate`,
+`data`, `validate`, `features`, `segment`, `train`, `report`). Every key has its default here,
+on its dataclass field, and nowhere else: a key missing from params.yaml takes it. An unknown
+or misspelt key, or a value of the wrong type, is a `ConfigError` said in one line that names
+the dotted key (and the nearest valid key):
+
+    params.yaml: unknown key 'train.capcity' (did you mean 'train.capacity'?)
+
+Domain functions keep taking plain dicts: `cfg.features.as_dict()` is the section with every
+default filled in (lists, not tuples), and `cfg.as_dict()` the whole file as the stages read it
+(MLflow logs that same dict). Free-form mappings (hyperparameters, per-task and per-source
+settings, criterion weights) stay mappings: read-only `FrozenDict`s in the config, plain dicts in
+`as_dict()`.
+
+Changing a value gives a new config, checked like the file:
+
+    cfg = load_config()
+    cfg = cfg.replace("features", threads=4, customers_per_partition=5_000)
+    search = cfg.train.search.replace(enabled=False)          # a nested section
+    cfg = cfg.replace("train", search=search)
+    dataclasses.replace(cfg.features, threads=4)              # also checked (__post_init__)
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import yaml
 
+from powerlens.config_base import ConfigError, FrozenDict, Section, Table, coerce, unknown_key
+from powerlens.config_base import table as _table
+from powerlens.paths import ProjectPaths, project_root
+from powerlens.rules import TASKS, is_period
 
-def project_root() -> Path:
-    """The project root: `POWERLENS_ROOT`, else the nearest parent holding params.yaml."""
-    env = os.environ.get("POWERLENS_ROOT")
-    if env:
-        return Path(env).resolve()
-    here = Path.cwd().resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "params.yaml").exists():
-            return candidate
-    return here
+__all__ = [
+    "ConfigError", "Config", "load_config", "load_params", "FrozenDict", "Section",
+    "GenerateConfig", "DataConfig", "SourceConfig", "ValidateConfig", "FeaturesConfig", "SegmentConfig",
+    "BigCustomerConfig", "ValueWeightsConfig", "ClusteringConfig", "TrainConfig", "SearchConfig",
+    "ReportConfig", "flatten", "write_json", "project_root",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# the sections
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerateConfig(Section):
+    """The synthetic utility (`powerlens generate`)."""
+
+    _path: ClassVar[str] = "generate"
+
+    customers: int = 10000
+    months: int = 36
+    seed: int = 42
+    end: str = "2026-11-01"  # exclusive: the data ends the day before
+    interval_metered_residential_share: float = 0.10
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceConfig(Section):
+    """`data.source` when it is a real export: its import format, where it is, and the column
+    mapping of the generic CSV format."""
+
+    _path: ClassVar[str] = "data.source"
+
+    format: str = ""
+    path: str = ""
+    mapping: str | None = None
+
+    def _check(self) -> None:
+        for name in ("format", "path"):
+            if not getattr(self, name):
+                raise ConfigError(f"'data.source.{name}' is required when data.source is a mapping "
+                                  "({format: ..., path: ..., mapping: ...})")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig(Section):
+    _path: ClassVar[str] = "data"
+
+    source: Literal["synthetic"] | SourceConfig = "synthetic"
+
+    def __post_init__(self) -> None:
+        if self.source is None:  # `source:` left empty: the synthetic utility
+            object.__setattr__(self, "source", "synthetic")
+        super().__post_init__()
+
+    def source_settings(self) -> tuple[str, Path, Path | None]:
+        """(format, path, mapping) of the source: the synthetic utility's raw export, or the
+        configured export (`path` with environment variables and `~` expanded)."""
+        if not isinstance(self.source, SourceConfig):
+            return "synthetic", ProjectPaths().raw, None
+        path = Path(os.path.expandvars(self.source.path)).expanduser()
+        mapping = Path(self.source.mapping) if self.source.mapping else None
+        return self.source.format, path, mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidateConfig(Section):
+    _path: ClassVar[str] = "validate"
+
+    max_reject_fraction: float = 0.05  # above this share of quarantined rows the stage fails
+
+
+@dataclasses.dataclass(frozen=True)
+class FeaturesConfig(Section):
+    _path: ClassVar[str] = "features"
+
+    history_days: int = 365  # look-back window for profile and billing features
+    horizon_months: int = 3  # label window after each training cut-off
+    n_training_cutoffs: int = 5  # cut-offs every `cutoff_step_months`, latest = data end - horizon
+    cutoff_step_months: int = 3
+    peak_hours: tuple[int, ...] = (8, 9, 10, 11, 17, 18, 19, 20)
+    valley_hours: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 23)
+    tou_by_region: Table = _table({})  # {region: {peak_hours: [...], valley_hours: [...]}}
+    engine: Literal["local", "dask"] = "local"
+    customers_per_partition: int = 20000  # bounds memory
+    threads: int = 2  # partitions computed at once by the local engine
+
+    def _check(self) -> None:
+        for name in ("peak_hours", "valley_hours"):
+            bad = [h for h in getattr(self, name) if not 0 <= h <= 23]
+            if bad:
+                raise ConfigError(f"'features.{name}' must be hours 0..23, got {bad}")
+        for name in ("history_days", "horizon_months", "n_training_cutoffs", "cutoff_step_months",
+                     "customers_per_partition", "threads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"'features.{name}' must be at least 1, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class BigCustomerConfig(Section):
+    _path: ClassVar[str] = "segment.big_customer"
+
+    min_capacity_kva: float = 315  # developed regions: 500 kVA or 400 kW
+    min_peak_kw: float = 400
+
+
+@dataclasses.dataclass(frozen=True)
+class ValueWeightsConfig(Section):
+    """How current- and potential-value criteria are weighted: `manual` (the weights given),
+    `entropy` (from the data at the cut-off) or `ahp` (from pairwise judgments "a/b")."""
+
+    _path: ClassVar[str] = "segment.value_weights"
+
+    method: Literal["manual", "entropy", "ahp"] = "manual"
+    current: Table = _table({"revenue_12m": 0.5, "kwh_365d": 0.3, "on_time_rate": 0.2})
+    potential: Table = _table({"trend_pct_per_year": 0.5, "capacity_headroom": 0.2,
+                               "capacity_increase_requests": 0.3})
+    ahp: Table = _table({
+        "current": {"revenue_12m/kwh_365d": 2, "revenue_12m/on_time_rate": 3, "kwh_365d/on_time_rate": 1.5},
+        "potential": {"trend_pct_per_year/capacity_headroom": 2,
+                      "trend_pct_per_year/capacity_increase_requests": 1.5,
+                      "capacity_increase_requests/capacity_headroom": 1.5},
+    })
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusteringConfig(Section):
+    """Load-shape clustering (see segmentation.clustering)."""
+
+    _path: ClassVar[str] = "segment.clustering"
+
+    history_days: int = 365  # look-back of the load profiles
+    k_min: int = 3
+    k_max: int = 8
+    seed: int = 7
+    sample_size: int = 2000  # customers per shape family each candidate is fitted and judged on
+    algorithms: tuple[Literal["kmeans", "gmm", "agglomerative"], ...] = ("kmeans", "gmm", "agglomerative")
+    min_coverage: float = 0.8
+    min_cluster_share: float = 0.01
+    min_family_customers: int = 60
+    stability_rounds: int = 5
+    stability_candidates: int = 4
+    min_stability: float = 0.8
+    # {family: {algorithm, k}}: replay a choice instead of searching (segmentation.replay_params)
+    fixed: Table | None = None
+
+    def _check(self) -> None:
+        if not 2 <= self.k_min <= self.k_max:
+            raise ConfigError(f"'segment.clustering.k_min' ({self.k_min}) must be at least 2 and at most "
+                              f"'segment.clustering.k_max' ({self.k_max})")
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentConfig(Section):
+    _path: ClassVar[str] = "segment"
+
+    big_customer: BigCustomerConfig = BigCustomerConfig()
+    value_weights: ValueWeightsConfig = ValueWeightsConfig()
+    potential_share: float = 0.3  # value score = (1 - share) * current + share * potential
+    tier_quantiles: tuple[float, ...] = (0.8, 0.5)  # >= 80th percentile high, >= 50th medium, else low
+    latent_big_top_share: float = 0.10  # share of small/medium non-residential customers flagged
+    latent_big_weights: Table = _table({"trend_pct_per_year": 0.6, "recent_change_ratio": 0.2,
+                                        "capacity_increase_requests": 0.2})
+    clustering: ClusteringConfig = ClusteringConfig()
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchConfig(Section):
+    """Hyperparameter search inside the validation scheme (see risk.search)."""
+
+    _path: ClassVar[str] = "train.search"
+
+    enabled: bool = True
+    n_trials: int = 8  # per family and task (seeded TPE)
+    timeout_seconds: float = 30  # a cap per family and task
+    cross_validated: bool = False  # one snapshot: no nested search under k-fold
+    max_rows: int | None = 15000  # rows a trial fits on (a stratified sample); null: every row
+    inner_folds: int = 3
+    min_seconds_per_fold: float = 3
+    keep_defaults_within_se: float = 1.0  # one-standard-error rule
+    by_family: Table = _table({"lightgbm": {"n_trials": 5}, "logistic": {"n_trials": 3}})
+
+
+_DERIVED_FEATURES = {
+    "arrears_to_bill": {"expr": "arrears_amount / bill_amount_mean",
+                        "meaning": "unpaid amount in months of an average bill"},
+    "bill_to_credit_limit": {"expr": "bill_amount_last / attr_credit_limit",
+                             "meaning": "latest bill over the credit limit"},
+    "arrears_to_credit_limit": {"expr": "arrears_amount / attr_credit_limit",
+                                "meaning": "unpaid amount over the credit limit"},
+    "margin_per_kwh": {"expr": "attr_net_margin / attr_cons_12m",
+                       "meaning": "net margin per kWh used in the last 12 months"},
+    "margin_per_kw": {"expr": "attr_margin_net_pow_ele / attr_pow_max",
+                      "meaning": "net power margin per kW subscribed"},
+    "forecast_to_actual_kwh": {"expr": "attr_forecast_cons_12m / attr_cons_12m",
+                               "meaning": "forecast over actual 12-month consumption"},
+    "last_month_share": {"expr": "attr_cons_last_month / attr_cons_12m",
+                         "meaning": "last month's share of the 12-month consumption"},
+    "contract_days": {"expr": "attr_date_end_days + 365.25 * tenure_years",
+                      "meaning": "contract length from activation to its end (days)"},
+    "product_change_days": {"expr": "attr_date_modif_prod_days + 365.25 * tenure_years",
+                            "meaning": "days from activation to the last product change"},
+    "contract_anniversary_days": {"expr": "attr_date_end_days % 365.25",
+                                  "meaning": "days to the next anniversary of the contract end date"},
+    "renewal_to_end_days": {"expr": "attr_date_end_days - attr_date_renewal_days",
+                            "meaning": "days from the last renewal to the contract end"},
+    "gas_share": {"expr": "attr_cons_gas_12m / (attr_cons_12m + attr_cons_gas_12m)",
+                  "meaning": "gas share of the energy bought in 12 months"},
+    "kwh_per_kw": {"expr": "attr_cons_12m / attr_pow_max",
+                   "meaning": "12-month electricity use per kW subscribed"},
+    "net_to_gross_margin": {"expr": "attr_margin_net_pow_ele / attr_margin_gross_pow_ele",
+                            "meaning": "net over gross power margin"},
+    "peak_price_gap": {"expr": "attr_forecast_price_energy_off_peak - attr_forecast_price_energy_peak",
+                       "meaning": "off-peak minus peak energy price"},
+}
+
+_BY_SOURCE = {
+    "powerco": {
+        "lightgbm_by_task": {"churn": {"boosting_type": "gbdt", "n_estimators": 1000, "learning_rate": 0.01,
+                                       "num_leaves": 31, "min_child_samples": 20, "subsample": 0.8,
+                                       "subsample_freq": 1, "colsample_bytree": 0.5, "reg_lambda": 1.0}},
+        "histgb_by_task": {"churn": {"max_iter": 1000, "learning_rate": 0.01, "max_leaf_nodes": 31,
+                                     "min_samples_leaf": 20, "l2_regularization": 1.0, "max_features": 0.5}},
+        "logistic_by_task": {"churn": {"class_weight": "none"}},
+        "exclude_features_by_task": {"churn": ["capacity_kva", "tou_tariff", "attr_margin_gross_pow_ele",
+                                               "attr_imp_cons", "margin_per_kwh"]},
+    },
+    "credit-history": {
+        "derived_features": {
+            "new_charges_last": {"expr": "bill_amount_last - bill_amount_prev + paid_last_due",
+                                 "meaning": "charged in the latest period (the latest bill less what was left "
+                                            "of the one before)"},
+            "carried_over_last": {"expr": "bill_amount_prev - paid_last_due",
+                                  "meaning": "part of the previous bill left unpaid"},
+            "headroom": {"expr": "attr_credit_limit - bill_amount_last",
+                         "meaning": "credit limit left after the latest bill"},
+            "prev_bill_to_credit_limit": {"expr": "bill_amount_prev / attr_credit_limit",
+                                          "meaning": "previous bill over the credit limit"},
+        },
+        "lightgbm_by_task": {"arrears": {"learning_rate": 0.02, "n_estimators": 400, "num_leaves": 7,
+                                         "min_child_samples": 150, "colsample_bytree": 0.3}},
+        "histgb_by_task": {"arrears": {"max_iter": 400, "learning_rate": 0.03, "max_leaf_nodes": 7,
+                                       "min_samples_leaf": 150, "max_features": 0.3}},
+        "logistic_by_task": {"arrears": {"transform": "quantile"}},
+    },
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig(Section):
+    """Risk models (see risk.train). The hyperparameter mappings are passed to the model
+    families as they are; `*_by_task` and `by_source.<format>` override them."""
+
+    _path: ClassVar[str] = "train"
+
+    tasks: tuple[str, ...] = TASKS
+    families: tuple[Literal["lightgbm", "logistic", "histgb", "blend"], ...] = (
+        "lightgbm", "logistic", "histgb", "blend")
+    capacity: Table = _table({"churn": 100, "arrears": 200, "theft": 50})  # per task: list size (precision at k)
+    primary_metric: str = "roc_auc"
+    promotion_threshold: float = 0.005  # a challenger must beat the champion by this much
+    arrears_days_past_due: int = 60
+    lift_top_share: float = 0.10
+    lightgbm: Table = _table({"n_estimators": 400, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 40,
+                              "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.6, "reg_lambda": 5.0})
+    lightgbm_by_task: Table = _table({"acorn_group": {
+        "n_estimators": 1000, "learning_rate": 0.01, "num_leaves": 4, "min_child_samples": 100,
+        "colsample_bytree": 0.5, "subsample": 0.7, "reg_lambda": 10.0, "extra_trees": True}})
+    logistic: Table = _table({"C": 0.1, "class_weight": "balanced", "transform": "standard"})
+    logistic_by_task: Table = _table({"acorn_group": {"transform": "quantile"}})
+    histgb: Table = _table({"max_iter": 300, "learning_rate": 0.04, "max_leaf_nodes": 15, "min_samples_leaf": 40,
+                            "l2_regularization": 5.0})
+    histgb_by_task: Table = _table({"acorn_group": {
+        "max_iter": 600, "learning_rate": 0.01, "max_leaf_nodes": 3, "min_samples_leaf": 100,
+        "l2_regularization": 10.0, "max_features": 0.5}})
+    seed: int = 0
+    cv_folds: int = 5  # one snapshot (labels given by a source): stratified k-fold
+    search: SearchConfig = SearchConfig()
+    by_source: Table = _table(_BY_SOURCE)  # a source's own settings over these (by import format)
+    feature_groups_by_task: Table = _table({"acorn_group": ["load_profile", "theft_signal"]})
+    exclude_features_by_task: Table = _table({"acorn_group": ["trend_pct_per_year"]})
+    derived_features: Table = _table(_DERIVED_FEATURES)  # computed inside each model where the columns exist
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportConfig(Section):
+    _path: ClassVar[str] = "report"
+
+    periods: tuple[str, ...] = ("2026-10",)  # snapshotted and rendered; the last is `powerlens report`'s default
+    top_n: int = 20
+    min_group_size: int = 10
+
+    def _check(self) -> None:
+        if not self.periods:
+            raise ConfigError("'report.periods' must name at least one period (YYYY-MM)")
+        for i, period in enumerate(self.periods):
+            if not is_period(period):
+                raise ConfigError(f"'report.periods[{i}]' must be a month YYYY-MM, got {period!r}")
+
+    @property
+    def period(self) -> str:
+        """The period `powerlens report` renders unless told: the last of `periods`."""
+        return self.periods[-1]
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """All of params.yaml, typed. `cfg.features.horizon_months`, `cfg.train.tasks`..."""
+
+    generate: GenerateConfig = GenerateConfig()
+    data: DataConfig = DataConfig()
+    validate: ValidateConfig = ValidateConfig()
+    features: FeaturesConfig = FeaturesConfig()
+    segment: SegmentConfig = SegmentConfig()
+    train: TrainConfig = TrainConfig()
+    report: ReportConfig = ReportConfig()
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, coerce(getattr(self, f.name), hints[f.name], f.name))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None, origin: str = "params.yaml") -> Config:
+        """The config from params.yaml's mapping; errors are ConfigErrors prefixed by `origin`."""
+        try:
+            data = {} if data is None else data
+            if not isinstance(data, Mapping):
+                raise ConfigError(f"the file must hold a mapping of sections, got {type(data).__name__}")
+            names = [f.name for f in dataclasses.fields(cls)]
+            for key in data:
+                if key not in names:
+                    raise unknown_key(str(key), names, "")
+            return cls(**data)
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every section as plain dicts, defaults filled in (what the stages read and MLflow logs)."""
+        return {f.name: getattr(self, f.name).as_dict() for f in dataclasses.fields(self)}
+
+    def replace(self, section: str, **changes: Any) -> Config:
+        """A new config with keys of one section changed, checked like params.yaml:
+        `cfg.replace("features", threads=4)`."""
+        names = [f.name for f in dataclasses.fields(self)]
+        if section not in names:
+            raise unknown_key(section, names, "")
+        return dataclasses.replace(self, **{section: getattr(self, section).replace(**changes)})
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read params.yaml (default: at the project root) into a typed, frozen Config."""
+    path = Path(path) if path else project_root() / "params.yaml"
+    if not path.is_file():
+        raise ConfigError(f"params file not found: {path}")
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path.name}: not valid YAML{where}: {problem}") from None
+    return Config.from_dict(data, origin=path.name)
 
 
 def load_params(path: str | Path | None = None) -> dict[str, Any]:
-    """Read params.yaml (default: at the project root) into a nested dict."""
-    path = Path(path) if path else project_root() / "params.yaml"
-    if not path.exists():
-        raise FileNotFoundError(f"params file not found: {path}")
-    with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+    """params.yaml as nested plain dicts with every default filled in (`load_config().as_dict()`);
+    checked like load_config."""
+    return load_config(path).as_dict()
 
 
 def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -36,7 +416,7 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in params.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, Mapping):
             flat.update(flatten(value, dotted + "."))
         else:
             flat[dotted] = value

@@ -4,8 +4,8 @@
 value x credit cell, `plan_actions` turns segments + scores into a capped, ranked action list
 where every row carries its reasons (and, where the playbook asks for one, a random holdout
 left untreated so the action's effect can be measured). `action_groups` keeps the eligible
-customers beyond capacity too, and `outcome_flags` / `review_actions` compare a past plan with
-what happened afterwards.
+customers beyond capacity too. What happened afterwards (`outcome_flags`, `review_actions`,
+`review_readings`) lives in `powerlens.outcomes`; the names stay importable from here.
 """
 
 from __future__ import annotations
@@ -18,27 +18,21 @@ import numpy as np
 import pandas as pd
 import yaml
 
-VALUE_TIERS = ("high", "medium", "low")
-CREDIT_GRADES = ("A", "B", "C")
-TASKS = ("churn", "arrears", "theft")
+from powerlens.outcomes import GROUPS, OUTCOMES, outcome_flags, review_actions, review_readings
+from powerlens.rules import CREDIT_GRADES, TASKS, VALUE_TIERS
+
+__all__ = [
+    "load_playbook", "validate_playbook", "tier_strategy", "plan_actions", "action_groups", "holdout_draw",
+    "ACTION_COLUMNS", "MAX_HOLDOUT_SHARE",
+    # what happened afterwards (powerlens.outcomes) and the shared words (powerlens.rules), kept here
+    "OUTCOMES", "GROUPS", "outcome_flags", "review_actions", "review_readings",
+    "TASKS", "VALUE_TIERS", "CREDIT_GRADES",
+]
+
 ACTION_COLUMNS = ["customer_id", "action", "rank", "priority_score", "reasons", "holdout"]
 _ACTION_KEYS = {"name", "description", "when", "capacity", "rank_by", "reason_column", "outcome",
                 "holdout_share"}
-# what `outcome` in the playbook can measure after an action, and how the report names it
-OUTCOMES = {
-    "churn": "closed their account",
-    "theft_confirmed": "inspected and theft confirmed (share of those inspected)",
-    "arrears_cured": "paid off their past-due balance (share of those in arrears)",
-    "capacity_increase": "asked for a capacity increase",
-}
 MAX_HOLDOUT_SHARE = 0.5
-# groups of an action's eligible customers, in the order the review shows them
-GROUPS = {
-    "acted": "on the list",
-    "holdout": "random holdout (left out on purpose)",
-    "next_in_line": "next in line (eligible, over capacity)",
-    "everyone_else": "all other open accounts",
-}
 _SCORE_RANKS = {"score", "expected_revenue"}
 
 
@@ -319,179 +313,3 @@ def _condition_reasons(cand: pd.DataFrame, when: dict[str, Any], member_keys: li
     for part in parts[1:]:
         reasons = reasons + "; " + part
     return reasons
-
-
-# --------------------------------------------------------------------------- after the actions
-
-
-def outcome_flags(
-    outcome: str,
-    customer_ids: pd.Index,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    customers: pd.DataFrame,
-    bills: pd.DataFrame | None = None,
-    payments: pd.DataFrame | None = None,
-    events: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """What happened to each customer in [start, end) for one playbook outcome.
-
-    Returns `measured` (the customer counts in the outcome's denominator) and `hit`, indexed by
-    customer_id:
-    churn: open at start; hit when the account closed in the window.
-    theft_confirmed: inspected in the window; hit when an inspection confirmed theft.
-    arrears_cured: a past-due balance at start (bills due before start, not paid in full);
-    hit when those bills were paid in full by the end.
-    capacity_increase: everyone; hit when a capacity increase was requested in the window.
-    """
-    ids = pd.Index(pd.Series(customer_ids, dtype=str).unique(), name="customer_id")
-    measured = pd.Series(False, index=ids)
-    hit = pd.Series(False, index=ids)
-    if outcome == "churn":
-        cust = customers.assign(customer_id=customers["customer_id"].astype(str)).drop_duplicates("customer_id")
-        cust = cust.set_index("customer_id").reindex(ids)
-        end_date = cust["end_date"]
-        measured = cust["start_date"].notna() & (cust["start_date"] < start) & (end_date.isna() | (end_date >= start))
-        hit = measured & (end_date >= start) & (end_date < end)
-    elif outcome in ("theft_confirmed", "capacity_increase"):
-        ev = events if events is not None else pd.DataFrame(columns=["customer_id", "ts", "kind", "outcome"])
-        ev = ev[(ev["ts"] >= start) & (ev["ts"] < end)]
-        ev = ev.assign(customer_id=ev["customer_id"].astype(str))
-        if outcome == "theft_confirmed":
-            inspections = ev[ev["kind"] == "inspection"]
-            measured = pd.Series(_member(ids, inspections["customer_id"]), index=ids)
-            confirmed = inspections.loc[inspections["outcome"] == "theft_confirmed", "customer_id"]
-            hit = pd.Series(_member(ids, confirmed), index=ids)
-        else:
-            measured = pd.Series(True, index=ids)
-            hit = pd.Series(_member(ids, ev.loc[ev["kind"] == "capacity_increase", "customer_id"]), index=ids)
-    elif outcome == "arrears_cured":
-        measured, hit = _arrears_cured(ids, start, end, bills, payments)
-    else:
-        raise ValueError(f"unknown outcome {outcome!r}; known: {', '.join(OUTCOMES)}")
-    return pd.DataFrame({"measured": measured.fillna(False).astype(bool).to_numpy(),
-                         "hit": hit.fillna(False).astype(bool).to_numpy()}, index=ids)
-
-
-def _member(values: pd.Series | pd.Index, pool: Any) -> np.ndarray:
-    """values.isin(pool) for string ids, through a hash index (Arrow-backed strings' isin is
-    slow on large pools)."""
-    index = pd.Index(pd.unique(np.asarray(pool, dtype=object)))
-    return index.get_indexer(np.asarray(values, dtype=object)) >= 0
-
-
-def _arrears_cured(ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp, bills: pd.DataFrame | None,
-                   payments: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
-    """In arrears at start (a bill due before start not paid in full before start) and cured
-    (every such bill paid in full before end)."""
-    none = pd.Series(False, index=ids)
-    if bills is None or bills.empty:
-        return none, none
-    due = bills[(bills["due_date"] < start).to_numpy() & _member(bills["customer_id"].astype(str), ids)]
-    due = due.assign(customer_id=due["customer_id"].astype(str))
-    pays = payments if payments is not None else pd.DataFrame(columns=["bill_id", "paid_on", "amount"])
-    pays = pays[_member(pays["bill_id"], due["bill_id"]) & (pays["paid_on"] < end).to_numpy()]
-    by_start = pays[pays["paid_on"] < start].groupby("bill_id")["amount"].sum()
-    by_end = pays.groupby("bill_id")["amount"].sum()
-    amount = due["amount"].to_numpy(dtype=float)
-    tolerance = np.maximum(0.01, 0.01 * amount)  # rounding and small write-offs
-    open_at_start = amount - due["bill_id"].map(by_start).fillna(0.0).to_numpy() > tolerance
-    open_at_end = amount - due["bill_id"].map(by_end).fillna(0.0).to_numpy() > tolerance
-    owing = due.loc[open_at_start, "customer_id"]
-    still = due.loc[open_at_start & open_at_end, "customer_id"]
-    measured = pd.Series(_member(ids, owing), index=ids)
-    return measured, measured & ~pd.Series(_member(ids, still), index=ids)
-
-
-def review_actions(
-    groups: pd.DataFrame,
-    flags: dict[str, pd.DataFrame],
-    playbook: dict[str, Any],
-    open_accounts: pd.Index,
-    min_group_size: int,
-) -> pd.DataFrame:
-    """How a past plan worked: per action with an `outcome`, per group (on the list, random
-    holdout, next in line, all other open accounts): customers, how many the outcome could be
-    measured on, how many had it, and the rate. Groups or measured counts below
-    min_group_size are shown as "<n" without a rate; when one is, the outcome of all other
-    open accounts is hidden too, since a known total minus it would reveal the small group.
-
-    `groups` is `action_groups` of the past plan (next in line cut to as many customers as
-    the list); `flags` maps each outcome to `outcome_flags` over `open_accounts`.
-    """
-    small = f"<{min_group_size}"
-    rows = []
-    for action in playbook["actions"]:
-        outcome = action.get("outcome")
-        if outcome is None or outcome not in flags:
-            continue
-        name = action["name"]
-        mine = groups[groups["action"] == name]
-        listed = mine[mine["group"].isin(["acted", "holdout"])]
-        nxt = mine[mine["group"] == "next_in_line"].sort_values("rank").head(len(listed))
-        members = {
-            "acted": mine.loc[mine["group"] == "acted", "customer_id"],
-            "holdout": mine.loc[mine["group"] == "holdout", "customer_id"],
-            "next_in_line": nxt["customer_id"],
-            "everyone_else": pd.Series(open_accounts.difference(pd.Index(mine["customer_id"].astype(str)))),
-        }
-        flag = flags[outcome]
-        hidden_small = False  # a small group hidden: everyone else's outcome would give it away
-        for group, ids in members.items():
-            if group == "holdout" and not action.get("holdout_share"):
-                continue
-            f = flag.reindex(pd.Index(ids.astype(str).unique())).fillna(False).astype(bool)
-            n, measured, hits = len(f), int(f["measured"].sum()), int((f["measured"] & f["hit"]).sum())
-            shown = n >= min_group_size and measured >= min_group_size
-            measured_text = str(measured) if shown or measured == 0 else small
-            if group != "everyone_else":
-                hidden_small |= not shown and measured > 0
-            elif hidden_small:  # a known total minus this group would reveal the small one
-                shown, measured_text = False, "–"
-            rows.append({
-                "action": name, "outcome": OUTCOMES[outcome], "group": GROUPS[group],
-                "customers": str(n) if n >= min_group_size or n == 0 else small,
-                "measured": measured_text,
-                "with outcome": str(hits) if shown else "–",
-                "rate": hits / measured if shown else np.nan,
-                "_group": group, "_n": measured if shown else 0, "_hits": hits if shown else 0,
-            })
-    return pd.DataFrame(rows, columns=["action", "outcome", "group", "customers", "measured", "with outcome",
-                                       "rate", "_group", "_n", "_hits"])
-
-
-def review_readings(review: pd.DataFrame, playbook: dict[str, Any]) -> dict[str, str]:
-    """One honest sentence per reviewed action: a randomized estimate when the holdout is big
-    enough on both sides, else what the comparison can and cannot say."""
-    readings = {}
-    for action in playbook["actions"]:
-        rows = review[review["action"] == action["name"]].set_index("_group")
-        if rows.empty:
-            continue
-        listed = rows.loc["acted"] if "acted" in rows.index else None
-        held = rows.loc["holdout"] if "holdout" in rows.index else None
-        if listed is None or listed["_n"] == 0:
-            readings[action["name"]] = ("too few customers on the list could be measured to show a rate "
-                                        "(privacy threshold)")
-            continue
-        if action.get("outcome") == "theft_confirmed":
-            readings[action["name"]] = (
-                "targeting check, not an effect: the share of inspections of listed customers that "
-                "confirmed theft, against inspections elsewhere")
-            continue
-        if held is not None and held["_n"] > 0:
-            p1, n1, p0, n0 = listed["rate"], listed["_n"], held["rate"], held["_n"]
-            diff = p1 - p0
-            se = float(np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0))
-            readings[action["name"]] = (
-                f"randomized: on the list {p1:.1%} vs holdout {p0:.1%}, difference {diff:+.1%} "
-                f"(95% interval {diff - 1.96 * se:+.1%} to {diff + 1.96 * se:+.1%}; "
-                f"{int(n1)} vs {int(n0)} customers); an interval that spans 0 shows no measurable effect")
-            continue
-        why = ("a random holdout this size cannot be shown yet (privacy threshold)"
-               if action.get("holdout_share") else "there is no random holdout (playbook holdout_share)")
-        readings[action["name"]] = (
-            "observational only: listed customers were chosen for their scores or value, so their "
-            "difference from the next in line or everyone else is not the effect of the action; "
-            + why)
-    return readings

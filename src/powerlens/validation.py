@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from powerlens.rules import TASKS
 from powerlens.schema import (
     CUSTOMER_CLASSES,
     EARLIEST,
@@ -28,11 +29,10 @@ def _blank(values: pd.Series) -> pd.Series:
     return values.isna() | values.astype("string").str.strip().eq("").fillna(True)
 
 
-# label values each known task accepts (other tasks: any non-empty text)
-BINARY_TASKS = ("churn", "arrears", "theft")
+# label values each known task accepts (other tasks: any non-empty text): the risk tasks are 0/1
 LABEL_VALUES: dict[str, set[str]] = {
     "acorn_group": {"Affluent", "Comfortable", "Adversity"},
-} | {task: {"0", "1"} for task in BINARY_TASKS}
+} | {task: {"0", "1"} for task in TASKS}
 _TRUE = {"1", "1.0", "true", "t", "yes", "y", "是", "有"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n", "否", "无"}
 
@@ -308,7 +308,7 @@ def labels(df: pd.DataFrame, q: Quarantine, source: str, known_customers: pd.Ind
     task = df["task"].astype("string").str.strip()
     as_of = to_datetime(df["as_of"])
     label = df["label"].astype("string").str.strip()
-    binary = task.isin(BINARY_TASKS).fillna(False)
+    binary = task.isin(TASKS).fillna(False)
     label = label.mask(binary, binary_label(label))
     allowed = pd.Series(True, index=df.index)
     for name, values in LABEL_VALUES.items():

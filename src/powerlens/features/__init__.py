@@ -14,27 +14,26 @@ import pandas as pd
 import pyarrow
 import pyarrow.parquet as pq
 
+from powerlens.config import FeaturesConfig
 from powerlens.features.billing import billing_features
+from powerlens.features.daily import absence_features, daily_features, daily_shape, weather_features
 from powerlens.features.definitions import CATEGORICAL, FEATURES, describe
-from powerlens.features.load_profile import (
+from powerlens.features.intraday import (
     EXTREME_COLUMNS,
-    SeriesMatrix,
-    absence_features,
     daily_extreme_features,
     daily_extremes,
-    daily_features,
-    daily_shape,
     hourly_features,
     hourly_shape,
-    to_matrix,
-    weather_features,
-    with_daily_from_hourly,
 )
+from powerlens.features.series import SeriesMatrix, to_matrix, with_daily_from_hourly
 from powerlens.features.service import service_features
 from powerlens.schema import read_customer_range, read_table
 
 __all__ = ["FEATURES", "CATEGORICAL", "describe", "CleanData", "build", "build_many", "build_options",
-           "cutoffs_for", "cutoffs_from_params", "label_cutoffs", "load_clean"]
+           "BUILD_OPTIONS", "cutoffs_for", "cutoffs_from_params", "label_cutoffs", "load_clean"]
+
+# build()'s options: the `features` keys that change what a feature means (defaults: FeaturesConfig)
+BUILD_OPTIONS = ("history_days", "peak_hours", "valley_hours", "tou_by_region")
 
 STATIC = ["customer_class", "region", "industry", "voltage_kv", "capacity_kva",
           "two_part_tariff", "tou_tariff", "prepaid_meter"]
@@ -149,15 +148,16 @@ def active_at(customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     return (customers["start_date"] < as_of) & (end.isna() | (end >= as_of))
 
 
-def build(data: CleanData, as_of: str | pd.Timestamp, history_days: int = 365,
+def build(data: CleanData, as_of: str | pd.Timestamp, history_days: int = FeaturesConfig.history_days,
           peak_hours: list[int] | None = None, valley_hours: list[int] | None = None,
           tou_by_region: dict | None = None) -> pd.DataFrame:
     """One row per account open at `as_of`, every feature in FEATURES (NaN where the data
-    cannot support it). Tariff periods: `peak_hours`/`valley_hours`, or a region's own in
-    `tou_by_region` ({region: {peak_hours: [...], valley_hours: [...]}})."""
+    cannot support it). Tariff periods: `peak_hours`/`valley_hours` (default: params.yaml's
+    defaults, `FeaturesConfig`), or a region's own in `tou_by_region` ({region: {peak_hours:
+    [...], valley_hours: [...]}})."""
     as_of = pd.Timestamp(as_of)
-    peak_hours = peak_hours or [8, 9, 10, 11, 17, 18, 19, 20]
-    valley_hours = valley_hours or [0, 1, 2, 3, 4, 5, 6, 23]
+    peak_hours = list(peak_hours or FeaturesConfig.peak_hours)
+    valley_hours = list(valley_hours or FeaturesConfig.valley_hours)
     cust = data.customers
     ids = pd.Index(cust["customer_id"].astype(str), name="customer_id")
     parts = [
@@ -233,8 +233,8 @@ def cutoffs_for(data_end: pd.Timestamp, n_training: int, step_months: int,
 
 
 def build_options(params: dict) -> dict:
-    """build()'s keyword arguments from the `features` section of params.yaml."""
-    return {k: params[k] for k in ("history_days", "peak_hours", "valley_hours", "tou_by_region") if k in params}
+    """build()'s keyword arguments from the `features` section (`cfg.features.as_dict()`)."""
+    return {k: params[k] for k in BUILD_OPTIONS}
 
 
 def cutoffs_from_params(data: CleanData | pd.Timestamp, params: dict) -> tuple[list[pd.Timestamp], pd.Timestamp]:
@@ -251,7 +251,8 @@ def label_cutoffs(labels: pd.DataFrame | None) -> dict[str, list[pd.Timestamp]]:
     return {task: sorted(pd.Timestamp(t) for t in g["as_of"].unique()) for task, g in labels.groupby("task")}
 
 
-def profile_matrix(data: CleanData, as_of: pd.Timestamp, history_days: int = 365) -> pd.DataFrame:
+def profile_matrix(data: CleanData, as_of: pd.Timestamp,
+                   history_days: int = FeaturesConfig.history_days) -> pd.DataFrame:
     """Raw profiles for load-shape clustering: weekday/weekend hours and day-of-week/month."""
     return pd.concat([hourly_shape(data.hourly, as_of, history_days),
                       daily_shape(data.daily, as_of, history_days)], axis=1)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from powerlens.rules import paid_in_full
+
 CHANNELS = ["direct_debit", "counter", "mobile_app", "prepaid"]
 COLUMNS = ["revenue_12m", "bill_amount_mean", "bill_volatility", "on_time_rate", "days_past_due_mean",
            "days_past_due_max", "bills_over_30dpd", "arrears_count", "arrears_amount", "arrears_1_30d",
@@ -39,7 +41,7 @@ def billing_features(bills: pd.DataFrame, payments: pd.DataFrame, customer_ids: 
     paid = pays.groupby("bill_id").agg(paid=("amount", "sum"), settled_on=("paid_on", "max"))
     due = due.join(paid, on="bill_id")
     due["paid"] = due["paid"].fillna(0.0)
-    settled = due["paid"] >= due["amount"] * 0.99 - 0.01
+    settled = pd.Series(paid_in_full(due["paid"], due["amount"]), index=due.index)
     end = due["settled_on"].where(settled, as_of)
     dpd = ((end - due["due_date"]).dt.days).clip(lower=0)
     due = due.assign(dpd=dpd, settled=settled, outstanding=(due["amount"] - due["paid"]).clip(lower=0))
@@ -131,7 +133,8 @@ def payment_history(recent: pd.DataFrame, due: pd.DataFrame, pays: pd.DataFrame,
         return np.where(any_due, n.to_numpy(dtype=float), np.nan)
 
     out["bills_unpaid_12m"] = count(positive & (due["paid"] <= 0))
-    out["bills_paid_full_12m"] = count(positive & (due["paid"] >= due["amount"] * 0.99 - 0.01))
+    out["bills_paid_full_12m"] = count(positive & pd.Series(paid_in_full(due["paid"], due["amount"]),
+                                                            index=due.index))
     out["bills_zero_12m"] = (recent["amount"] <= 0).groupby(recent["customer_id"], observed=True).sum(
         ).reindex(customer_ids).fillna(0).astype(float)
     if "repayment_status" in pays:

@@ -52,7 +52,7 @@ _DEFS = [
     # load profile, from interval (hourly) readings; where a source gives only each day's smallest
     # and largest interval reading (the London sample's half-hours), load factor, min/max rate,
     # peak-valley difference, base load, peak kW and the utilisations come from those
-    # (features.load_profile.daily_extreme_features): "hourly" then reads "per interval"
+    # (features.intraday.daily_extreme_features): "hourly" then reads "per interval"
     ("load_factor", "load_profile", "ratio", "mean over maximum hourly load"),
     ("min_max_rate", "load_profile", "ratio", "daily minimum over daily maximum hourly load, averaged"),
     ("peak_valley_diff_rate", "load_profile", "ratio", "(daily max - daily min) / daily max, averaged"),

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from powerlens.config import FeaturesConfig
 from powerlens.schema import read_table
 
 ENGINES = ("local", "dask")
@@ -72,7 +73,8 @@ def compute_partition(data_dir: str | Path, part: Partition, cutoffs: list[pd.Ti
     if profile_cutoff is None:
         profiles = pd.DataFrame(index=pd.Index([], name="customer_id"))
     else:
-        profiles = profile_matrix(data, profile_cutoff, options.get("history_days", 365))
+        # the look-back of the features (build()'s default when the options leave it out)
+        profiles = profile_matrix(data, profile_cutoff, **{k: options[k] for k in ("history_days",) if k in options})
         profiles.index.name = "customer_id"
     return feats, profiles
 
@@ -83,7 +85,8 @@ def customer_ids(data_dir: str | Path) -> pd.Series:
 
 def build_features(data_dir: str | Path, cutoffs: list[pd.Timestamp], options: dict, *,
                    profile_cutoff: pd.Timestamp | None = None, engine: str = "local",
-                   scheduler: str | None = None, customers_per_partition: int = 20_000,
+                   scheduler: str | None = None,
+                   customers_per_partition: int = FeaturesConfig.customers_per_partition,
                    scheduler_timeout: float = 10.0, threads: int = 1,
                    progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Features for every customer and cut-off, partition by partition, on the chosen engine.

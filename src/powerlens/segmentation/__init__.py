@@ -34,7 +34,7 @@ def check_params(params: dict) -> None:
     """Fail early, in one line, on value weights that cannot work whatever the data
     (unknown method, incomplete or inconsistent AHP judgments)."""
     spec = weights_spec(params)
-    if spec.get("method", "manual") != "entropy":
+    if spec["method"] != "entropy":
         value_weights(pd.DataFrame(), spec)
 
 
@@ -53,13 +53,14 @@ def tiers(feats: pd.DataFrame, params: dict) -> pd.DataFrame:
 
 
 def cluster_from_params(profiles: LookBack | pd.DataFrame, cl: dict) -> ClusteringResult:
-    """cluster_load_shapes with the `segment.clustering` section of params.yaml."""
+    """cluster_load_shapes with the `segment.clustering` section (`cfg.segment.clustering.as_dict()`;
+    `fixed`, set by replay_params, is optional)."""
     return cluster_load_shapes(
-        profiles, cl["k_min"], cl["k_max"], cl["seed"], sample_size=cl.get("sample_size", 2000),
-        algorithms=tuple(cl.get("algorithms", ["kmeans"])), stability_rounds=cl.get("stability_rounds", 5),
-        min_stability=cl.get("min_stability", 0.8), min_cluster_share=cl.get("min_cluster_share", 0.01),
-        stability_candidates=cl.get("stability_candidates", 4), min_coverage=cl.get("min_coverage", 0.8),
-        min_family_customers=cl.get("min_family_customers", 60), fixed=cl.get("fixed"))
+        profiles, cl["k_min"], cl["k_max"], cl["seed"], sample_size=cl["sample_size"],
+        algorithms=tuple(cl["algorithms"]), stability_rounds=cl["stability_rounds"],
+        min_stability=cl["min_stability"], min_cluster_share=cl["min_cluster_share"],
+        stability_candidates=cl["stability_candidates"], min_coverage=cl["min_coverage"],
+        min_family_customers=cl["min_family_customers"], fixed=cl.get("fixed"))
 
 
 def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
@@ -73,7 +74,7 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
     tiers = value_tiers(scores["value_score"], params["tier_quantiles"])
     grades = credit_grades(feats)
     big = big_customers(feats, big_rule["min_capacity_kva"], big_rule["min_peak_kw"])
-    latent = latent_big(feats, big, params["latent_big_top_share"], params.get("latent_big_weights"))
+    latent = latent_big(feats, big, params["latent_big_top_share"], params["latent_big_weights"])
     if isinstance(profiles, LookBack):
         if not profiles.customer_ids.equals(feats.index):
             positions = profiles.customer_ids.get_indexer(feats.index)

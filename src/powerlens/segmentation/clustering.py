@@ -46,6 +46,7 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
+from powerlens.config import ClusteringConfig
 from powerlens.segmentation.profiles import (
     DOW,
     HOURS,
@@ -61,6 +62,7 @@ __all__ = ["HOURS", "WEEKEND_HOURS", "DOW", "MONTHS", "INTRADAY_SUMMARY", "Clust
            "name_cluster", "normalize_profiles", "shape_vectors", "dispersion_indices", "bootstrap_stability"]
 
 FAMILIES = ("intraday", "daily")
+_DEFAULTS = ClusteringConfig()  # cluster_load_shapes' defaults: params.yaml's `segment.clustering`
 RATIO_CAP = 4.0  # a month or hour above 4x the customer's mean is an event (move-in, outage), not a shape
 WEEKEND_WEIGHT = np.sqrt(0.5)  # the weekend's 24 hours count half as much as the weekday's
 DOW_WEIGHT = np.sqrt(24 / 7)  # blocks weighted so each counts like 24 hours of shape
@@ -335,9 +337,14 @@ def _namer(family: _Family) -> Callable[[np.ndarray], list[str]]:
 
 
 def cluster_load_shapes(profiles: LookBack | pd.DataFrame, k_min: int, k_max: int, seed: int,
-                        sample_size: int = 2000, algorithms: tuple[str, ...] = ("kmeans", "gmm", "agglomerative"),
-                        stability_rounds: int = 5, min_stability: float = 0.8, min_cluster_share: float = 0.01,
-                        stability_candidates: int = 4, min_coverage: float = 0.8, min_family_customers: int = 60,
+                        sample_size: int = _DEFAULTS.sample_size,
+                        algorithms: tuple[str, ...] = _DEFAULTS.algorithms,
+                        stability_rounds: int = _DEFAULTS.stability_rounds,
+                        min_stability: float = _DEFAULTS.min_stability,
+                        min_cluster_share: float = _DEFAULTS.min_cluster_share,
+                        stability_candidates: int = _DEFAULTS.stability_candidates,
+                        min_coverage: float = _DEFAULTS.min_coverage,
+                        min_family_customers: int = _DEFAULTS.min_family_customers,
                         fixed: dict[str, dict] | None = None) -> ClusteringResult:
     """Load shapes per shape family (see the module docstring for the families and the winner
     rule). `profiles` is the look-back's readings (stability resamples customers and days) or

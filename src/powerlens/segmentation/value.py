@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from powerlens.config import SegmentConfig
+from powerlens.errors import PowerlensError
+
 
 def _pct(values: pd.Series) -> pd.Series:
     """Percentile rank in [0, 1]; missing values sit in the middle."""
     return values.rank(pct=True, method="average").fillna(0.5)
 
 
-class WeightsError(ValueError):
+class WeightsError(PowerlensError, ValueError):
     """The value weights in params.yaml cannot be used (unknown method, missing or inconsistent judgments)."""
 
 
@@ -101,7 +104,7 @@ def value_weights(feats: pd.DataFrame, spec: dict) -> tuple[dict[str, float], di
     """Current- and potential-value criterion weights by `spec["method"]`: `manual` (the weights
     given), `entropy` (from the data at this cut-off) or `ahp` (from pairwise judgments, checked
     for consistency). Returns both weight sets and what to log (method, consistency ratios)."""
-    method = spec.get("method", "manual")
+    method = spec["method"]
     if method not in METHODS:
         raise WeightsError(f"segment.value_weights.method {method!r} is not one of {', '.join(METHODS)}")
     current, potential = dict(spec["current"]), dict(spec["potential"])
@@ -111,7 +114,7 @@ def value_weights(feats: pd.DataFrame, spec: dict) -> tuple[dict[str, float], di
         current = entropy_weights(values[list(current)])
         potential = entropy_weights(values[list(potential)])
     elif method == "ahp":
-        judgments = spec.get("ahp") or {}
+        judgments = spec["ahp"] or {}
         current, info["current_consistency_ratio"] = ahp_weights(
             judgments.get("current"), list(current), "segment.value_weights.ahp.current")
         potential, info["potential_consistency_ratio"] = ahp_weights(
@@ -125,12 +128,8 @@ def value_weights(feats: pd.DataFrame, spec: dict) -> tuple[dict[str, float], di
 
 
 def weights_spec(params: dict) -> dict:
-    """The `segment.value_weights` section; the older layout (value_weights = the current
-    weights, potential_weights beside it) reads as the manual method."""
-    spec = params["value_weights"]
-    if "current" not in spec:
-        return {"method": "manual", "current": spec, "potential": params["potential_weights"]}
-    return spec
+    """The `segment.value_weights` section of the segment params (`cfg.segment.as_dict()`)."""
+    return params["value_weights"]
 
 
 def value_scores(feats: pd.DataFrame, value_weights: dict[str, float],
@@ -166,16 +165,13 @@ def big_customers(feats: pd.DataFrame, min_capacity_kva: float, min_peak_kw: flo
     return (feats["capacity_kva"].fillna(0) >= min_capacity_kva) | (feats["peak_kw"].fillna(0) >= min_peak_kw)
 
 
-LATENT_BIG_WEIGHTS = {"trend_pct_per_year": 0.6, "recent_change_ratio": 0.2, "capacity_increase_requests": 0.2}
-
-
 def latent_big(feats: pd.DataFrame, big: pd.Series, top_share: float,
                weights: dict[str, float] | None = None) -> pd.DataFrame:
     """Small/medium non-residential customers ranked by a weighted mean of percentile ranks of
     their growth (year-on-year trend, last 30 days against the year) and capacity increase
     requests; the top share is flagged, each with its reasons (growth, capacity headroom,
     requests). Headroom is a reason, not a rank: a full connection says when, growth says whether."""
-    weights = weights or LATENT_BIG_WEIGHTS
+    weights = weights or SegmentConfig.latent_big_weights  # params.yaml's default
     eligible = ~big & (feats["customer_class"] != "residential")
     trend = feats["trend_pct_per_year"].clip(-50, 200)
     util = feats["capacity_utilisation"]
