@@ -4,12 +4,14 @@ asserted against targets (that is what the benchmark reports), only that they ar
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from powerlens.bench import bench_folder, generate_bench_data, run_engine
 from powerlens.cli import app
 
 
+@pytest.mark.slow
 def test_bench_features_prints_ratios_and_a_machine_readable_last_line(tmp_path):
     result = CliRunner().invoke(app, ["bench", "features", "--customers", "40", "--days", "60",
                                       "--tsfresh-sample", "10", "--data-dir", str(tmp_path)])

@@ -2,6 +2,7 @@ import pytest
 from typer.testing import CliRunner
 
 from powerlens.cli import app
+from support import write_daily_csv as _write
 
 COMMANDS = ["generate", "validate", "features", "segment", "train", "score", "report", "ui", "lab", "bench"]
 
@@ -25,10 +26,12 @@ def test_missing_input_is_one_line_not_a_traceback(tmp_path):
     assert "no such folder" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_import_command_writes_canonical_tables_and_exits_2_above_the_reject_limit(tmp_path, key_file):
     import pandas as pd
 
-    from conftest import real_data
+    from support import real_data
 
     src = real_data("uci_credit_default", "credit_default.csv.gz")
     out = tmp_path / "clean"
@@ -60,3 +63,28 @@ def test_pseudonymize_links_raw_ids_to_the_same_pseudonyms_as_the_import(key_fil
 def test_backfill_needs_both_ends():
     result = CliRunner().invoke(app, ["report", "--from", "2026-05"])
     assert result.exit_code == 2 and "needs both --from and --to" in result.output
+
+
+def test_cli_prints_one_line_per_problem_and_no_traceback(tiny_export, key_file, tmp_path):
+    src, daily = tiny_export
+    first = daily.iloc[0]
+    _write(src, daily, [{"meter_no": first["meter_no"], "reading_date": "2026-01-05", "kwh": "-1"},
+                        {"meter_no": "MT0000000000", "reading_date": "2026-01-05", "kwh": "1"}])
+    result = CliRunner().invoke(app, ["validate", str(src), "--out", str(tmp_path / "clean"),
+                                      "--key-file", str(key_file)])
+    assert result.exit_code == 0, result.output
+    lines = [ln for ln in result.output.splitlines() if "quarantined:" in ln]
+    assert len(lines) == 2
+    assert any("kwh_negative" in ln and "readings_daily.csv line" in ln for ln in lines)
+    assert any("unknown_customer" in ln for ln in lines)
+    assert "Traceback" not in result.output
+
+
+def test_missing_column_is_a_one_line_error_with_exit_code_2(tiny_export, key_file, tmp_path):
+    src, daily = tiny_export
+    daily.drop(columns=["kwh"]).to_csv(src / "readings_daily.csv", index=False)
+    result = CliRunner().invoke(app, ["validate", str(src), "--out", str(tmp_path / "clean"),
+                                      "--key-file", str(key_file)])
+    assert result.exit_code == 2
+    assert "readings_daily.csv: missing column(s) kwh" in result.output
+    assert "Traceback" not in result.output

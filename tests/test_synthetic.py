@@ -2,6 +2,7 @@ import hashlib
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from powerlens.synthetic import SyntheticConfig, generate
 
@@ -32,6 +33,7 @@ def test_raw_export_carries_direct_identifiers_and_truth_apart(small_raw):
     assert "credit_class" not in customers.columns  # models never see the truth
 
 
+@pytest.mark.slow
 def test_class_mix_big_customers_and_pareto(tmp_path):
     generate(SyntheticConfig(customers=3000, months=13, seed=5), tmp_path)
     customers = pd.read_csv(tmp_path / "customers.csv").set_index("account_no")

@@ -2,11 +2,14 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from mlflow import MlflowClient
 
 from powerlens import tracking
 from powerlens.risk.models import LogisticModel
 from powerlens.risk.train import train_and_log
+
+pytestmark = pytest.mark.slow
 
 
 def _task_data(seed=0, n=600, signal=2.0):

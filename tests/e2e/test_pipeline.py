@@ -11,7 +11,9 @@ import sys
 import pytest
 import yaml
 
-from conftest import project_copy, run
+from support import project_copy, run
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

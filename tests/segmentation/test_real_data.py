@@ -5,13 +5,16 @@ resampled."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 import yaml
 
-from conftest import ROOT, real_data
 from powerlens.features import active_at
 from powerlens.importers import import_source
 from powerlens.schema import read_table
 from powerlens.segmentation import cluster_from_params, read_look_back
+from support import ROOT, real_data
+
+pytestmark = [pytest.mark.slow, pytest.mark.real_data]
 
 
 def test_lcl_load_shapes_are_stable_under_customer_and_day_bootstrap(tmp_path, key):

@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-from conftest import project_copy, real_data, run
+from support import project_copy, real_data, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.real_data]
 
 
 @pytest.fixture(scope="module")

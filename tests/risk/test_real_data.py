@@ -10,24 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, real_data
 from powerlens import stages
-from powerlens.risk import labels
+from support import ROOT, real_data
 
-
-def test_given_labels_join_the_features_at_their_as_of():
-    table = pd.DataFrame({"customer_id": ["a", "b", "c"], "task": ["churn", "churn", "other"],
-                          "as_of": pd.to_datetime(["2016-01-01"] * 3), "label": ["1", "f", "1"]})
-    feats = pd.DataFrame({"customer_id": ["a", "b", "z"], "as_of": pd.to_datetime(["2016-01-01"] * 3),
-                          "x": [1.0, 2.0, 3.0]})
-    y, rows = labels.given(table, "churn", feats)
-    assert list(rows["customer_id"]) == ["a", "b"] and list(y) == [1, 0] and not labels.is_multiclass(y)
-    multi = table.assign(customer_id=["a", "b", "z"], task="acorn_group", label=["Affluent", "Comfortable", "Adversity"])
-    y, rows = labels.given(multi, "acorn_group", feats)
-    assert list(y) == ["Affluent", "Comfortable", "Adversity"] and labels.is_multiclass(y)
-    two = table.assign(label=["Affluent", "Comfortable", "x"])
-    with pytest.raises(ValueError, match="binary task as 0/1"):
-        labels.given(two, "churn", feats)
+pytestmark = [pytest.mark.slow, pytest.mark.real_data]
 
 
 def _train_real(tmp_path, key_file, fmt: str, src, task: str, families: list[str],

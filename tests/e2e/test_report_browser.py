@@ -23,9 +23,14 @@ from pathlib import Path
 import pytest
 
 from powerlens import reporting
-from test_reporting import PERIOD, SECTIONS, build_data
+from support import PERIOD, SECTIONS, build_data
+
+pytestmark = pytest.mark.slow
+
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 IMAGE_PROBE = """<script>
 addEventListener("load", () => {
   const imgs = [...document.images];

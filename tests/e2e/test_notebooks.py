@@ -9,13 +9,18 @@ import jupytext
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT
+
 EXPLORATORY = ROOT / "notebooks" / "exploratory"
+
+
 NOTEBOOKS = {
     "consumption": ["Billed energy per month by customer class", "Weekday hourly profile by class"],
     "segmentation": ["Pareto: top 20% =", "Cluster validity by k", "load-shape profiles"],
     "risk_models": ["validation on", "importance"],
 }
+
+
 # keeps the test fast on 2 cores: LightGBM's threads crawl when the machine is busy; the
 # notebook's default is every family in params.yaml
 PARAMETERS = {"risk_models": {"families": ["logistic", "histgb"]}}
@@ -34,6 +39,7 @@ def test_every_exploratory_notebook_is_tested():
     assert {p.stem for p in EXPLORATORY.glob("*.py")} == set(NOTEBOOKS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
 def test_exploratory_notebook_runs(name, data_dir, tmp_path, monkeypatch):
     import papermill as pm

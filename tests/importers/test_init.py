@@ -1,9 +1,10 @@
-"""Malformed files thrown at every importer: truncated rows, wrong types, bad encodings, shuffled
+"""import_source: the registry of formats, and malformed files thrown at every importer: truncated rows, wrong types, bad encodings, shuffled
 and missing columns, empty files, huge values. None may end in an uncaught exception: each ends
 in a clean import whose quarantine reconciles, or in ImportFailed whose message names a file."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -15,12 +16,27 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from powerlens.importers import ImportFailed, import_source
+from powerlens.importers import FORMATS, ImportFailed, import_source
+from powerlens.importers.utility_export import ImportFailed as LegacyImportFailed
+
+
+def test_registry_and_import_failed_is_shared(small_raw, key, tmp_path):
+    assert set(FORMATS) == {"synthetic", "lcl", "powerco", "credit-history", "csv"}
+    assert LegacyImportFailed is ImportFailed
+    with pytest.raises(ImportFailed, match="unknown source format"):
+        import_source("xml", tmp_path, tmp_path / "o", key)
+    summary = import_source("synthetic", small_raw, tmp_path / "syn", key)
+    assert summary["reconciled"] and json.loads((tmp_path / "syn" / "validation.json").read_text())["rows_in"]
+
 
 SETTINGS = settings(max_examples=int(os.environ.get("POWERLENS_PROPERTY_EXAMPLES", "25")), deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
 KINDS = ["truncate", "drop_column", "shuffle_columns", "cells", "bad_bytes", "empty", "header_only",
          "extra_field", "huge", "none"]
+
+
 NASTY = ["1e400", "-1", "9" * 40, "", "NaN", "inf", "-inf", "2014-13-45", "9999-12-31", "Null", '"', ",",
          "t", "MISSING", "0x1F", "1,5", "１２", "\u00a0", "2014/1/1 25:00"]
 
@@ -95,6 +111,8 @@ def _csv(src: Path) -> list[str]:
 
 
 BUILDERS = {"lcl": _lcl, "powerco": _powerco, "credit-history": _credit, "csv": _csv}
+
+
 ENCODING = {"客户.csv": "gbk", "账单.csv": "gbk"}
 
 
@@ -178,6 +196,7 @@ case = st.tuples(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", sorted(BUILDERS))
 @SETTINGS
 @given(c=case)

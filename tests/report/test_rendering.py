@@ -1,0 +1,161 @@
+"""The strategy report renders to offline HTML + ipynb + actions.csv + index.
+
+Runs the real notebook with papermill and nbconvert on a small hand-built data folder.
+"""
+
+from __future__ import annotations
+
+import re
+
+import jupytext
+import nbformat
+import pandas as pd
+import pytest
+
+from powerlens import reporting
+from support import NOTEBOOK, PERIOD, SECTIONS, build_data
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    base = tmp_path_factory.mktemp("report")
+    data = build_data(base / "data")
+    out = base / "reports"
+    html_path = reporting.render(PERIOD, data, out_root=out, top_n=5, min_group_size=10)
+    return {"data": data, "out": out, "html_path": html_path,
+            "html": html_path.read_text(encoding="utf-8")}
+
+
+@pytest.mark.slow
+def test_render_writes_all_outputs(rendered):
+    out_dir = rendered["out"] / PERIOD
+    assert rendered["html_path"] == out_dir / "strategy_report.html"
+    nb = nbformat.read(out_dir / "strategy_report.ipynb", as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert not (out_dir / "strategy_report.failed.ipynb").exists()
+
+    actions = pd.read_csv(out_dir / "actions.csv")
+    assert list(actions.columns) == ["customer_id", "action", "rank", "priority_score", "reasons", "holdout"]
+    assert {"development_visit", "vip_account_manager", "retention_contact"} <= set(actions["action"])
+    assert "inspection" not in set(actions["action"])  # no theft scores
+    visits = actions[actions["action"] == "development_visit"]
+    assert visits["reasons"].str.contains("capacity increase requested").all()
+
+    index = (rendered["out"] / "index.html").read_text()
+    assert f'href="{PERIOD}/strategy_report.html"' in index
+
+
+@pytest.mark.slow
+def test_html_has_sections_no_code_and_embedded_images(rendered):
+    page = rendered["html"]
+    for heading in SECTIONS:
+        assert heading in page, heading
+    classes = re.findall(r'class="([^"]*)"', page)
+    code_cells = [c for c in classes if "jp-CodeCell" in c]
+    assert len(code_cells) >= 9 and all("jp-mod-noInput" in c for c in code_cells)
+    # the only input areas are the markdown cells' rendered text
+    assert sum("jp-InputArea" in c for c in classes) == sum("jp-MarkdownCell" in c for c in classes)
+    joined = " ".join(classes)
+    assert "jp-InputPrompt" not in joined and "jp-OutputPrompt" not in joined
+    assert "highlight" not in joined and "jp-CodeMirrorEditor" not in joined
+    assert "import matplotlib" not in page and "reporting.monthly_kpis" not in page
+    assert len(re.findall(r'src="data:image/png;base64,', page)) >= 3  # KPIs, Pareto, shapes
+    assert "no scores for theft yet" in page
+    comparison = page[page.index("How the shapes were chosen"):]
+    assert all(w in comparison for w in ("davies_bouldin", "stability (ARI)", "0.91", "chosen"))
+    assert "no model metrics for theft yet" in page
+    assert "Traceback" not in page
+
+
+@pytest.mark.slow
+def test_html_reads_offline(rendered):
+    page = rendered["html"]
+    external = re.findall(r'(?:src|href)\s*=\s*["\']?\s*(?:https?:)?//', page, flags=re.I)
+    assert external == []
+    assert not re.search(r"<script[^>]+src=", page, flags=re.I)
+    assert "@import" not in page and "cdnjs" not in page and "unpkg" not in page
+    assert "http" not in page.lower()
+    assert 'alt="Pareto: top 20% =' in page
+
+
+@pytest.mark.slow
+def test_privacy_suppression(rendered):
+    page = rendered["html"]
+    # the tier matrix has cells below 10 customers and the 4-customer load shape is hidden
+    assert "&lt;10" in page
+    assert "flat three-shift (n=" not in page
+    assert "1 shape(s) with fewer than 10 customers not shown" in page
+
+
+@pytest.mark.slow
+def test_rerender_is_deterministic_and_region_is_indexed(rendered):
+    data, out = rendered["data"], rendered["out"]
+    files = [out / PERIOD / name for name in
+             ("strategy_report.html", "strategy_report.ipynb", "actions.csv")] + [out / "index.html"]
+    before = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in files}
+    again = reporting.render(PERIOD, data, out_root=out, top_n=5, min_group_size=10)
+    assert again.read_text(encoding="utf-8") == rendered["html"]
+    # re-rendering an unchanged period changes nothing: same bytes, files not even rewritten
+    assert {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in files} == before
+    assert sorted(p.name for p in (out / PERIOD).iterdir()) == [
+        "actions.csv", "strategy_report.html", "strategy_report.ipynb"]
+
+    north = reporting.render(PERIOD, data, out_root=out, region="north", top_n=5, min_group_size=10)
+    assert north == out / PERIOD / "north" / "strategy_report.html"
+    north_ids = set(pd.read_parquet(data / "clean/customers.parquet").query("region == 'north'")["customer_id"])
+    actions = pd.read_csv(north.parent / "actions.csv")
+    assert len(actions) and set(actions["customer_id"]) <= north_ids
+    index = (out / "index.html").read_text()
+    assert f'href="{PERIOD}/north/strategy_report.html"' in index
+    assert f'href="{PERIOD}/strategy_report.html"' in index
+
+
+@pytest.mark.slow
+def test_render_with_missing_inputs_notes_each_section(tmp_path):
+    data = tmp_path / "empty"
+    data.mkdir()
+    html_path = reporting.render(PERIOD, data, out_root=tmp_path / "reports")
+    page = html_path.read_text(encoding="utf-8")
+    for note in ("no customers / bills / payments / service events tables yet",
+                 "no bills yet", "no segments yet", "no scores for churn yet",
+                 "no model metrics yet"):
+        assert note in page, note
+    assert pd.read_csv(html_path.parent / "actions.csv").empty
+
+
+@pytest.mark.slow
+def test_failing_notebook_raises_and_keeps_it(tmp_path):
+    nb = jupytext.read(NOTEBOOK)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell('raise RuntimeError("deliberate report failure")'))
+    broken = tmp_path / "broken_report.py"
+    jupytext.write(nb, broken, fmt="py:percent")
+    data = build_data(tmp_path / "data")
+    with pytest.raises(reporting.ReportFailed) as err:
+        reporting.render(PERIOD, data, out_root=tmp_path / "reports", notebook=broken)
+    kept = err.value.notebook
+    assert kept.exists() and str(kept) in str(err.value)
+    executed = nbformat.read(kept, as_version=4)
+    errors = [o for c in executed.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors and "deliberate report failure" in errors[0]["evalue"]
+    assert not (tmp_path / "reports" / PERIOD / "strategy_report.html").exists()
+
+
+def test_split_prints_do_not_change_the_report(tmp_path):
+    """The kernel may flush a cell's prints as one message or several (timing): the executed
+    notebook keeps them as one stream, so a re-render of the same period is the same file."""
+    cell = nbformat.v4.new_code_cell("print(...)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Plan of 2026-08-01:\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="collection_plan: ...\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="after\n")]
+    whole = nbformat.v4.new_code_cell("print(...)")
+    whole.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                            text="Plan of 2026-08-01:\ncollection_plan: ...\n"),
+                     nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                     nbformat.v4.new_output("stream", name="stdout", text="after\n")]
+    split = reporting._without_run_metadata(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "a.ipynb")
+    once = reporting._without_run_metadata(nbformat.v4.new_notebook(cells=[whole]), tmp_path / "a.ipynb")
+    assert nbformat.writes(split) == nbformat.writes(once)
+    assert reporting.to_offline_html(split) == reporting.to_offline_html(once)

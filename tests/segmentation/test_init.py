@@ -1,0 +1,75 @@
+"""Segmentation from params: value-weight methods, the load shapes of a whole utility, customers
+too few to cluster."""
+
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from powerlens import features as F
+from powerlens.segmentation import check_params, segment, tiers
+from powerlens.segmentation.profiles import read_look_back
+from powerlens.segmentation.value import (
+    WeightsError,
+)
+from support import random_look_back as _look_back
+
+SCORING, PREVIOUS = pd.Timestamp("2026-11-01"), pd.Timestamp("2026-10-01")
+
+
+def test_value_weight_methods_from_params(small_data, seg_params):
+    import copy
+
+    feats = F.build(small_data, SCORING)
+    spec = copy.deepcopy(seg_params)
+    manual = tiers(feats, spec)
+    spec["value_weights"]["method"] = "ahp"
+    check_params(spec)
+    ahp = tiers(feats, spec)
+    spec["value_weights"]["method"] = "entropy"
+    entropy = tiers(feats, spec)
+    assert len(manual) == len(ahp) == len(entropy) == len(feats)
+    assert (manual["value_tier"] != entropy["value_tier"]).any()  # the weights change who is high value
+    spec["value_weights"]["method"] = "ahp"
+    spec["value_weights"]["ahp"]["current"]["kwh_365d/on_time_rate"] = 1 / 9  # contradicts the other two
+    with pytest.raises(WeightsError, match="ahp.current: the pairwise judgments are inconsistent"):
+        check_params(spec)
+    spec["value_weights"]["method"] = "votes"
+    with pytest.raises(WeightsError, match="not one of manual, entropy, ahp"):
+        check_params(spec)
+
+
+@pytest.mark.slow
+def test_when_every_meter_records_hours_every_customers_shape_class_is_recovered(tmp_path, key, seg_params):
+    """The stage's own data has daily-only homes, whose evening / double peak class a daily read
+    cannot show (so the test above scores the intraday family). Give every home an interval
+    meter and the chosen clusters recover the generator's shape class of every customer."""
+    from powerlens.importers.utility_export import import_utility_export
+    from powerlens.synthetic import SyntheticConfig, generate
+
+    generate(SyntheticConfig(customers=500, months=13, seed=5, interval_metered_residential_share=1.0),
+             tmp_path / "raw")
+    import_utility_export(tmp_path / "raw", tmp_path / "clean", key, truth_out=tmp_path / "truth.parquet")
+    feats = F.build(F.load_clean(tmp_path / "clean"), SCORING)
+    look_back = read_look_back(tmp_path / "clean", pd.Index(feats["customer_id"]), SCORING,
+                               seg_params["clustering"]["history_days"])
+    seg, _, metrics = segment(feats, look_back, seg_params)
+    x = seg.merge(pd.read_parquet(tmp_path / "truth.parquet"), on="customer_id")
+    assert set(x["load_shape_family"]) == {"intraday"} and len(x) > 400
+    assert adjusted_rand_score(x["load_shape_class"], x["load_shape_cluster"]) >= 0.7
+    assert metrics["load_shape_families"]["intraday"]["stable"]
+
+
+def test_customers_without_enough_readings_are_named_not_clustered(seg_params):
+    from powerlens.segmentation import cluster_from_params
+
+    days = pd.date_range("2025-11-01", "2026-10-31", freq="D")
+    lb = _look_back(40, days, np.random.default_rng(5))
+    lb.daily[:5] = np.nan
+    lb.hourly[:] = np.nan
+    result = cluster_from_params(lb, seg_params["clustering"])
+    shapes = result.labels.map(result.names)
+    assert (shapes.iloc[:5] == "no_readings").all() and (shapes.iloc[5:] == "not_clustered").all()
+    assert result.chosen_k == 0 and result.candidates.empty
+    assert result.reasons.iloc[0] == "no readings in the look-back" and "too few to cluster" in result.reasons.iloc[-1]
