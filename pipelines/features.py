@@ -1,9 +1,7 @@
-"""DVC stage `features`: customer features at each cut-off, point-in-time correct."""
+"""DVC stage `features`: customer features at each cut-off, point-in-time correct. The work is in powerlens.jobs.features."""
 
-from pathlib import Path
-
-from powerlens import stages
+from powerlens.jobs.common import entry
+from powerlens.jobs.features import main
 
 if __name__ == "__main__":
-    stages.features(Path("data/clean"), Path("data/features"), stages.params()["features"],
-                    metrics=Path("metrics/features.json"))
+    entry(main)

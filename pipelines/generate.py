@@ -1,10 +1,7 @@
-"""DVC stage `generate`: the raw export of the embedded synthetic utility."""
+"""DVC stage `generate`: the raw export of the embedded synthetic utility. The work is in powerlens.jobs.generate."""
 
-from pathlib import Path
-
-from powerlens import stages
+from powerlens.jobs.common import entry
+from powerlens.jobs.generate import main
 
 if __name__ == "__main__":
-    p = stages.params()["generate"]
-    stages.generate(Path("data/raw"), p["customers"], p["months"], p["seed"], p["end"],
-                    p["interval_metered_residential_share"], metrics=Path("metrics/generate.json"))
+    entry(main)

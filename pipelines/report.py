@@ -1,10 +1,7 @@
-"""DVC stage `report`: render the strategy report for `report.period`."""
+"""DVC stage `report`: render the strategy report of a period from its snapshot (argument: YYYY-MM). The work is in powerlens.jobs.report."""
 
-from pathlib import Path
-
-from powerlens import stages
+from powerlens.jobs.common import entry
+from powerlens.jobs.report import main
 
 if __name__ == "__main__":
-    p = stages.params()["report"]
-    stages.report(p["period"], Path("data"), Path("reports"), None, p["top_n"], p["min_group_size"],
-                  metrics=Path("metrics/report.json"))
+    entry(main)

@@ -1,9 +1,7 @@
-"""DVC stage `score`: each task's champion scores the accounts open at the scoring cut-off."""
+"""DVC stage `score`: each task's champion scores the accounts open at the scoring cut-off. The work is in powerlens.jobs.score."""
 
-from pathlib import Path
-
-from powerlens import stages
+from powerlens.jobs.common import entry
+from powerlens.jobs.score import main
 
 if __name__ == "__main__":
-    stages.score(Path("data/features"), Path("data/scores"), stages.params()["train"]["tasks"],
-                 metrics=Path("metrics/score.json"))
+    entry(main)

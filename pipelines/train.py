@@ -1,14 +1,7 @@
-"""DVC stage `train@<task>`: compare model families for one task, log to MLflow, apply the
-champion rule."""
+"""DVC stage `train`: compare model families for one task (argument: the task), log to MLflow, apply the champion rule. The work is in powerlens.jobs.train."""
 
-import sys
-from pathlib import Path
-
-from powerlens import stages
+from powerlens.jobs.common import entry
+from powerlens.jobs.train import main
 
 if __name__ == "__main__":
-    task = sys.argv[1]
-    p = stages.params()
-    stages.train(task, Path("data/clean"), Path("data/features"), Path(f"data/models/{task}"), p["train"],
-                 p["features"]["horizon_months"], metrics=Path(f"metrics/train_{task}.json"),
-                 plots=Path(f"plots/train/{task}"))
+    entry(main)

@@ -1,13 +1,7 @@
-"""DVC stage `validate`: import the source named by `data.source` (the synthetic utility's raw
-export by default) into anonymized, validated canonical tables."""
+"""DVC stage `validate`: import the source named by data.source into anonymized, validated canonical tables. The work is in powerlens.jobs.validate."""
 
-from pathlib import Path
-
-from powerlens import stages
+from powerlens.jobs.common import entry
+from powerlens.jobs.validate import main
 
 if __name__ == "__main__":
-    params = stages.params()
-    fmt, src, mapping = stages.source_settings(params)
-    stages.validate(src, Path("data/clean"), None, params["validate"]["max_reject_fraction"],
-                    truth_out=Path("data/truth/ground_truth.parquet"), metrics=Path("metrics/validate.json"),
-                    fmt=fmt, mapping=mapping)
+    entry(main)

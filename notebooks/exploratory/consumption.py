@@ -38,7 +38,7 @@ from IPython.display import display  # noqa: E402
 
 from powerlens import features as F  # noqa: E402
 from powerlens.config import load_params  # noqa: E402
-from powerlens.reporting import show_figure  # noqa: E402
+from powerlens.report.figures import show_figure  # noqa: E402
 
 warnings.filterwarnings("ignore")
 plt.rcParams.update({"figure.dpi": 96, "axes.grid": True, "grid.alpha": 0.3})

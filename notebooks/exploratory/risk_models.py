@@ -42,7 +42,7 @@ from IPython.display import display  # noqa: E402
 
 from powerlens import features as F  # noqa: E402
 from powerlens.config import load_params  # noqa: E402
-from powerlens.reporting import show_figure  # noqa: E402
+from powerlens.report.figures import show_figure  # noqa: E402
 from powerlens.risk import evaluate, labels  # noqa: E402
 from powerlens.risk.explain import reason_codes  # noqa: E402
 from powerlens.risk.train import NotEnoughLabels, fit_and_compare  # noqa: E402

@@ -39,9 +39,9 @@ from IPython.display import display  # noqa: E402
 
 from powerlens import features as F  # noqa: E402
 from powerlens.config import load_params  # noqa: E402
-from powerlens.reporting import show_figure  # noqa: E402
+from powerlens.report.figures import show_figure  # noqa: E402
 from powerlens.segmentation import pareto, profile_table, read_look_back, segment  # noqa: E402
-from powerlens.stages import profile_figure  # noqa: E402
+from powerlens.report.figures import profile_figure  # noqa: E402
 
 warnings.filterwarnings("ignore")
 plt.rcParams.update({"figure.dpi": 96, "axes.grid": True, "grid.alpha": 0.3})

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from powerlens.errors import PowerlensError
+
 KEY_ENV = "POWERLENS_KEY_FILE"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "powerlens" / "pseudonym.key"
 PSEUDONYM_PREFIX = "c"
@@ -29,7 +31,7 @@ DIRECT_IDENTIFIER_HINTS = (
 )
 
 
-class PseudonymKeyError(RuntimeError):
+class PseudonymKeyError(PowerlensError, RuntimeError):
     """The pseudonym key cannot be read or is unsafe to use."""
 
 

@@ -1,5 +1,6 @@
-"""The `powerlens` command. Every subcommand has --help; known problems end in a one-line
-message and exit code 2, never a stack trace (set POWERLENS_DEBUG=1 to see one)."""
+"""The `powerlens` command. Every subcommand has --help; defaults come from params.yaml (the
+typed config), never from here. The project's own errors (powerlens.errors) end in a one-line
+message and exit code 2; anything else is a bug and shows its traceback with a hint."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import traceback
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
@@ -19,85 +21,81 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-DATA = Path("data")
-
-
-def _known_errors() -> tuple[type[BaseException], ...]:
-    from powerlens.anonymize import PseudonymKeyError
-    from powerlens.importers import ImportFailed
-    from powerlens.schema import ValidationFailed
-
-    errors: list[type[BaseException]] = [ImportFailed, ValidationFailed, PseudonymKeyError,
-                                         FileNotFoundError, ValueError, KeyError]
-    try:
-        from powerlens.reporting import ReportFailed
-
-        errors.append(ReportFailed)
-    except ImportError:
-        pass
-    return tuple(errors)
+KEY_HELP = "pseudonym key (default: $POWERLENS_KEY_FILE or ~/.config/powerlens/pseudonym.key)"
 
 
 def friendly(fn):
-    """Turn known failures into one line on stderr and exit code 2."""
+    """Our errors as one line on stderr and exit 2; a bug keeps its traceback (exit 1)."""
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
+        from powerlens.errors import PowerlensError
+        from powerlens.jobs.common import BUG_HINT, configure_process, one_line
+
+        configure_process()
         try:
             return fn(*args, **kwargs)
         except typer.Exit:
             raise
-        except Exception as exc:
-            if os.environ.get("POWERLENS_DEBUG"):
-                raise
-            known = isinstance(exc, _known_errors())
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            prefix = "error" if known else f"unexpected error ({type(exc).__name__})"
-            typer.echo(f"{prefix}: {message}", err=True)
-            if not known:
-                typer.echo("rerun with POWERLENS_DEBUG=1 to see the traceback", err=True)
-            raise typer.Exit(2 if known else 1) from None
+        except PowerlensError as exc:
+            typer.echo(f"error: {one_line(exc)}", err=True)
+            raise typer.Exit(2) from None
+        except Exception:
+            typer.echo(traceback.format_exc(), err=True)
+            typer.echo(BUG_HINT, err=True)
+            raise typer.Exit(1) from None
 
     return wrapper
 
 
-def _params() -> dict:
-    from powerlens.stages import params
+def _config():
+    from powerlens.config import load_config
 
-    return params()
+    return load_config()
+
+
+def _paths():
+    from powerlens.paths import project_paths
+
+    return project_paths()
 
 
 @app.command()
 @friendly
 def generate(
-    out: Annotated[Path, typer.Option(help="folder for the raw export")] = DATA / "raw",
-    customers: Annotated[int, typer.Option(min=10, help="number of accounts")] = 10_000,
-    months: Annotated[int, typer.Option(min=13, help="months of history")] = 36,
-    seed: Annotated[int, typer.Option(help="random seed (same seed, same utility)")] = 42,
-    end: Annotated[str, typer.Option(help="first day after the data (YYYY-MM-DD)")] = "2026-11-01",
+    out: Annotated[Path | None, typer.Option(help="folder for the raw export (default data/raw)")] = None,
+    customers: Annotated[int | None, typer.Option(min=10, help="number of accounts (default: params generate.customers)")] = None,
+    months: Annotated[int | None, typer.Option(min=13, help="months of history (default: params)")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed: same seed, same utility (default: params)")] = None,
+    end: Annotated[str | None, typer.Option(help="first day after the data, YYYY-MM-DD (default: params)")] = None,
 ):
     """Write the raw export of the embedded synthetic utility (with direct identifiers, as a
     real export would carry them) and its ground truth."""
-    from powerlens import stages
+    from powerlens.jobs import generate as job
 
-    stages.generate(out, customers, months, seed, end)
+    given = {"customers": customers, "months": months, "seed": seed, "end": end}
+    settings = _config().replace("generate", **{k: v for k, v in given.items() if v is not None}).generate
+    job.run(settings, out=out or _paths().raw)
 
 
 @app.command()
 @friendly
 def validate(
-    src: Annotated[Path, typer.Argument(help="raw export folder (customers, readings, bills, ...)")] = DATA / "raw",
-    out: Annotated[Path, typer.Option(help="folder for the canonical tables")] = DATA / "clean",
-    key_file: Annotated[str | None, typer.Option(help="pseudonym key (default: $POWERLENS_KEY_FILE or ~/.config/powerlens/pseudonym.key)")] = None,
-    max_reject_fraction: Annotated[float, typer.Option(help="fail when more rows than this share are quarantined")] = 0.05,
+    src: Annotated[Path | None, typer.Argument(help="raw export folder (default data/raw)")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder for the canonical tables (default data/clean)")] = None,
+    key_file: Annotated[str | None, typer.Option(help=KEY_HELP)] = None,
+    max_reject_fraction: Annotated[float | None, typer.Option(
+        help="fail when more rows than this share are quarantined (default: params validate)")] = None,
     truth_out: Annotated[Path | None, typer.Option(help="where to write the generator's ground truth, if any")] = None,
 ):
     """Anonymize and validate an export: one line per problem, bad rows quarantined with their
     reason, counts reconciled."""
-    from powerlens import stages
+    from powerlens.jobs import validate as job
 
-    summary = stages.validate(src, out, key_file, max_reject_fraction, truth_out)
+    paths = _paths()
+    out = out or paths.clean
+    limit = _config().validate.max_reject_fraction if max_reject_fraction is None else max_reject_fraction
+    summary = job.run(src or paths.raw, out=out, key_file=key_file, max_reject_fraction=limit, truth_out=truth_out)
     typer.echo(f"canonical tables in {out}; quarantine in {out / 'quarantine'}; summary in {out / 'validation.json'}")
     if not summary["reconciled"]:
         raise typer.Exit(2)
@@ -108,17 +106,20 @@ def validate(
 def import_(
     fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="lcl, powerco, credit-history, csv or synthetic")],
     src: Annotated[Path, typer.Argument(help="source file or folder")],
-    out: Annotated[Path, typer.Option(help="folder for the canonical tables")] = DATA / "clean",
-    key_file: Annotated[str | None, typer.Option(help="pseudonym key (default: $POWERLENS_KEY_FILE or ~/.config/powerlens/pseudonym.key)")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder for the canonical tables (default data/clean)")] = None,
+    key_file: Annotated[str | None, typer.Option(help=KEY_HELP)] = None,
     mapping: Annotated[Path | None, typer.Option(help="YAML column mapping (csv format)")] = None,
-    max_reject_fraction: Annotated[float, typer.Option(help="fail (exit 2) when more rows than this share are quarantined")] = 0.05,
+    max_reject_fraction: Annotated[float | None, typer.Option(
+        help="fail (exit 2) when more rows than this share are quarantined (default: params validate)")] = None,
 ):
     """Import a real source into anonymized canonical tables, with quarantine and a summary."""
     import json
 
-    from powerlens import stages
+    from powerlens.jobs import validate as job
 
-    summary = stages.validate(src, out, key_file, max_reject_fraction, fmt=fmt, mapping=mapping)
+    out = out or _paths().clean
+    limit = _config().validate.max_reject_fraction if max_reject_fraction is None else max_reject_fraction
+    summary = job.run(src, out=out, fmt=fmt, key_file=key_file, max_reject_fraction=limit, mapping=mapping)
     tables = {t: {k: r[k] for k in ("rows_in", "accepted", "quarantined")} for t, r in summary["tables"].items()}
     typer.echo(json.dumps({"tables": tables, "reconciled": summary["reconciled"]}, indent=2))
     typer.echo(f"canonical tables in {out}; summary in {out / 'validation.json'}")
@@ -134,10 +135,11 @@ def pseudonymize(
     """Read raw ids (one per line) on stdin, print `raw_id,customer_id` lines: for a secure
     system holding the key to link action lists back to accounts."""
     from powerlens.anonymize import key_path, pseudonym
+    from powerlens.errors import MissingInput
 
     path = key_path(key_file)
     if not path.exists():
-        raise FileNotFoundError("no pseudonym key at the given path: pass --key-file or set POWERLENS_KEY_FILE")
+        raise MissingInput("no pseudonym key at the given path: pass --key-file or set POWERLENS_KEY_FILE")
     key = path.read_text(encoding="ascii").strip().encode("ascii")
     for line in sys.stdin:
         raw = line.strip()
@@ -148,8 +150,8 @@ def pseudonymize(
 @app.command()
 @friendly
 def features(
-    data: Annotated[Path, typer.Option(help="clean data folder")] = DATA / "clean",
-    out: Annotated[Path, typer.Option(help="features folder")] = DATA / "features",
+    data: Annotated[Path | None, typer.Option(help="clean data folder (default data/clean)")] = None,
+    out: Annotated[Path | None, typer.Option(help="features folder (default data/features)")] = None,
     engine: Annotated[str | None, typer.Option(help="local or dask (default: params features.engine)")] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster on this machine)")] = None,
@@ -160,14 +162,12 @@ def features(
 ):
     """Customer features at every training cut-off and at the scoring cut-off, a partition of
     customers at a time (in this process, or as Dask tasks with --engine dask)."""
-    from powerlens import stages
+    from powerlens.jobs import features as job
 
-    params = _params()["features"]
-    if customers_per_partition:
-        params = params | {"customers_per_partition": customers_per_partition}
-    if threads:
-        params = params | {"threads": threads}
-    stages.features(data, out, params, engine=engine, scheduler=scheduler)
+    paths = _paths()
+    given = {"customers_per_partition": customers_per_partition, "threads": threads}
+    settings = _config().replace("features", **{k: v for k, v in given.items() if v is not None}).features
+    job.run(settings, data=data or paths.clean, out=out or paths.features, engine=engine, scheduler=scheduler)
 
 
 bench_app = typer.Typer(help="Benchmarks, reported as ratios against references measured in the same run.",
@@ -186,7 +186,7 @@ def bench_features(
     threads: Annotated[int, typer.Option(min=1, help="partitions at once on the local engine (default: cores)")] = (
         os.cpu_count() or 1),
     tsfresh_sample: Annotated[int, typer.Option(min=1, help="customers in the tsfresh sample")] = 200,
-    data_dir: Annotated[Path, typer.Option(help="where generated benchmark data are kept")] = DATA / "bench",
+    data_dir: Annotated[Path, typer.Option(help="where generated benchmark data are kept")] = Path("data/bench"),
     regenerate: Annotated[bool, typer.Option(help="generate the data again")] = False,
 ):
     """Feature-engine speed and memory on generated readings: readings/s, peak RSS, the ratio to a
@@ -194,11 +194,10 @@ def bench_features(
     The last line is machine-readable."""
     from powerlens.bench import bench_features as run
     from powerlens.bench import summary_line
-    from powerlens.stages import Clock
+    from powerlens.jobs.common import Clock
 
-    clock = Clock("bench")
     result = run(customers, days, interval, data_dir, engine=engine, customers_per_partition=customers_per_partition,
-                 tsfresh_sample=tsfresh_sample, regenerate=regenerate, threads=threads, progress=clock)
+                 tsfresh_sample=tsfresh_sample, regenerate=regenerate, threads=threads, progress=Clock("bench"))
     typer.echo(f"{result['readings']:,} {interval} readings, {result['features']} features: "
                f"{result['readings_per_s']:,} readings/s ({result['seconds']} s), "
                f"{result['ratio_vs_scan']}x the DuckDB scan floor ({result['scan_seconds']} s), "
@@ -210,40 +209,42 @@ def bench_features(
 @app.command()
 @friendly
 def segment(
-    features_dir: Annotated[Path, typer.Option("--features", help="features folder")] = DATA / "features",
-    out: Annotated[Path, typer.Option(help="segments folder")] = DATA / "segments",
+    features_dir: Annotated[Path | None, typer.Option("--features", help="features folder (default data/features)")] = None,
+    data: Annotated[Path | None, typer.Option(help="clean data folder, for the load shapes (default data/clean)")] = None,
+    out: Annotated[Path | None, typer.Option(help="segments folder (default data/segments)")] = None,
 ):
     """Value x credit tiers, big and latent big customers, load-shape clusters."""
-    from powerlens import stages
+    from powerlens.jobs import segment as job
 
-    stages.segment(features_dir, out, _params()["segment"])
+    paths = _paths()
+    job.run(_config().segment, features_dir=features_dir or paths.features, data=data or paths.clean,
+            out=out or paths.segments)
 
 
 @app.command()
 @friendly
 def train(
     task: Annotated[str, typer.Argument(help="churn, arrears, theft or a task the source labels (e.g. acorn_group)")],
-    data: Annotated[Path, typer.Option(help="clean data folder")] = DATA / "clean",
-    features_dir: Annotated[Path, typer.Option("--features", help="features folder")] = DATA / "features",
-    experiment: Annotated[str, typer.Option(help="MLflow experiment")] = "powerlens-risk",
+    data: Annotated[Path | None, typer.Option(help="clean data folder (default data/clean)")] = None,
+    features_dir: Annotated[Path | None, typer.Option("--features", help="features folder (default data/features)")] = None,
+    experiment: Annotated[str | None, typer.Option(help="MLflow experiment (default powerlens-risk)")] = None,
     search_seconds: Annotated[float | None, typer.Option(
         help="search by time: seconds per family, as many trials as fit, under cross-validation too "
              "(default: train.search.n_trials, reproducible; 0 = no search)")] = None,
 ):
     """Train and compare model families for a task; register the best and apply the
     champion rule. Prints the run id, each family's primary metric and the decision."""
-    from powerlens import stages
+    from powerlens.errors import PowerlensError
+    from powerlens.jobs import train as job
+    from powerlens.rules import RISK_EXPERIMENT
 
-    p = _params()
-    tp = dict(p["train"])
-    if search_seconds is not None:
-        from powerlens.risk.search import by_time
-
-        tp["search"] = by_time(tp.get("search") or {}, search_seconds)
-    summary = stages.train(task, data, features_dir, features_dir.parent / "models" / task, tp,
-                           p["features"]["horizon_months"], experiment=experiment)
+    paths = _paths()
+    features_dir = features_dir or paths.features
+    summary = job.run(task, _config(), data=data or paths.clean, features_dir=features_dir,
+                      out=features_dir.parent / "models" / task, experiment=experiment or RISK_EXPERIMENT,
+                      search_seconds=search_seconds)
     if "skipped" in summary:
-        raise ValueError(f"{task} was not trained: {summary['skipped']}")
+        raise PowerlensError(f"{task} was not trained: {summary['skipped']}")
     primary = summary["primary_metric"]
     for family, m in summary["families"].items():
         typer.echo(f"{family}: {primary} {m.get(primary, float('nan')):.4f}")
@@ -258,19 +259,21 @@ def score(
     data: Annotated[Path | None, typer.Option(help="a clean (imported) data folder to score")] = None,
     model: Annotated[str | None, typer.Option(help="model URI (default models:/powerlens-TASK@champion)")] = None,
     out: Annotated[Path | None, typer.Option(help="CSV to write (one task) or scores folder (all tasks)")] = None,
-    features_dir: Annotated[Path, typer.Option("--features", help="features folder (all tasks)")] = DATA / "features",
+    features_dir: Annotated[Path | None, typer.Option("--features", help="features folder, all tasks (default data/features)")] = None,
 ):
     """Score accounts with champion models, with reason codes. `score TASK --data DIR --out F.csv`
     scores any imported data folder at its latest date and refuses data whose features do not
     match the model."""
-    from powerlens import stages
+    from powerlens.errors import UsageError
+    from powerlens.jobs import score as job
 
+    paths = _paths()
     if task is None:
-        stages.score(features_dir, out or DATA / "scores", _params()["train"]["tasks"])
+        job.run(_config(), features_dir=features_dir or paths.features, out=out or paths.scores)
         return
     if data is None or out is None:
-        raise ValueError("score TASK needs --data DIR and --out FILE.csv")
-    n = stages.score_folder(task, data, out, model, _params()["features"])
+        raise UsageError("score TASK needs --data DIR and --out FILE.csv")
+    n = job.score_folder(task, _config(), data=data, out=out, model_uri=model)
     typer.echo(f"wrote {n} scores to {out}")
 
 
@@ -278,16 +281,17 @@ def score(
 @friendly
 def compare(
     task: Annotated[str, typer.Argument(help="churn, arrears, theft or a given-label task")],
-    experiment: Annotated[str, typer.Option(help="MLflow experiment")] = "powerlens-risk",
+    experiment: Annotated[str | None, typer.Option(help="MLflow experiment (default powerlens-risk)")] = None,
     out: Annotated[Path | None, typer.Option(help="CSV for the report (default data/models/TASK/comparison.csv)")] = None,
 ):
     """The families x metrics table of the task's latest training run."""
     from powerlens import tracking
+    from powerlens.rules import RISK_EXPERIMENT
 
-    table = tracking.latest_comparison(task, experiment)
+    table = tracking.latest_comparison(task, experiment or RISK_EXPERIMENT)
     typer.echo(f"{task}: latest run {table.attrs['run_id']}")
     typer.echo(table.round(4).to_string())
-    out = out or DATA / "models" / task / "comparison.csv"
+    out = out or _paths().model_dir(task) / "comparison.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out)
     typer.echo(f"written to {out}")
@@ -295,31 +299,57 @@ def compare(
 
 @app.command()
 @friendly
+def snapshot(
+    period: Annotated[list[str] | None, typer.Option(help="YYYY-MM, repeatable (default: params report.periods)")] = None,
+):
+    """Compute what the report of each period shows into data/snapshots/<period>/ (the
+    pipeline's snapshot stage, for periods params.yaml does not list)."""
+    from powerlens.jobs import snapshot as job
+
+    cfg, paths = _config(), _paths()
+    job.run(list(period or cfg.report.periods), cfg, data=paths.data_paths, playbook=paths.playbook)
+
+
+@app.command()
+@friendly
 def report(
-    period: Annotated[str | None, typer.Option(help="YYYY-MM (default: report.period in params.yaml)")] = None,
+    period: Annotated[str | None, typer.Option(help="YYYY-MM (default: the last of report.periods in params.yaml)")] = None,
     start: Annotated[str | None, typer.Option("--from", help="backfill: first period YYYY-MM")] = None,
     end: Annotated[str | None, typer.Option("--to", help="backfill: last period YYYY-MM")] = None,
     region: Annotated[str | None, typer.Option(help="one region only")] = None,
-    data: Annotated[Path, typer.Option(help="data root (clean/, features/, segments/, scores/)")] = DATA,
-    out: Annotated[Path, typer.Option(help="reports root")] = Path("reports"),
     workers: Annotated[int, typer.Option(min=1, help="periods rendered at once (backfill)")] = 2,
 ):
     """Render the strategy report for a period into reports/<period>/strategy_report.html, or
     every period from --from to --to (a failing period does not stop the others). Each period
-    is shown as of its own end; what a render computes for it is kept in DATA/report_cache."""
-    from powerlens import stages
+    is shown as of its own end, from its snapshot (data/snapshots/<period>/), computed first
+    when it does not exist yet."""
+    from powerlens.errors import UsageError
+    from powerlens.jobs import report as job
+    from powerlens.rules import periods_between
 
-    p = _params()["report"]
+    cfg, paths = _config(), _paths()
     if start or end:
-        from powerlens.reporting import backfill
-
         if not (start and end):
-            raise ValueError("a backfill needs both --from and --to")
-        result = backfill(start, end, data_dir=data, out_root=out, region=region, top_n=p["top_n"],
-                          min_group_size=p["min_group_size"], workers=workers, progress=typer.echo)
+            raise UsageError("a backfill needs both --from and --to")
+        result = job.run_range(periods_between(start, end), cfg, paths, region=region, workers=workers,
+                               echo=typer.echo)
         typer.echo(result.summary())
         raise typer.Exit(0 if result.ok else 1)
-    stages.report(period or p["period"], data, out, region, p["top_n"], p["min_group_size"])
+    job.run(period or cfg.report.period, cfg, paths, region=region)
+
+
+@app.command()
+@friendly
+def results(
+    metrics: Annotated[Path | None, typer.Option(help="DVC metrics folder (default metrics/)")] = None,
+    out: Annotated[Path, typer.Option(help="markdown file to write")] = Path("docs/results.md"),
+):
+    """Write the results tables (models per task, segmentation) from the DVC metrics files, so
+    docs never carry numbers typed by hand."""
+    from powerlens.results import write_results
+
+    written = write_results(metrics or _paths().metrics, out)
+    typer.echo(f"wrote {written}")
 
 
 @app.command()
@@ -336,9 +366,7 @@ def ui(
     cmd = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri, "--host", host,
            "--port", str(port), "--workers", "1"]
     if uri.startswith("sqlite:"):
-        from powerlens.config import project_root
-
-        cmd += ["--default-artifact-root", (project_root() / "mlartifacts").as_uri()]
+        cmd += ["--default-artifact-root", _paths().mlartifacts.as_uri()]
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
     raise typer.Exit(subprocess.call(cmd, env=env))
 
@@ -350,11 +378,8 @@ def lab(
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
 ):
     """Start JupyterLab on 127.0.0.1 with the project's kernel."""
-    from powerlens.config import project_root
-
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
-    cmd = [jupyter, "lab", f"--ip={host}", f"--port={port}", "--no-browser",
-           f"--notebook-dir={project_root()}"]
+    cmd = [jupyter, "lab", f"--ip={host}", f"--port={port}", "--no-browser", f"--notebook-dir={_paths().root}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     raise typer.Exit(subprocess.call(cmd, env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}))

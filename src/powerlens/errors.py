@@ -15,3 +15,8 @@ class UsageError(PowerlensError):
 
 class MissingInput(PowerlensError):
     """An input a step needs does not exist yet; the message names the step that makes it."""
+
+
+class InvalidInput(PowerlensError, ValueError):
+    """A file or setting the user gave is malformed (a playbook key, a data folder with nothing
+    to date it, an unknown engine...): the message names what to fix."""

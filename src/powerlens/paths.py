@@ -25,26 +25,10 @@ def project_root() -> Path:
 
 
 @dataclass(frozen=True)
-class ProjectPaths:
-    """The project's files, relative to `root` (the current directory by default, as DVC runs)."""
+class DataPaths:
+    """The layout of a data folder (`data/` of the project, or any folder a command is given)."""
 
-    root: Path = Path(".")
-
-    @property
-    def params(self) -> Path:
-        return self.root / "params.yaml"
-
-    @property
-    def playbook(self) -> Path:
-        return self.root / "playbook.yaml"
-
-    @property
-    def report_notebook(self) -> Path:
-        return self.root / "notebooks" / "reports" / "strategy_report.py"
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
+    data: Path
 
     @property
     def raw(self) -> Path:
@@ -86,6 +70,41 @@ class ProjectPaths:
 
     def snapshot_dir(self, period: str) -> Path:
         return self.snapshots / period
+
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """The project's files, relative to `root` (the current directory by default, as DVC runs)."""
+
+    root: Path = Path(".")
+
+    @property
+    def params(self) -> Path:
+        return self.root / "params.yaml"
+
+    @property
+    def playbook(self) -> Path:
+        return self.root / "playbook.yaml"
+
+    @property
+    def report_notebook(self) -> Path:
+        return self.root / "notebooks" / "reports" / "strategy_report.py"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def data_paths(self) -> DataPaths:
+        return DataPaths(self.data)
+
+    def __getattr__(self, name: str):
+        # raw, clean, truth, features, segments, models, model_dir, scores, snapshots,
+        # snapshot_dir: the data folder's layout, named once in DataPaths
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(DataPaths(self.root / "data"), name)
 
     @property
     def reports(self) -> Path:

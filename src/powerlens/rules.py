@@ -7,6 +7,8 @@ features, labels, KPIs and the review of past actions cannot disagree.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 # risk tasks whose labels are derived from events (a source may give others, e.g. acorn_group)
@@ -43,3 +45,36 @@ def paid_in_full(paid, amount):
     amount = np.asarray(amount, dtype=float)
     settled = paid >= amount * (1.0 - PAID_IN_FULL_SHARE) - PAID_IN_FULL_ABSOLUTE
     return settled
+
+
+# a report period is a calendar month, written 'YYYY-MM'
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def is_period(text: object) -> bool:
+    return isinstance(text, str) and bool(_PERIOD.match(text))
+
+
+def period_bounds(period: str):
+    """First day of the period and first day of the next one (the exclusive end)."""
+    import pandas as pd
+
+    from powerlens.errors import UsageError
+
+    if not is_period(period):
+        raise UsageError(f"period must look like 'YYYY-MM', got {period!r}")
+    p = pd.Period(period, freq="M")
+    return p.start_time, (p + 1).start_time
+
+
+def periods_between(start: str, end: str) -> list[str]:
+    """Every month from start to end, both included ('YYYY-MM')."""
+    import pandas as pd
+
+    from powerlens.errors import UsageError
+
+    period_bounds(start)
+    period_bounds(end)
+    if end < start:
+        raise UsageError(f"--from {start} is after --to {end}")
+    return [str(p) for p in pd.period_range(start, end, freq="M")]

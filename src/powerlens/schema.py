@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from powerlens.errors import PowerlensError
+
 CUSTOMER_CLASSES = [
     "residential", "commercial", "general_industrial", "large_industrial", "agricultural", "public",
 ]
@@ -166,7 +168,7 @@ TABLE_SCHEMA = {
 CANONICAL_FILES = tuple(TABLE_SCHEMA)
 
 
-class ValidationFailed(RuntimeError):
+class ValidationFailed(PowerlensError, RuntimeError):
     """Too many rows were rejected, or a table breaks its schema after cleaning."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from powerlens.errors import PowerlensError
 
-class ImportFailed(RuntimeError):
+
+class ImportFailed(PowerlensError, RuntimeError):
     """The source cannot be imported; the message names the file and the problem (one line)."""

@@ -66,3 +66,16 @@ def one_line(exc: BaseException) -> str:
     """The first line of an exception's message (its type name when it has none)."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def features_manifest(features_dir) -> dict:
+    """The features stage's manifest.json (cut-offs, feature names); MissingInput when absent."""
+    import json
+    from pathlib import Path
+
+    from powerlens.errors import MissingInput
+
+    path = Path(features_dir) / "manifest.json"
+    if not path.exists():
+        raise MissingInput(f"{path} not found: run the features stage first (powerlens features)")
+    return json.loads(path.read_text(encoding="utf-8"))

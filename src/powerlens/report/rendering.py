@@ -1,0 +1,255 @@
+"""Rendering: papermill runs the report notebook on a period's snapshot, nbconvert makes an
+HTML page without code that reads fully offline, and `index.html` lists every report.
+
+`render` executes notebooks/reports/strategy_report.py (a jupytext notebook) for one period
+(and optionally one region) into reports/<period>[/<region>]/: the executed notebook, the HTML
+page and the action plan as actions.csv (the snapshot's plan, cut to the region). The notebook
+reads the snapshot and writes nothing. Outputs are only rewritten when their content changes,
+so re-rendering an unchanged period changes nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+from powerlens.errors import PowerlensError
+from powerlens.rules import is_period, period_bounds
+
+REPORT_NAME = "strategy_report"
+
+# The lab template without anything fetched from the network: require.js, MathJax, mermaid
+# and the widget manager are CDN scripts; the report needs none of them (plots are PNGs,
+# tables are HTML). The lab CSS is inlined by the template itself.
+_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}" alt="{{ (output | get_metadata('alt', 'image/png')) or 'figure' | escape_html }}">
+</div>
+{%- endblock data_png %}
+"""
+
+
+
+class ReportFailed(PowerlensError):
+    """The report notebook failed; `notebook` is the kept executed notebook showing the error."""
+
+    def __init__(self, message: str, notebook: Path):
+        super().__init__(f"{message} (executed notebook kept at {notebook})")
+        self.notebook = notebook
+
+
+def report_dir(out_root: Path, period: str, region: str | None = None) -> Path:
+    """reports/<period>/ or reports/<period>/<region>/ (region made file-name safe)."""
+    period_bounds(period)
+    out = Path(out_root) / period
+    return out / _slug(region) if region else out
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._")
+    if not slug:
+        raise PowerlensError(f"region {text!r} has no usable characters for a folder name")
+    return slug
+
+
+
+def render(period: str, snapshot: Path, out_root: Path, notebook: Path, region: str | None = None,
+           top_n: int = 20, min_group_size: int = 10, update_index: bool = True) -> Path:
+    """Execute the report notebook on a period's snapshot folder (and region); return the HTML.
+
+    Writes strategy_report.ipynb, strategy_report.html and actions.csv into report_dir(...),
+    each only when its content changed (run timestamps are left out of the executed notebook),
+    then refreshes <out_root>/index.html unless update_index is False. On failure the executed
+    notebook is kept as strategy_report.failed.ipynb (a previous good report is left untouched)
+    and ReportFailed is raised.
+    """
+    import jupytext
+    import nbformat
+    import papermill as pm
+
+    from powerlens.snapshots.store import load_snapshot
+
+    snapshot, out_root, notebook = (Path(p).resolve() for p in (snapshot, out_root, notebook))
+    plan = load_snapshot(snapshot, tables=["plan"]).plan  # a missing snapshot fails here, in one line
+    out_dir = report_dir(out_root, period, region)
+    if not notebook.exists():
+        raise PowerlensError(f"report notebook not found: {notebook}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nb = jupytext.read(notebook)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "language": "python",
+                                          "display_name": "Python 3 (ipykernel)"})
+    nb.metadata["title"] = f"Strategy report {period}" + (f" — {region}" if region else "")
+    parameters = {"period": period, "snapshot_dir": str(snapshot), "region": region, "top_n": int(top_n),
+                  "min_group_size": int(min_group_size)}
+    running, failed = out_dir / f"{REPORT_NAME}.running.ipynb", out_dir / f"{REPORT_NAME}.failed.ipynb"
+    try:
+        pm.execute_notebook(nb, str(running), parameters=parameters, kernel_name="python3", language="python",
+                            cwd=str(out_dir), progress_bar=False)
+    except Exception as exc:  # noqa: BLE001 - papermill's errors carry the failing cell
+        if not running.exists():
+            raise
+        running.replace(failed)
+        detail = getattr(exc, "ename", type(exc).__name__)
+        evalue = getattr(exc, "evalue", str(exc))
+        raise ReportFailed(f"report {period} failed: {detail}: {evalue}", failed) from exc
+    executed_path = out_dir / f"{REPORT_NAME}.ipynb"
+    executed = _without_run_metadata(nbformat.read(running, as_version=4), executed_path)
+    _write_if_changed(executed_path, nbformat.writes(executed) + "\n")
+    running.unlink()
+    failed.unlink(missing_ok=True)
+    html_path = out_dir / f"{REPORT_NAME}.html"
+    _write_if_changed(html_path, to_offline_html(executed))
+    if plan is not None:  # the plan the report shows, cut to the region
+        shown = plan if region is None else plan[plan["region"].astype(str) == str(region)]
+        _write_if_changed(out_dir / "actions.csv", shown.drop(columns=["region"]).to_csv(index=False))
+    if update_index:
+        write_index(out_root)
+    return html_path
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    """Write text unless the file already holds it (an unchanged report keeps its mtime)."""
+    path = Path(path)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return True
+
+
+_RUN_KEYS = ("start_time", "end_time", "duration")
+
+
+def _without_run_metadata(nb: Any, output_path: Path) -> Any:
+    """The executed notebook without what differs between two runs of the same inputs:
+    timestamps and durations (papermill, nbclient), random cell ids and the temporary path."""
+    meta = nb.metadata.get("papermill", {})
+    for key in (*_RUN_KEYS, "environment_variables"):
+        meta.pop(key, None)
+    if meta:
+        meta["output_path"] = str(output_path)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        cell.metadata.pop("execution", None)
+        for key in _RUN_KEYS:
+            cell.metadata.get("papermill", {}).pop(key, None)
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = _coalesced(cell.get("outputs", []))
+    return nb
+
+
+def _coalesced(outputs: list[Any]) -> list[Any]:
+    """Consecutive prints of a cell as one stream output: how the kernel happens to flush
+    them (one message or several) depends on timing, and must not change the report."""
+    merged: list[Any] = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = prev["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
+
+
+
+def to_offline_html(nb: Any) -> str:
+    """HTML without code, prompts or stderr, and without any network asset."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    nb = _copy_without_stderr(nb)
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[DictLoader({"powerlens_offline.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="powerlens_offline.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        mathjax_url="",
+        require_js_url="",
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": REPORT_NAME}})
+    # CSS comments of the lab theme cite URLs; drop them so the page holds no URL at all
+    return re.sub(r"<style([^>]*)>(.*?)</style>",
+                  lambda m: f"<style{m.group(1)}>{re.sub(r'/[*].*?[*]/', '', m.group(2), flags=re.S)}</style>",
+                  body, flags=re.S)
+
+
+def _copy_without_stderr(nb: Any) -> Any:
+    """A copy without stderr streams and with stable cell ids."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"  # jupytext / papermill ids are random: keep the HTML stable
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [
+                o for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    return nb
+
+
+def write_index(out_root: Path) -> Path:
+    """Rewrite <out_root>/index.html listing every rendered period and region."""
+    out_root = Path(out_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    rows = []
+    periods = sorted(
+        (d for d in out_root.iterdir() if d.is_dir() and is_period(d.name)),
+        key=lambda d: d.name, reverse=True,
+    )
+    for pdir in periods:
+        links = []
+        if (pdir / f"{REPORT_NAME}.html").exists():
+            links.append(_index_link(f"{pdir.name}/{REPORT_NAME}.html", "all regions", pdir))
+        for rdir in sorted(d for d in pdir.iterdir() if d.is_dir()):
+            if (rdir / f"{REPORT_NAME}.html").exists():
+                links.append(_index_link(f"{pdir.name}/{rdir.name}/{REPORT_NAME}.html",
+                                         rdir.name, rdir))
+        if links:
+            rows.append(f"<tr><th>{html.escape(pdir.name)}</th><td>{' · '.join(links)}</td></tr>")
+    body = "\n".join(rows) or '<tr><td colspan="2">no reports rendered yet</td></tr>'
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>powerlens strategy reports</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }}
+th, td {{ padding: 0.3em 1em; border-bottom: 1px solid #ddd; text-align: left; }}
+</style>
+</head>
+<body>
+<h1>Strategy reports</h1>
+<table>
+<tr><th>period</th><th>reports (HTML; actions.csv alongside)</th></tr>
+{body}
+</table>
+</body>
+</html>
+"""
+    index = out_root / "index.html"
+    _write_if_changed(index, page)
+    return index
+
+
+def _index_link(href: str, label: str, folder: Path) -> str:
+    link = f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
+    if (folder / "actions.csv").exists():
+        link += f' (<a href="{html.escape(str(Path(href).parent / "actions.csv"))}">actions</a>)'
+    return link
+

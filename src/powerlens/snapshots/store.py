@@ -1,0 +1,97 @@
+"""A period's snapshot on disk: `data/snapshots/<period>/`, one parquet file per table and a
+manifest. `load_snapshot` is the one public loader: the report notebook and exploratory
+notebooks read what the pipeline made through it (pandas only; nothing is computed here)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from powerlens.errors import MissingInput
+
+# every table a snapshot holds, and what it is
+TABLES = {
+    "features": "customer features at the period's cut-off (open accounts)",
+    "segments": "value tier, credit grade, big / latent big, load shape per customer, with region",
+    "segments_previous": "the same a month earlier (for migration)",
+    "profiles": "mean normalized load profile per load shape with its 10-90% band",
+    "clustering_candidates": "the load-shape clusterings the segment stage compared",
+    "scores": "risk score, rank and reason codes per customer and task, with region",
+    "plan": "the action plan: customer, action, rank, priority, reasons, holdout, region",
+    "actions": "the playbook's actions: capacity, ranking, outcome, description",
+    "tier_strategies": "the playbook's strategy and why for every value tier x credit grade",
+    "review": "last period's plan against what happened since, per region ('all' = the utility)",
+    "review_readings": "one reading per reviewed action and region",
+    "kpis": "monthly KPIs of the 12 months up to the period, per region ('all' = the utility)",
+    "pareto": "the Pareto curve of 12-month revenue per region",
+    "pareto_summary": "billed customers and the top 20%'s revenue share per region",
+    "model_comparison": "validation metrics of every model family per task (last training)",
+    "model_sources": "which model scored each task at the cut-off and what it learned from",
+    "drift": "per task: mean score last period and now, population stability index",
+}
+ALL_REGIONS = "all"
+
+
+@dataclass
+class Snapshot:
+    """A loaded snapshot: `manifest` (period, cutoff, previous_cutoff, notes, regions,
+    decisions...) and one DataFrame per table in TABLES (None when the snapshot lacks it)."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    tables: dict[str, pd.DataFrame | None] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> pd.DataFrame | None:
+        if name in TABLES:
+            return self.tables.get(name)
+        raise AttributeError(name)
+
+    @property
+    def period(self) -> str:
+        return self.manifest["period"]
+
+    @property
+    def cutoff(self) -> pd.Timestamp:
+        return pd.Timestamp(self.manifest["cutoff"])
+
+    @property
+    def previous_cutoff(self) -> pd.Timestamp:
+        return pd.Timestamp(self.manifest["previous_cutoff"])
+
+
+def write_snapshot(folder: Path, tables: dict[str, pd.DataFrame | None], manifest: dict[str, Any]) -> Path:
+    """Write the tables (None ones are left out) and manifest.json into `folder` (replaced)."""
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise ValueError(f"not snapshot tables: {', '.join(sorted(unknown))}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.parquet"):
+        stale.unlink()
+    for name, table in tables.items():
+        if table is not None:
+            table.to_parquet(folder / f"{name}.parquet", index=False)
+    manifest = {**manifest, "tables": sorted(n for n, t in tables.items() if t is not None)}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return folder
+
+
+def snapshot_exists(folder: Path) -> bool:
+    return (Path(folder) / "manifest.json").exists()
+
+
+def load_snapshot(folder: str | Path, tables: list[str] | None = None) -> Snapshot:
+    """Read a snapshot folder (`data/snapshots/<period>`); `tables` limits what is read."""
+    folder = Path(folder)
+    if not snapshot_exists(folder):
+        raise MissingInput(f"no snapshot at {folder}: run `powerlens snapshot --period {folder.name}` "
+                           "(or `dvc repro`) first")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    wanted = tables or list(TABLES)
+    loaded = {name: pd.read_parquet(folder / f"{name}.parquet") if (folder / f"{name}.parquet").exists() else None
+              for name in wanted}
+    return Snapshot(folder, manifest, loaded)
