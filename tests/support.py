@@ -210,6 +210,24 @@ def build_data(data: Path, n: int = 40, seed: int = 0) -> Path:
 
 # --------------------------------------------------------------------------- importers
 
+def render_period(data: Path, out: Path, period: str = PERIOD, region: str | None = None, top_n: int = 5,
+                  min_group_size: int = 10, notebook: Path = NOTEBOOK, playbook: Path | None = None) -> Path:
+    """The report of a period on a data folder, as `powerlens report` makes it: the period's
+    snapshot first (when it has none), then the render."""
+    from powerlens.config import load_config
+    from powerlens.jobs import snapshot
+    from powerlens.paths import DataPaths
+    from powerlens.report.rendering import render
+    from powerlens.snapshots import snapshot_exists
+
+    paths = DataPaths(Path(data))
+    if not snapshot_exists(paths.snapshot_dir(period)):
+        cfg = load_config(ROOT / "params.yaml").replace("report", top_n=top_n, min_group_size=min_group_size)
+        snapshot.run([period], cfg, data=paths, playbook=playbook or ROOT / "playbook.yaml", echo=lambda _m: None)
+    return render(period, paths.snapshot_dir(period), out, notebook, region=region, top_n=top_n,
+                  min_group_size=min_group_size)
+
+
 def written_strings(out: Path) -> set[str]:
     """Every text value in every file an import wrote (parquet columns, validation.json)."""
     values: set[str] = set()

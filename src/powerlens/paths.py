@@ -104,7 +104,7 @@ class ProjectPaths:
         # snapshot_dir: the data folder's layout, named once in DataPaths
         if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(DataPaths(self.root / "data"), name)
+        return getattr(DataPaths(self.data), name)
 
     @property
     def reports(self) -> Path:

@@ -31,7 +31,7 @@ def pipeline_run(tmp_path_factory, key_file):
 def test_repro_builds_every_stage_and_writes_metrics(pipeline_run):
     project, env, repro = pipeline_run
     for stage in ("generate", "validate", "features", "segment", "train_churn", "train_arrears",
-                  "train_theft", "score", "report"):
+                  "train_theft", "score", "snapshot_2026-10", "report_2026-10"):
         assert (project / "metrics" / f"{stage}.json").exists(), stage
     validate = json.loads((project / "metrics" / "validate.json").read_text())
     assert validate["reconciled"] is True
@@ -70,7 +70,8 @@ def test_models_are_registered_with_a_champion(pipeline_run):
 
 def test_report_is_rendered_with_actions(pipeline_run):
     project, _, repro = pipeline_run
-    period = yaml.safe_load((project / "params.yaml").read_text())["report"]["period"]
+    period = yaml.safe_load((project / "params.yaml").read_text())["report"]["periods"][-1]
+    assert (project / "data" / "snapshots" / period / "manifest.json").exists()
     html = project / "reports" / period / "strategy_report.html"
     assert html.exists() and html.stat().st_size > 20_000
     text = html.read_text()
@@ -87,7 +88,7 @@ def test_no_raw_identifier_or_key_in_anything_the_pipeline_wrote(pipeline_run, k
     needles |= {key_file.read_text().strip(), str(key_file)}  # nor the pseudonym key or its path
     scanned = 0
     written = [p for folder in ("data/clean", "data/features", "data/segments", "data/scores", "data/models",
-                                "metrics", "reports", "mlartifacts") for p in (project / folder).rglob("*")]
+                                "data/snapshots", "metrics", "reports", "mlartifacts") for p in (project / folder).rglob("*")]
     for path in [*written, project / "mlflow.db", project / "dvc.lock"]:
         if path.is_file():
             content = path.read_bytes()
@@ -126,3 +127,46 @@ def test_score_any_data_folder_and_refuse_a_mismatched_one(pipeline_run, tmp_pat
                              "--out", str(tmp_path / "x.csv")], cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 2
     assert "missing attr_interval_metered" in result.stderr and "Traceback" not in result.stderr
+
+
+def _stale_stages(project, env) -> set[str]:
+    status = run([sys.executable, "-m", "dvc", "status", "--json"], project, env).stdout
+    return set(json.loads(status or "{}"))
+
+
+@pytest.mark.parametrize(("edited", "expected"), [
+    ("src/powerlens/jobs/score.py", {"score"}),
+    ("src/powerlens/jobs/train.py", {"train@churn", "train@arrears", "train@theft"}),
+    ("notebooks/reports/strategy_report.py", {"report@2026-10"}),
+])
+def test_editing_one_job_makes_only_its_stage_stale(pipeline_run, edited, expected):
+    """Each stage depends on its own job and the domain it uses: editing the score job leaves
+    generate ... train up to date (DVC re-runs score, then what its outputs feed)."""
+    project, env, _ = pipeline_run
+    path = project / edited
+    original = path.read_text()
+    try:
+        path.write_text(original + "\n# an edit\n")
+        assert _stale_stages(project, env) == expected
+    finally:
+        path.write_text(original)
+    assert _stale_stages(project, env) == set()
+
+
+def test_a_misspelt_param_stops_the_first_stage_with_one_line(pipeline_run):
+    project, env, _ = pipeline_run
+    params = project / "params.yaml"
+    original = params.read_text()
+    try:
+        params.write_text(original.replace("capacity:", "capcity:", 1))
+        # what `dvc repro` runs for the first stage (DVC itself would first remove that stage's
+        # outputs, which the other tests of this module still read)
+        result = subprocess.run([sys.executable, "pipelines/generate.py"], cwd=project, env=env,
+                                capture_output=True, text=True, timeout=600)
+    finally:
+        params.write_text(original)
+    assert result.returncode == 2
+    said = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("error: ")]
+    assert said == ["error: params.yaml: unknown key 'train.capcity' (did you mean 'train.capacity'?)"], said
+    assert "Traceback" not in result.stdout + result.stderr
+    assert _stale_stages(project, env) == set()

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from powerlens import reporting
-from support import PERIOD, SECTIONS, build_data
+from support import PERIOD, SECTIONS, build_data, render_period
 
 pytestmark = pytest.mark.slow
 
@@ -91,7 +90,7 @@ def report(tmp_path_factory) -> Path:
     chromium()
     base = tmp_path_factory.mktemp("browser")
     data = build_data(base / "data")
-    return reporting.render(PERIOD, data, out_root=base / "reports", top_n=5, min_group_size=10)
+    return render_period(data, base / "reports")
 
 
 def test_screenshot_and_no_request_leaves_the_machine(report, tmp_path):

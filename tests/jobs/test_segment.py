@@ -19,7 +19,9 @@ SCORING, PREVIOUS = pd.Timestamp("2026-11-01"), pd.Timestamp("2026-10-01")
 @pytest.fixture(scope="module")
 def stage_run(small_data, small_clean, seg_params, tmp_path_factory):
     """The segment stage on the small utility, as DVC runs it, with its own MLflow store."""
-    from powerlens import stages
+    from powerlens.config import load_config
+    from powerlens.jobs import segment as job
+    from support import ROOT
 
     root = tmp_path_factory.mktemp("segment_stage")
     features_dir = root / "features"
@@ -32,8 +34,9 @@ def stage_run(small_data, small_clean, seg_params, tmp_path_factory):
         mp.setenv("MLFLOW_TRACKING_URI", uri)
         mp.setenv("POWERLENS_ROOT", str(root))
         params = {**seg_params, "clustering": {**seg_params["clustering"], "k_max": 6}}  # fewer child runs
-        metrics = stages.segment(features_dir, root / "segments", params, experiment="test-segment",
-                                 data=small_clean)
+        settings = load_config(ROOT / "params.yaml").replace("segment", **params).segment
+        metrics = job.run(settings, features_dir=features_dir, data=small_clean, out=root / "segments",
+                          experiment="test-segment")
     return root, metrics, uri
 
 

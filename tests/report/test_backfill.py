@@ -10,17 +10,18 @@ import jupytext
 import nbformat
 import pytest
 
-from powerlens import reporting
-from support import NOTEBOOK, build_data
+from powerlens.errors import UsageError
+from powerlens.rules import periods_between
+from support import NOTEBOOK, ROOT, build_data
 
 
 def test_periods_between():
-    assert reporting.periods_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
-    assert reporting.periods_between("2026-03", "2026-03") == ["2026-03"]
-    with pytest.raises(ValueError):
-        reporting.periods_between("2026-03", "2026-01")
-    with pytest.raises(ValueError):
-        reporting.periods_between("2026-3", "2026-05")
+    assert periods_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert periods_between("2026-03", "2026-03") == ["2026-03"]
+    with pytest.raises(UsageError):
+        periods_between("2026-03", "2026-01")
+    with pytest.raises(UsageError):
+        periods_between("2026-3", "2026-05")
 
 
 def notebook_failing_for(period: str, path: Path) -> Path:
@@ -33,19 +34,36 @@ def notebook_failing_for(period: str, path: Path) -> Path:
     return path
 
 
+def backfill_range(data: Path, out: Path, notebook: Path, progress):
+    """`powerlens report --from 2026-05 --to 2026-10` on a data folder: the snapshots it lacks
+    first, then the renders in parallel (jobs.report.run_range)."""
+    from powerlens.config import load_config
+    from powerlens.jobs.report import run_range
+    from powerlens.paths import ProjectPaths
+
+    class Paths(ProjectPaths):  # the project's layout with this data folder and report notebook
+        data = property(lambda self: data)
+        reports = property(lambda self: out)
+        report_notebook = property(lambda self: notebook)
+        playbook = property(lambda self: ROOT / "playbook.yaml")
+
+    cfg = load_config(ROOT / "params.yaml").replace("report", top_n=5)
+    return run_range(periods_between("2026-05", "2026-10"), cfg, Paths(ROOT), workers=2, echo=progress)
+
+
 @pytest.mark.slow
 def test_backfill_renders_the_other_periods_when_one_fails(tmp_path):
     data = build_data(tmp_path / "data")
     out = tmp_path / "reports"
     broken = notebook_failing_for("2026-07", tmp_path / "report_failing_in_july.py")
     lines = []
-    result = reporting.backfill("2026-05", "2026-10", data, out_root=out, top_n=5, workers=2,
-                                notebook=broken, progress=lines.append)
+    result = backfill_range(data, out, broken, lines.append)
 
     good = ["2026-05", "2026-06", "2026-08", "2026-09", "2026-10"]
     assert [o.period for o in result.outcomes] == ["2026-05", *good[1:2], "2026-07", *good[2:]]
     assert result.rendered == good and result.failed == ["2026-07"] and not result.ok
-    assert len(lines) == 6
+    assert sum(line.startswith("2026-") for line in lines) == 6
+    assert all((data / "snapshots" / p / "manifest.json").exists() for p in [*good, "2026-07"])
     for period in good:
         folder = out / period
         assert {"strategy_report.html", "strategy_report.ipynb", "actions.csv"} <= {

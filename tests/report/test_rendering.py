@@ -1,6 +1,7 @@
 """The strategy report renders to offline HTML + ipynb + actions.csv + index.
 
-Runs the real notebook with papermill and nbconvert on a small hand-built data folder.
+Runs the real notebook with papermill and nbconvert on the snapshot of a small hand-built data
+folder (the snapshot job computes it first, as `powerlens report` does).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from powerlens import reporting
-from support import NOTEBOOK, PERIOD, SECTIONS, build_data
+from powerlens.report import rendering
+from support import NOTEBOOK, PERIOD, SECTIONS, build_data, render_period
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def rendered(tmp_path_factory):
     base = tmp_path_factory.mktemp("report")
     data = build_data(base / "data")
     out = base / "reports"
-    html_path = reporting.render(PERIOD, data, out_root=out, top_n=5, min_group_size=10)
+    html_path = render_period(data, out)
     return {"data": data, "out": out, "html_path": html_path,
             "html": html_path.read_text(encoding="utf-8")}
 
@@ -58,7 +59,7 @@ def test_html_has_sections_no_code_and_embedded_images(rendered):
     joined = " ".join(classes)
     assert "jp-InputPrompt" not in joined and "jp-OutputPrompt" not in joined
     assert "highlight" not in joined and "jp-CodeMirrorEditor" not in joined
-    assert "import matplotlib" not in page and "reporting.monthly_kpis" not in page
+    assert "import matplotlib" not in page and "load_snapshot" not in page
     assert len(re.findall(r'src="data:image/png;base64,', page)) >= 3  # KPIs, Pareto, shapes
     assert "no scores for theft yet" in page
     comparison = page[page.index("How the shapes were chosen"):]
@@ -93,14 +94,14 @@ def test_rerender_is_deterministic_and_region_is_indexed(rendered):
     files = [out / PERIOD / name for name in
              ("strategy_report.html", "strategy_report.ipynb", "actions.csv")] + [out / "index.html"]
     before = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in files}
-    again = reporting.render(PERIOD, data, out_root=out, top_n=5, min_group_size=10)
+    again = render_period(data, out)
     assert again.read_text(encoding="utf-8") == rendered["html"]
     # re-rendering an unchanged period changes nothing: same bytes, files not even rewritten
     assert {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in files} == before
     assert sorted(p.name for p in (out / PERIOD).iterdir()) == [
         "actions.csv", "strategy_report.html", "strategy_report.ipynb"]
 
-    north = reporting.render(PERIOD, data, out_root=out, region="north", top_n=5, min_group_size=10)
+    north = render_period(data, out, region="north")
     assert north == out / PERIOD / "north" / "strategy_report.html"
     north_ids = set(pd.read_parquet(data / "clean/customers.parquet").query("region == 'north'")["customer_id"])
     actions = pd.read_csv(north.parent / "actions.csv")
@@ -114,7 +115,7 @@ def test_rerender_is_deterministic_and_region_is_indexed(rendered):
 def test_render_with_missing_inputs_notes_each_section(tmp_path):
     data = tmp_path / "empty"
     data.mkdir()
-    html_path = reporting.render(PERIOD, data, out_root=tmp_path / "reports")
+    html_path = render_period(data, tmp_path / "reports", top_n=20)
     page = html_path.read_text(encoding="utf-8")
     for note in ("no customers / bills / payments / service events tables yet",
                  "no bills yet", "no segments yet", "no scores for churn yet",
@@ -131,8 +132,8 @@ def test_failing_notebook_raises_and_keeps_it(tmp_path):
     broken = tmp_path / "broken_report.py"
     jupytext.write(nb, broken, fmt="py:percent")
     data = build_data(tmp_path / "data")
-    with pytest.raises(reporting.ReportFailed) as err:
-        reporting.render(PERIOD, data, out_root=tmp_path / "reports", notebook=broken)
+    with pytest.raises(rendering.ReportFailed) as err:
+        render_period(data, tmp_path / "reports", notebook=broken)
     kept = err.value.notebook
     assert kept.exists() and str(kept) in str(err.value)
     executed = nbformat.read(kept, as_version=4)
@@ -155,7 +156,38 @@ def test_split_prints_do_not_change_the_report(tmp_path):
                                             text="Plan of 2026-08-01:\ncollection_plan: ...\n"),
                      nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
                      nbformat.v4.new_output("stream", name="stdout", text="after\n")]
-    split = reporting._without_run_metadata(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "a.ipynb")
-    once = reporting._without_run_metadata(nbformat.v4.new_notebook(cells=[whole]), tmp_path / "a.ipynb")
+    split = rendering._without_run_metadata(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "a.ipynb")
+    once = rendering._without_run_metadata(nbformat.v4.new_notebook(cells=[whole]), tmp_path / "a.ipynb")
     assert nbformat.writes(split) == nbformat.writes(once)
-    assert reporting.to_offline_html(split) == reporting.to_offline_html(once)
+    assert rendering.to_offline_html(split) == rendering.to_offline_html(once)
+
+
+@pytest.mark.slow
+def test_report_notebook_imports_no_computing_code_and_writes_nothing(rendered, tmp_path):
+    """The report presents the snapshot: no feature building, segmentation, training, scoring
+    or MLflow in its kernel, and no file written by the notebook itself."""
+    import papermill as pm
+
+    snapshot = rendered["data"] / "snapshots" / PERIOD
+    before = {p: p.stat().st_mtime_ns for p in snapshot.iterdir()}
+    nb = jupytext.read(NOTEBOOK)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import sys\nprint('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('powerlens', 'sklearn', 'lightgbm', 'mlflow', 'optuna', 'dask')))"))
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    pm.execute_notebook(nb, str(tmp_path / "out.ipynb"), parameters={"snapshot_dir": str(snapshot), "top_n": 5},
+                        kernel_name="python3", language="python", cwd=str(workdir), progress_bar=False)
+    executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
+    loaded = eval(text.split("LOADED", 1)[1])  # noqa: S307 - the list the cell printed
+    assert "powerlens.snapshots.store" in loaded and "powerlens.report.tables" in loaded
+    computing = [m for m in loaded if m.split(".")[0] in ("sklearn", "lightgbm", "mlflow", "optuna", "dask")
+                 or m.startswith(("powerlens.features", "powerlens.risk", "powerlens.segmentation",
+                                  "powerlens.jobs", "powerlens.snapshots.build", "powerlens.snapshots.state",
+                                  "powerlens.snapshots.kpis", "powerlens.strategy", "powerlens.tracking"))]
+    assert computing == []
+    assert list(workdir.iterdir()) == []
+    assert {p: p.stat().st_mtime_ns for p in snapshot.iterdir()} == before

@@ -1,4 +1,5 @@
-"""The report's tables: monthly KPIs as of a period, migration matrix, score drift."""
+"""The report's tables (migration, tier matrix, action summary) and the period cut-offs the
+snapshots take."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from powerlens import reporting
+from powerlens.report import tables
+from powerlens.snapshots.build import score_drift
 from support import build_data
 
 
@@ -17,28 +19,38 @@ def rendered(tmp_path_factory):
 
 
 def test_kpis_use_only_data_before_period_end(rendered):
-    kpis = reporting.monthly_kpis(rendered["data"], "2026-09").set_index("period")
+    from powerlens.snapshots.kpis import monthly_kpis
+
+    clean = rendered["data"] / "clean"
+    frames = [pd.read_parquet(clean / f"{t}.parquet") for t in ("customers", "bills", "payments", "service_events")]
+    kpis = monthly_kpis(*frames, "2026-09").set_index("period")
     assert kpis.index[-1] == "2026-09" and len(kpis) == 12
     assert kpis.loc["2026-09", "thefts_confirmed"] == 1
-    later = reporting.monthly_kpis(rendered["data"], "2026-10").set_index("period")
+    later = monthly_kpis(*frames, "2026-10").set_index("period")
     assert later.loc["2026-10", "thefts_confirmed"] == 1
     assert later.loc["2026-10", "accounts_closed"] == 2
     assert 0 < later.loc["2026-09", "on_time_rate"] < 1
     assert later.loc["2026-10", "arrears_amount"] > later.loc["2026-01", "arrears_amount"] > 0
-    # a period's snapshot is as of its own end; a period the data does not cover ends at the data
-    assert reporting.snapshot_cutoff(rendered["data"], "2026-09")[0] == pd.Timestamp("2026-10-01")
-    cutoff, note = reporting.snapshot_cutoff(rendered["data"], "2027-01")
+
+
+def test_a_period_is_shown_as_of_its_end_or_the_data_end(rendered):
+    from powerlens.config import load_config
+    from powerlens.paths import DataPaths
+    from powerlens.snapshots.state import PointInTime
+    from support import ROOT
+
+    pit = PointInTime(DataPaths(rendered["data"]), load_config(ROOT / "params.yaml"))
+    assert pit.cutoff_of(pd.Timestamp("2026-10-01"), "2026-09")[0] == pd.Timestamp("2026-10-01")
+    cutoff, note = pit.cutoff_of(pd.Timestamp("2027-02-01"), "2027-01")
     assert cutoff == pd.Timestamp("2026-11-01") and "data ends before the end of 2027-01" in note
 
 
 def test_migration_matrix_and_score_drift():
-    from powerlens import reporting
-
     prev = pd.DataFrame({"customer_id": [f"c{i}" for i in range(30)],
                          "value_tier": ["high"] * 15 + ["low"] * 15, "credit_grade": "A"})
     cur = pd.DataFrame({"customer_id": [f"c{i}" for i in range(3, 33)],
                         "value_tier": ["high"] * 12 + ["low"] * 18, "credit_grade": ["A"] * 28 + ["C"] * 2})
-    m = reporting.migration(cur, prev, min_group_size=10)
+    m = tables.migration(cur, prev, min_group_size=10)
     assert m.loc["high/A", "high/A"] == 12 and m.loc["low/A", "low/A"] == 15
     assert m.loc["high/A", "left"] == "<10"  # three accounts closed: too few to show
     assert m.loc["new", "low/C"] == "<10"
@@ -46,6 +58,30 @@ def test_migration_matrix_and_score_drift():
     prev_s = pd.DataFrame({"customer_id": range(500), "task": "churn", "score": rng.beta(2, 20, 500)})
     same = prev_s.assign(score=rng.beta(2, 20, 500))
     shifted = prev_s.assign(score=rng.beta(6, 10, 500))
-    assert reporting.score_drift(same, prev_s)["PSI"].iloc[0] < 0.1
-    drift = reporting.score_drift(shifted, prev_s)
+    assert score_drift(same, prev_s)["PSI"].iloc[0] < 0.1
+    drift = score_drift(shifted, prev_s)
     assert drift["PSI"].iloc[0] > 0.2 and drift["reading"].iloc[0].startswith("shift")
+
+
+def test_tier_matrix_suppresses_small_cells_and_names_each_strategy():
+    segments = pd.DataFrame({"value_tier": ["high"] * 12 + ["low"] * 3, "credit_grade": "A",
+                             "revenue_12m": [100.0] * 12 + [10.0] * 3})
+    strategies = pd.DataFrame({"value_tier": ["high", "low"], "credit_grade": ["A", "A"],
+                               "strategy": ["VIP account manager", "minimal cost to serve"],
+                               "why": ["most revenue", "little revenue"]})
+    matrix = tables.tier_matrix(segments, strategies, min_group_size=10).set_index("value_tier")
+    assert matrix.loc["high", "customers"] == "12" and matrix.loc["high", "revenue_share"] == "97.6%"
+    assert matrix.loc["low", "customers"] == "<10" and matrix.loc["low", "revenue_share"] == "–"
+    grid = tables.tier_grid(matrix.reset_index())
+    assert "VIP account manager" in grid.loc["high", "A"]
+
+
+def test_action_summary_counts_planned_and_held_out_customers():
+    plan = pd.DataFrame({"customer_id": list("abcd"), "action": ["visit", "visit", "visit", "call"],
+                         "holdout": [False, False, True, False]})
+    actions = pd.DataFrame({"action": ["visit", "call", "audit"], "capacity": [2, 5, 1], "rank_by": "score",
+                            "description": ["a visit", "a call", "an audit"]})
+    summary = tables.action_summary(plan, actions)
+    assert summary.loc["visit", ["planned", "holdout"]].tolist() == [2, 1]
+    assert summary.loc["audit", "planned"] == 0 and summary.loc["call", "capacity"] == 5
+    assert tables.for_region(plan.assign(region=["n", "s", "n", "s"]), "n")["customer_id"].tolist() == ["a", "c"]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from powerlens.config import load_config, write_json
-from powerlens.jobs.common import Clock, entry, one_line
+from powerlens.jobs.common import Clock, entry
 from powerlens.paths import ProjectPaths
 
 
@@ -27,16 +27,8 @@ def ensure_snapshots(periods: list[str], cfg: Any, paths: ProjectPaths, *, echo:
     if not missing:
         return {}
     echo(f"computing the snapshot of {', '.join(missing)} first")
-    if not isolate:
-        snapshot.run(missing, cfg, data=paths.data_paths, playbook=paths.playbook, echo=echo)
-        return {}
-    failed = {}
-    for period in missing:
-        try:
-            snapshot.run([period], cfg, data=paths.data_paths, playbook=paths.playbook, echo=echo)
-        except Exception as exc:  # noqa: BLE001 - one period's failure must not stop the others
-            failed[period] = f"{type(exc).__name__}: {one_line(exc)}"
-    return failed
+    result = snapshot.run(missing, cfg, data=paths.data_paths, playbook=paths.playbook, echo=echo, isolate=isolate)
+    return {p: r["error"] for p, r in result.items() if "error" in r}
 
 
 def run(period: str, cfg: Any, paths: ProjectPaths, *, region: str | None = None,

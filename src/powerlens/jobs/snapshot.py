@@ -11,15 +11,16 @@ from typing import Any
 import pandas as pd
 
 from powerlens.config import load_config, write_json
-from powerlens.jobs.common import Clock, entry
+from powerlens.jobs.common import Clock, entry, one_line
 from powerlens.paths import DataPaths, ProjectPaths
 from powerlens.rules import period_bounds
 
 
 def run(periods: list[str], cfg: Any, *, data: DataPaths, playbook: Path | None,
-        echo: Callable[[str], Any] = print) -> dict[str, dict]:
+        echo: Callable[[str], Any] = print, isolate: bool = False) -> dict[str, dict]:
     """Write the snapshot of every period; periods of one run share features and walk-forward
-    models. Returns per period what was written."""
+    models. Returns per period what was written. With `isolate`, a period that fails gets
+    {"error": one line} and the others go on (a backfill); else the failure stops the run."""
     from powerlens import strategy
     from powerlens.snapshots.build import build_snapshot
     from powerlens.snapshots.state import PointInTime
@@ -42,7 +43,15 @@ def run(periods: list[str], cfg: Any, *, data: DataPaths, playbook: Path | None,
         pass  # each snapshot says what is missing
     result = {}
     for period in periods:
-        tables, manifest = build_snapshot(period, pit, book, cfg.report.top_n, cfg.report.min_group_size, echo=clock)
+        try:
+            tables, manifest = build_snapshot(period, pit, book, cfg.report.top_n, cfg.report.min_group_size,
+                                              echo=clock)
+        except Exception as exc:  # noqa: BLE001 - isolated: one period's failure must not stop the others
+            if not isolate:
+                raise
+            result[period] = {"error": f"{type(exc).__name__}: {one_line(exc)}"}
+            clock(f"{period}: FAILED {result[period]['error']}")
+            continue
         folder = write_snapshot(data.snapshot_dir(period), tables, manifest)
         for line in manifest["notes"]:
             clock(f"{period}: {line}")

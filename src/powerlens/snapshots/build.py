@@ -21,6 +21,13 @@ from powerlens.snapshots.state import CutoffState, PointInTime, read_json
 from powerlens.snapshots.store import ALL_REGIONS
 
 SCORE_COLUMNS = ["customer_id", "task", "score", "rank", "reasons"]
+REVIEW_COLUMNS = ["action", "outcome", "group", "customers", "measured", "with outcome", "rate", "_group", "_n",
+                  "_hits", "region"]
+READING_COLUMNS = ["region", "action", "reading"]
+
+
+def _no_review() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.DataFrame(columns=REVIEW_COLUMNS), pd.DataFrame(columns=READING_COLUMNS)
 
 
 def _read(path) -> pd.DataFrame | None:
@@ -140,13 +147,13 @@ def review_tables(pit: PointInTime, playbook: dict, previous: CutoffState, cutof
     """Last period's plan (its eligible customers in groups) against what happened since, per
     region; the playbook's outcome of each action measured over [previous cut-off, cut-off)."""
     if previous.segments is None or previous.features is None:
-        return pd.DataFrame(), pd.DataFrame()
+        return _no_review()
     groups = strategy.action_groups(previous.segments, _scores_or_empty(previous), playbook, previous.features,
                                     holdout_salt=str(previous.cutoff.date()))
     clean = pit.paths.clean
     customers = _read(clean / "customers.parquet")
     if not len(groups) or customers is None:
-        return pd.DataFrame(), pd.DataFrame()
+        return _no_review()
     open_ids = pd.Index(previous.features["customer_id"].astype(str))
     tables = {t: _read(clean / f"{t}.parquet") for t in ("bills", "payments", "service_events")}
     outcomes = {o: strategy.outcome_flags(o, open_ids, previous.cutoff, cutoff, customers, tables["bills"],
@@ -159,7 +166,7 @@ def review_tables(pit: PointInTime, playbook: dict, previous: CutoffState, cutof
         reviews.append(review.assign(region=region))
         readings += [{"region": region, "action": a, "reading": r}
                      for a, r in strategy.review_readings(review, playbook).items()]
-    return pd.concat(reviews, ignore_index=True), pd.DataFrame(readings, columns=["region", "action", "reading"])
+    return pd.concat(reviews, ignore_index=True)[REVIEW_COLUMNS], pd.DataFrame(readings, columns=READING_COLUMNS)
 
 
 def kpi_tables(pit: PointInTime, period: str, regions: dict[str, set[str] | None]) -> tuple[pd.DataFrame, ...]:
@@ -205,12 +212,13 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
         if models and current.scores is not None:  # walk-forward scores: explain what the report lists
             wanted = explained_customers(current.scores, plan, playbook, regions, top_n)
             for task, model in models.items():
-                current.scores = add_reasons(current.scores, model, current.features, wanted.get(task, set()))
+                current.scores = add_reasons(current.scores, model, current.features, wanted.get(task, set()),
+                                             task=task)
             plan = strategy.plan_actions(current.segments, current.scores, playbook, current.features,
                                          holdout_salt=str(cutoff.date()))
     actions, tiers = playbook_tables(playbook) if playbook is not None else (None, None)
     review, readings = (review_tables(pit, playbook, previous, cutoff, regions, min_group_size)
-                        if playbook is not None else (pd.DataFrame(), pd.DataFrame()))
+                        if playbook is not None else _no_review())
     prev_scores = _previous_scores(pit, current, previous) if current.scores is not None else None
     drift = score_drift(current.scores, prev_scores) if prev_scores is not None and len(prev_scores) else None
     comparison, decisions, sources = model_health(pit, list(pit.cfg.train.tasks), current)

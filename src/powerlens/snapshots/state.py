@@ -218,7 +218,10 @@ class PointInTime:
         except (FileNotFoundError, ValueError) as exc:
             state.notes.append(f"no features as of {cutoff.date()}: {one_line(exc)}")
             return state
-        state.segments, state.profiles = self.segments_at(cutoff, state.features)
+        try:
+            state.segments, state.profiles = self.segments_at(cutoff, state.features)
+        except (FileNotFoundError, ValueError) as exc:  # e.g. too few customers to find load shapes
+            state.notes.append(f"no segments as of {cutoff.date()}: {one_line(exc)}")
         staged = self.stage_scores(cutoff)
         if staged is not None:
             state.scores, state.models = staged

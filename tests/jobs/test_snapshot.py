@@ -1,5 +1,5 @@
-"""A past period's point-in-time state: its own snapshot (features, segments, walk-forward
-models, scores, plan, drift, KPIs) from the data before its end only."""
+"""The snapshot job on a past period: its own snapshot (features, segments, walk-forward
+models, scores, plan, review, drift, KPIs) from the data before its end only."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from powerlens import reporting
+from powerlens.config import load_config
+from powerlens.jobs import snapshot
+from powerlens.paths import DataPaths
+from powerlens.snapshots import TABLES, load_snapshot
 from support import ROOT
 
 pytestmark = pytest.mark.slow
@@ -30,11 +33,10 @@ def small_data_dir(clean: Path, data: Path) -> Path:
     segment stage's load-shape choice and the train stage's champion family per task.
     Segments, scores and models at the past period's end are the report's own work."""
     from powerlens import features as F
-    from powerlens.config import load_params
 
     data.mkdir(parents=True)
     (data / "clean").symlink_to(clean, target_is_directory=True)
-    options = F.build_options(load_params(ROOT / "params.yaml")["features"])
+    options = F.build_options(load_config(ROOT / "params.yaml").features.as_dict())
     cutoffs = [pd.Timestamp("2026-02-01"), pd.Timestamp("2026-05-01")]
     loaded = F.load_clean(clean)
     (data / "features").mkdir()
@@ -82,40 +84,44 @@ def test_past_period_has_its_own_snapshot_from_data_before_its_end(small_clean, 
     (then / "clean").symlink_to(truncated_clean(small_clean, tmp_path / "clean_then", PAST_END))
     for folder in ("features", "segments", "models"):  # the pipeline's files, as they are
         shutil.copytree(full / folder, then / folder)
-    args = (PAST, ROOT / "playbook.yaml", ROOT / "params.yaml")
-    now = reporting.period_state(full, *args)
-    was = reporting.period_state(then, *args)
+    cfg = load_config(ROOT / "params.yaml")
+    for data in (full, then):
+        snapshot.run([PAST], cfg, data=DataPaths(data), playbook=ROOT / "playbook.yaml", echo=lambda _m: None)
+    now, was = (load_snapshot(DataPaths(d).snapshot_dir(PAST)) for d in (full, then))
 
-    for snap in ("current", "previous"):
-        for part in ("features", "segments", "profiles", "scores"):
-            pd.testing.assert_frame_equal(getattr(getattr(now, snap), part).reset_index(drop=True),
-                                          getattr(getattr(was, snap), part).reset_index(drop=True),
-                                          check_dtype=False, check_exact=True, obj=f"{snap}.{part}")
-    pd.testing.assert_frame_equal(now.plan, was.plan, check_exact=True)
-    pd.testing.assert_frame_equal(now.drift, was.drift, check_exact=True)
-    playbook = reporting.strategy.load_playbook(ROOT / "playbook.yaml")
-    review, readings = reporting.review_last_actions(now, playbook, None, 10)
-    review_then, readings_then = reporting.review_last_actions(was, playbook, None, 10)
-    pd.testing.assert_frame_equal(review, review_then, check_exact=True)
-    assert readings == readings_then
-    pd.testing.assert_frame_equal(reporting.monthly_kpis(full, PAST), reporting.monthly_kpis(then, PAST))
+    assert now.manifest == was.manifest
+    for name in TABLES:
+        if now.tables[name] is None:
+            assert was.tables[name] is None, name
+            continue
+        pd.testing.assert_frame_equal(now.tables[name].reset_index(drop=True),
+                                      was.tables[name].reset_index(drop=True),
+                                      check_dtype=False, check_exact=True, obj=name)
 
     # the period's own customers (open at its end, whatever came later), its own models (label
     # windows over before its end), a plan, a migration and a review of the previous plan
-    assert (now.current.features["as_of"] == PAST_END).all()
-    assert (now.previous.features["as_of"] == PAST_END - pd.DateOffset(months=1)).all()
+    assert now.cutoff == PAST_END and (now.features["as_of"] == PAST_END).all()
+    assert now.previous_cutoff == PAST_END - pd.DateOffset(months=1)
     customers = pd.read_parquet(small_clean / "customers.parquet")
     open_then = customers[(customers["start_date"] < PAST_END)
                           & (customers["end_date"].isna() | (customers["end_date"] >= PAST_END))]
-    assert set(now.current.segments["customer_id"]) == set(open_then["customer_id"].astype(str))
-    assert {"churn", "arrears"} <= set(now.current.models)
-    for model in now.current.models.values():
-        assert model.source == "walk-forward" and model.train_cutoffs == ["2026-02-01"]
-        assert pd.Timestamp(model.valid_cutoff) + pd.DateOffset(months=3) <= PAST_END
-    arrears = now.current.scores[now.current.scores["task"] == "arrears"]
+    assert set(now.segments["customer_id"]) == set(open_then["customer_id"].astype(str))
+    assert now.segments["region"].notna().all() and len(now.segments_previous) > 0
+    sources = now.model_sources.set_index("task")
+    assert {"churn", "arrears"} <= set(sources.index)
+    assert (sources["model"] == "walk-forward").all() and (sources["trained on cut-offs"] == "2026-02-01").all()
+    assert all(pd.Timestamp(v) + pd.DateOffset(months=3) <= PAST_END for v in sources["validated on"])
+    arrears = now.scores[now.scores["task"] == "arrears"]
     assert len(arrears) == len(open_then) and arrears.nsmallest(5, "rank")["reasons"].str.len().gt(0).all()
+    # every region's own top list is explained, not only the utility's
+    for region, rows in arrears.groupby("region"):
+        assert rows.nsmallest(5, "rank")["reasons"].str.len().gt(0).all(), region
     assert {"collection_plan", "development_visit"} <= set(now.plan["action"])
-    assert len(reporting.migration(now.current.segments, now.previous.segments, 10)) >= 3
-    assert set(now.drift["task"]) == set(now.current.models)
+    assert set(now.drift["task"]) == set(sources.index)
+    review = now.review[now.review["region"] == "all"]
     collection = review[review["action"] == "collection_plan"].set_index("_group")
-    assert collection.loc["acted", "customers"] != "0" and len(readings) >= 4
+    assert collection.loc["acted", "customers"] != "0"
+    assert len(now.review_readings[now.review_readings["region"] == "all"]) >= 4
+    assert set(now.review["region"]) == {"all", *now.manifest["regions"]}
+    kpis = now.kpis[now.kpis["region"] == "all"]
+    assert kpis["period"].iloc[-1] == PAST and len(kpis) == 12
