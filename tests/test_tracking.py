@@ -6,8 +6,8 @@ import pytest
 from mlflow import MlflowClient
 
 from powerlens import tracking
+from powerlens.jobs.train import fit_and_log
 from powerlens.risk.models import LogisticModel
-from powerlens.risk.train import train_and_log
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def test_runs_are_tagged_and_first_model_becomes_champion(mlflow_store, tmp_path
     feats.to_parquet(data)
     tags = tracking.run_tags("train@demo", [data])
     assert len(tags["data_hash"]) == 32 and tags["dvc_stage"] == "train@demo" and tags["git_commit"]
-    summary = train_and_log("demo", feats, y, PARAMS, tags, experiment="test-risk", log=lambda m: None)
+    summary = fit_and_log("demo", feats, y, PARAMS, tags, experiment="test-risk", log=lambda m: None)
     assert summary["promoted"] and summary["registered_version"] == 1
     client = MlflowClient()
     parent = client.get_run(summary["run_id"])
@@ -58,8 +58,8 @@ def test_runs_are_tagged_and_first_model_becomes_champion(mlflow_store, tmp_path
 
 def test_a_model_that_does_not_beat_the_champion_becomes_challenger(mlflow_store):
     feats, y = _task_data()
-    first = train_and_log("demo", feats, y, PARAMS, {}, experiment="test-risk", log=lambda m: None)
-    second = train_and_log("demo", feats, y, PARAMS, {}, experiment="test-risk", log=lambda m: None)
+    first = fit_and_log("demo", feats, y, PARAMS, {}, experiment="test-risk", log=lambda m: None)
+    second = fit_and_log("demo", feats, y, PARAMS, {}, experiment="test-risk", log=lambda m: None)
     assert first["promoted"] and not second["promoted"]
     assert second["champion_metric_before"] is not None
     client = MlflowClient()
@@ -77,6 +77,48 @@ def test_a_clearly_better_model_is_promoted(mlflow_store):
     with mlflow.start_run():
         uri = tracking.log_model(weak, "model", feats[cols])
     tracking.register(uri, "demo", promote=True, tags={})
-    summary = train_and_log("demo", feats, y, PARAMS, {}, experiment="test-risk", log=lambda m: None)
+    summary = fit_and_log("demo", feats, y, PARAMS, {}, experiment="test-risk", log=lambda m: None)
     assert summary["promoted"] and "promoted" in summary["decision"]
     assert str(MlflowClient().get_model_version_by_alias("powerlens-demo", "champion").version) == "2"
+
+
+IMPORT_CHECK = """
+import json, os, sys
+import matplotlib, numpy, pandas, pandera, sklearn, lightgbm  # libraries that set variables of their own
+before_env = dict(os.environ)
+before_backend = matplotlib.get_backend()
+import powerlens.risk.evaluate, powerlens.tracking, powerlens.jobs.train, powerlens.jobs.score
+changed = {k for k in set(before_env) | set(os.environ) if before_env.get(k) != os.environ.get(k)}
+print(json.dumps({"backend": [before_backend, matplotlib.get_backend()], "env": sorted(changed),
+                  "mlflow_imported": "mlflow" in sys.modules}))
+"""
+
+
+def test_importing_risk_and_tracking_changes_nothing_in_the_process():
+    """No side effects at import: the backend, the environment and MLflow (which reads its
+    environment when imported) are left to the entry point's configure_process()."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    # a backend other than Agg, so that switching to it would show
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | {"MPLBACKEND": "svg"}
+    out = subprocess.run([sys.executable, "-c", IMPORT_CHECK], capture_output=True, text=True, env=env,
+                         timeout=120, check=True)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["backend"][0] == seen["backend"][1]
+    assert seen["env"] == [] and not seen["mlflow_imported"]
+
+
+def test_use_experiment_works_without_configure_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = ("from powerlens import tracking\n"
+            "print(tracking.use_experiment('test-bare'), tracking.champion_version('nothing'))\n")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "POWERLENS_ROOT": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1].endswith(" None")

@@ -3,6 +3,11 @@ registered and promoted.
 
 Default store: `sqlite:///<project>/mlflow.db` with artifacts in `<project>/mlartifacts`;
 `MLFLOW_TRACKING_URI` points it at a server instead.
+
+Importing this module changes nothing in the process and does not import MLflow (MLflow reads
+its environment, e.g. `MLFLOW_DISABLE_TELEMETRY`, when it is imported): each function imports it
+when called, after `powerlens.jobs.common.configure_process()` has set the process up in a job
+or command. Experiment and registry names are `powerlens.rules`'.
 """
 
 from __future__ import annotations
@@ -15,22 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+from powerlens.config import flatten
+from powerlens.errors import MissingInput
+from powerlens.paths import project_root
+from powerlens.rules import CHALLENGER, CHAMPION, RISK_EXPERIMENT, registered_name  # noqa: F401  (re-exported)
 
-import logging  # noqa: E402
-import warnings  # noqa: E402
-
-import mlflow  # noqa: E402
-from mlflow import MlflowClient  # noqa: E402
-
-from powerlens.config import flatten, project_root  # noqa: E402
-
-CHAMPION, CHALLENGER = "champion", "challenger"
-# MLflow's chatter (environment detection, schema hints) is not news for our users
-logging.getLogger("mlflow").setLevel(logging.ERROR)
-warnings.filterwarnings("ignore", module=r"mlflow(\..*)?")
-warnings.filterwarnings("ignore", category=UserWarning, message=".*(dataset source|integer column).*")
 PIP_REQUIREMENTS = ["scikit-learn", "lightgbm", "pandas", "numpy"]
 
 
@@ -44,6 +38,8 @@ def _is_local(uri: str) -> bool:
 
 def use_experiment(name: str) -> str:
     """Point MLflow at the store and the experiment (created with a local artifact root)."""
+    import mlflow
+
     uri = tracking_uri()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
@@ -90,6 +86,8 @@ def run_tags(stage: str, data_paths: list[str | Path], **extra: Any) -> dict[str
 def run(name: str, experiment: str, tags: dict[str, str] | None = None, nested: bool = False,
         params: dict | None = None):
     """A run (nested under the active one when `nested`), tagged and with flattened params."""
+    import mlflow
+
     if not nested:
         use_experiment(experiment)
     with mlflow.start_run(run_name=name, nested=nested, tags=tags or {}) as active:
@@ -99,25 +97,36 @@ def run(name: str, experiment: str, tags: dict[str, str] | None = None, nested: 
 
 
 def log_metrics(metrics: dict[str, float]) -> None:
+    """Numeric metrics of the active run (missing values left out)."""
+    import mlflow
+
     mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v and v is not None})
 
 
 def log_params(params: dict) -> None:
     """Flat params of the active run (values cut to MLflow's length limit)."""
+    import mlflow
+
     if params:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
 
 
 def log_figure(fig, name: str) -> None:
+    import mlflow
+
     mlflow.log_figure(fig, name)
 
 
 def log_dict(data: dict, name: str) -> None:
+    import mlflow
+
     mlflow.log_dict(data, name)
 
 
 def log_table(df, name: str, artifact_path: str | None = None) -> None:
     """A small table as a CSV artifact (readable in the UI), optionally in a folder."""
+    import mlflow
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         df.to_csv(path, index=False)
@@ -126,12 +135,15 @@ def log_table(df, name: str, artifact_path: str | None = None) -> None:
 
 def log_dataset(df, name: str, source: str, context: str) -> None:
     """Dataset lineage: which table (by digest) fed this run."""
+    import mlflow
+
     dataset = mlflow.data.from_pandas(df, source=source, name=name)
     mlflow.log_input(dataset, context=context)
 
 
 def log_model(model, name: str, X_example) -> str:
     """Log a scikit-learn-compatible model with its signature; returns its model URI."""
+    import mlflow
     from mlflow.models import infer_signature
 
     sample = X_example.head(50)
@@ -146,11 +158,11 @@ def log_model(model, name: str, X_example) -> str:
     return info.model_uri
 
 
-def registered_name(task: str) -> str:
-    return f"powerlens-{task}"
-
-
 def champion_version(task: str):
+    """The registry's champion version of a task (None when it has none)."""
+    import mlflow
+    from mlflow import MlflowClient
+
     client = MlflowClient()
     try:
         return client.get_model_version_by_alias(registered_name(task), CHAMPION)
@@ -159,6 +171,8 @@ def champion_version(task: str):
 
 
 def load_model(uri: str):
+    import mlflow
+
     return mlflow.sklearn.load_model(uri)
 
 
@@ -168,6 +182,9 @@ def load_champion(task: str):
 
 def register(model_uri: str, task: str, promote: bool, tags: dict[str, str]) -> str:
     """Register a model version; alias it champion when promoted, else challenger."""
+    import mlflow
+    from mlflow import MlflowClient
+
     version = mlflow.register_model(model_uri, registered_name(task), tags=tags)
     client = MlflowClient()
     client.set_registered_model_alias(registered_name(task), CHAMPION if promote else CHALLENGER,
@@ -180,15 +197,17 @@ def register(model_uri: str, task: str, promote: bool, tags: dict[str, str]) -> 
     return version.version
 
 
-def latest_comparison(task: str, experiment: str = "powerlens-risk"):
+def latest_comparison(task: str, experiment: str = RISK_EXPERIMENT):
     """Families x metrics (a DataFrame) of the latest training run of a task (its child runs)."""
+    import mlflow
+
     use_experiment(experiment)
     exp = mlflow.get_experiment_by_name(experiment)
     parents = mlflow.search_runs([exp.experiment_id], filter_string=f"tags.task = '{task}' and "
                                  "tags.`mlflow.runName` = 'train-" + task + "'",
                                  order_by=["attributes.start_time DESC"], max_results=1)
     if parents.empty:
-        raise ValueError(f"no training run for task {task!r} in experiment {experiment!r}")
+        raise MissingInput(f"no training run for task {task!r} in experiment {experiment!r}: train it first")
     parent_id = parents.iloc[0]["run_id"]
     children = mlflow.search_runs([exp.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent_id}'")
     metric_cols = [c for c in children.columns if c.startswith("metrics.")]

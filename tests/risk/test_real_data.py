@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import yaml
 
-from powerlens import stages
+from powerlens.config import load_config
+from powerlens.jobs import features as features_job
+from powerlens.jobs import score as score_job
+from powerlens.jobs import train as train_job
+from powerlens.jobs import validate as validate_job
 from support import ROOT, real_data
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_data]
@@ -18,13 +21,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.real_data]
 
 def _train_real(tmp_path, key_file, fmt: str, src, task: str, families: list[str],
                 search: dict | None = None) -> dict:
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    cfg = load_config(ROOT / "params.yaml")
+    cfg = cfg.replace("train", families=tuple(families),
+                      search=cfg.train.search.replace(**(search or {"enabled": False})))
     clean, feats_dir = tmp_path / "clean", tmp_path / "features"
-    stages.validate(src, clean, str(key_file), fmt=fmt)
-    stages.features(clean, feats_dir, params["features"])
-    train = params["train"] | {"families": families, "search": search or {"enabled": False}}
-    return stages.train(task, clean, feats_dir, tmp_path / "models" / task, train,
-                        params["features"]["horizon_months"], experiment="test-real", plots=tmp_path / "plots")
+    validate_job.run(src, out=clean, fmt=fmt, key_file=str(key_file))
+    features_job.run(cfg.features, data=clean, out=feats_dir)
+    return train_job.run(task, cfg, data=clean, features_dir=feats_dir, out=tmp_path / "models" / task,
+                         experiment="test-real", plots=tmp_path / "plots")
 
 
 def test_credit_history_arrears_reaches_its_floor(tmp_path, key_file, mlflow_store):
@@ -66,8 +70,7 @@ def test_lcl_acorn_group_from_consumption_alone_reaches_its_floor(tmp_path, key_
     used = tracking.load_champion("acorn_group").feature_names_in_
     assert "tou_tariff" not in used and "tenure_years" not in used
     out = tmp_path / "scores.csv"
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    stages.score_folder("acorn_group", tmp_path / "clean", out, None, params["features"])
+    score_job.score_folder("acorn_group", load_config(ROOT / "params.yaml"), data=tmp_path / "clean", out=out)
     scores = pd.read_csv(out)
     assert {"score_Affluent", "score_Comfortable", "score_Adversity", "reasons"} <= set(scores.columns)
     assert scores.filter(like="score_").sum(axis=1).round(6).eq(1).all() and scores["reasons"].str.len().gt(0).mean() > 0.9

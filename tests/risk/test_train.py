@@ -11,10 +11,11 @@ from sklearn.metrics import roc_auc_score
 from powerlens import features as F
 from powerlens.config import project_root
 from powerlens.features.definitions import FEATURES
+from powerlens.jobs.train import fit_and_log
 from powerlens.risk import labels, prepare
 from powerlens.risk.explain import reason_codes, top_drivers
 from powerlens.risk.models import make_model
-from powerlens.risk.train import decide_promotion, fit_and_compare, train_and_log
+from powerlens.risk.train import decide_promotion, fit_and_compare
 from support import acorn_like as _acorn_like
 
 
@@ -117,8 +118,8 @@ def test_multiclass_task_trains_scores_and_explains(mlflow_store, tmp_path):
     params = {"families": ["lightgbm", "logistic", "blend"], "cv_folds": 3, "search": {"enabled": False},
               "lightgbm": {"n_estimators": 80, "num_leaves": 7, "min_child_samples": 20},
               "feature_groups_by_task": {"acorn_group": ["load_profile", "theft_signal"]}}
-    summary = train_and_log("acorn_group", feats, y, params, {}, experiment="test-risk", log=lambda m: None,
-                            plots_dir=tmp_path / "plots")
+    summary = fit_and_log("acorn_group", feats, y, params, {}, experiment="test-risk", log=lambda m: None,
+                            plots=tmp_path / "plots")
     assert summary["classes"] == y.value_counts().sort_index().to_dict()
     lgb = summary["families"]["lightgbm"]
     per_class = [lgb[f"roc_auc_{c}"] for c in ("adversity", "affluent", "comfortable")]

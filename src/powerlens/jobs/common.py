@@ -36,6 +36,7 @@ def configure_process() -> None:
     matplotlib backend, MLflow without telemetry or progress bars, and quiet library warnings."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # mlflow resets its logger to this at import
     import matplotlib
 
     matplotlib.use("Agg")

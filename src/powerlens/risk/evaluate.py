@@ -9,19 +9,19 @@ multi-class Brier score and log loss, and each class's lift in its top 10%.
 The curves (ROC, precision-recall, gain, lift, calibration) are tables first (`curve_tables`,
 `calibration_table`: long format, one `series` per family or family and class), written as CSV
 for `dvc plots` and drawn from the same tables for MLflow, so both show the same numbers.
+
+The figures are `matplotlib.figure.Figure` objects, not pyplot's: importing this module and
+drawing leave the process's backend and pyplot's list of open figures alone.
 """
 
 from __future__ import annotations
 
 import textwrap
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import (  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
     balanced_accuracy_score,
@@ -34,6 +34,12 @@ from sklearn.metrics import (  # noqa: E402
 )
 
 GRID = np.linspace(0, 1, 101)
+# the curves' tables and their columns, as `dvc plots` reads them (plots/train/<task>/<kind>.csv)
+PLOT_COLUMNS = {"roc": ["series", "false_positive_rate", "true_positive_rate"],
+                "pr": ["series", "recall", "precision"],
+                "gain": ["series", "share_contacted", "share_found"],
+                "lift": ["series", "share_contacted", "lift"],
+                "calibration": ["series", "predicted", "observed"]}
 
 
 def lift_at(y: np.ndarray, score: np.ndarray, share: float) -> tuple[float, float]:
@@ -199,6 +205,23 @@ def curve_tables(y, scores: dict[str, np.ndarray], classes=None) -> dict[str, pd
     return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in rows.items()}
 
 
+def empty_plot_tables() -> dict[str, pd.DataFrame]:
+    """The plot tables with their columns and no rows (a skipped task still writes them, so the
+    DVC stage's plot outputs exist)."""
+    return {kind: pd.DataFrame(columns=cols) for kind, cols in PLOT_COLUMNS.items()}
+
+
+def plot_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Every plot table with exactly its columns, rounded to 5 digits (a missing or empty one:
+    its columns and no rows), as they are written for `dvc plots` and logged to MLflow."""
+    out = {}
+    for kind, cols in PLOT_COLUMNS.items():
+        table = tables.get(kind)
+        table = table if table is not None and len(table) else pd.DataFrame(columns=cols)
+        out[kind] = table[cols].round(5)
+    return out
+
+
 def calibration_table(y, raw, calibrated, method: str, classes=None, bins: int = 10) -> pd.DataFrame:
     """Predicted probability against the observed rate, by decile of the prediction: the raw
     score and the calibrated one (per class for several classes: calibrated only)."""
@@ -241,7 +264,8 @@ def curves_figure(y, scores: dict[str, np.ndarray], title: str, classes=None, ta
     """ROC, precision-recall, cumulative gain and lift, one line per model family (per family and
     class for several classes)."""
     tables = tables if tables is not None else curve_tables(y, scores, classes)
-    fig, axes = plt.subplots(1, 4, figsize=(18, 4.3))
+    fig = Figure(figsize=(18, 4.3))
+    axes = fig.subplots(1, 4)
     refs = {"roc": ([0, 1], [0, 1]), "gain": ([0, 1], [0, 1]), "lift": ([0, 1], [1, 1]), "pr": None}
     for ax, (kind, (x, yy, name)) in zip(axes, AXES.items(), strict=True):
         if len(tables.get(kind, [])):
@@ -255,7 +279,8 @@ def reliability_figure(y, raw: np.ndarray, calibrated: np.ndarray, method: str, 
                        classes=None, table=None):
     """Predicted probability against the observed rate, by decile of the prediction."""
     table = table if table is not None else calibration_table(y, raw, calibrated, method, classes, bins)
-    fig, ax = plt.subplots(figsize=(5.5, 4.8))
+    fig = Figure(figsize=(5.5, 4.8))
+    ax = fig.subplots()
     for series, part in table.groupby("series", sort=False):
         style = {"ls": ":", "c": "grey"} if series == "perfect" else {"marker": "o"}
         ax.plot(part["predicted"], part["observed"], label=str(series), **style)
@@ -274,7 +299,8 @@ def importance_figure(names, importance, title: str, top: int = 15, wrap: int = 
     labels = [textwrap.fill(str(names[i]), wrap) for i in order]
     lines = sum(label.count("\n") + 1 for label in labels)
     longest = max((len(line) for label in labels for line in label.split("\n")), default=10)
-    fig, ax = plt.subplots(figsize=(4.5 + 0.075 * longest, 0.22 * lines + 0.12 * len(order) + 1.2))
+    fig = Figure(figsize=(4.5 + 0.075 * longest, 0.22 * lines + 0.12 * len(order) + 1.2))
+    ax = fig.subplots()
     ax.barh(range(len(order)), np.asarray(importance)[order])
     ax.set_yticks(range(len(order)), labels, fontsize=8)
     ax.set_title(title)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-TASKS = ("churn", "arrears", "theft")
+from powerlens.rules import TASKS, paid_in_full
 
 
 def churn(customers: pd.DataFrame, as_of: pd.Timestamp, horizon_months: int) -> pd.Series:
@@ -23,7 +23,7 @@ def arrears(bills: pd.DataFrame, payments: pd.DataFrame, customer_ids: pd.Index,
     hit = hit[window.index]
     paid = payments.groupby("bill_id").agg(paid=("amount", "sum"), last_paid=("paid_on", "max"))
     w = window.join(paid, on="bill_id")
-    settled_in_time = (w["paid"].fillna(0) >= w["amount"] * 0.99 - 0.01) & (w["last_paid"] <= hit)
+    settled_in_time = paid_in_full(w["paid"], w["amount"]) & (w["last_paid"] <= hit).to_numpy()
     late = w.loc[~settled_in_time, "customer_id"].astype(str).unique()
     return pd.Series(customer_ids.isin(late).astype(int), index=customer_ids)
 

@@ -216,3 +216,24 @@ def search_settings(params: dict, family: str) -> dict:
     s = dict(params.get("search") or {})
     by_family = s.pop("by_family", {}) or {}
     return s | dict(by_family.get(family, {}) or {})
+
+
+def enabled_settings(params: dict, family: str, enabled: bool) -> dict | None:
+    """A family's search settings when this fit searches (`enabled`) and params.yaml turns the
+    search on (`train.search.enabled`); None otherwise."""
+    s = search_settings(params, family)
+    if not enabled or not s.get("enabled", False):
+        return None
+    return s
+
+
+def search_within(family: str, X: pd.DataFrame, y: np.ndarray, splits, params: dict, task: str | None,
+                  settings: dict, budget: float, seed: int, derived: dict | None,
+                  log: Callable[[str], None] | None) -> SearchResult:
+    """`search` with the settings of `train.search` (trials, row cap, one-standard-error rule)
+    and a time cap of `budget` seconds."""
+    return search(family, X, y, splits, params, task, timeout=float(budget),
+                  n_trials=int(settings.get("n_trials", 30)), seed=seed, derived=derived,
+                  metric=params.get("primary_metric", "roc_auc"), log=log,
+                  max_rows=settings.get("max_rows"),
+                  keep_defaults_within_se=float(settings.get("keep_defaults_within_se", 0.0)))
