@@ -88,3 +88,41 @@ def test_missing_column_is_a_one_line_error_with_exit_code_2(tiny_export, key_fi
     assert result.exit_code == 2
     assert "readings_daily.csv: missing column(s) kwh" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_bug_keeps_its_traceback_and_our_errors_are_one_line(monkeypatch):
+    """Only the project's own errors become one line (exit 2); anything else is a bug: its
+    traceback and a hint to report it (exit 1), never a friendly message that hides it."""
+    from powerlens.errors import MissingInput
+    from powerlens.jobs import generate as job
+
+    def bug(*_args, **_kwargs):
+        return {}["customers"]
+
+    monkeypatch.setattr(job, "run", bug)
+    result = CliRunner().invoke(app, ["generate", "--customers", "20"])
+    assert result.exit_code == 1
+    assert "Traceback" in result.output and "KeyError: 'customers'" in result.output
+    assert "this is a bug in powerlens" in result.output
+
+    def ours(*_args, **_kwargs):
+        raise MissingInput("no raw export yet\nsecond line")
+
+    monkeypatch.setattr(job, "run", ours)
+    result = CliRunner().invoke(app, ["generate"])
+    assert result.exit_code == 2 and result.output.strip() == "error: no raw export yet"
+
+
+def test_cli_defaults_come_from_params(tmp_path, monkeypatch):
+    """`generate` with no options uses params.yaml's generate section (all of it)."""
+    from powerlens.jobs import generate as job
+
+    seen = {}
+    monkeypatch.setattr(job, "run", lambda settings, **kw: seen.update(settings=settings, **kw))
+    result = CliRunner().invoke(app, ["generate", "--out", str(tmp_path), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    from powerlens.config import load_config
+
+    expected = load_config().generate
+    assert seen["settings"].customers == expected.customers and seen["settings"].seed == 7
+    assert seen["settings"].interval_metered_residential_share == expected.interval_metered_residential_share

@@ -32,6 +32,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from powerlens.errors import InvalidInput
+
 END = pd.Timestamp("2026-11-01")
 CHUNK_CUSTOMERS = 2000
 ROW_GROUP = 1 << 20
@@ -178,9 +180,9 @@ def bench_features(customers: int, days: int, interval: str, root: Path, engine:
                    progress: Callable[[str], None] | None = None) -> dict:
     """Generate (if needed) and measure; returns the numbers the command prints."""
     if interval not in ("hourly", "daily"):
-        raise ValueError(f"interval must be hourly or daily, not {interval!r}")
+        raise InvalidInput(f"interval must be hourly or daily, not {interval!r}")
     if customers < 1 or days < 30:
-        raise ValueError("the benchmark needs at least 1 customer and 30 days")
+        raise InvalidInput("the benchmark needs at least 1 customer and 30 days")
     say = progress or (lambda message: None)
     folder = bench_folder(root, customers, days, interval)
     if regenerate or not (folder / "bench.json").exists():

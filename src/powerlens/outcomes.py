@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from powerlens.errors import InvalidInput
 from powerlens.rules import paid_in_full
 
 # what `outcome` in the playbook can measure after an action, and how the report names it
@@ -75,7 +76,7 @@ def outcome_flags(
     elif outcome == "arrears_cured":
         measured, hit = _arrears_cured(ids, start, end, bills, payments)
     else:
-        raise ValueError(f"unknown outcome {outcome!r}; known: {', '.join(OUTCOMES)}")
+        raise InvalidInput(f"unknown outcome {outcome!r}; known: {', '.join(OUTCOMES)}")
     return pd.DataFrame({"measured": measured.fillna(False).astype(bool).to_numpy(),
                          "hit": hit.fillna(False).astype(bool).to_numpy()}, index=ids)
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from powerlens.errors import InvalidInput
 from powerlens.outcomes import GROUPS, OUTCOMES, outcome_flags, review_actions, review_readings
 from powerlens.rules import CREDIT_GRADES, TASKS, VALUE_TIERS
 
@@ -37,7 +38,7 @@ _SCORE_RANKS = {"score", "expected_revenue"}
 
 
 def load_playbook(path: str | Path) -> dict[str, Any]:
-    """Read a playbook YAML file and validate it (ValueError naming the bad key)."""
+    """Read a playbook YAML file and validate it (InvalidInput naming the bad key)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"playbook not found: {path}")
@@ -48,83 +49,83 @@ def load_playbook(path: str | Path) -> dict[str, Any]:
 
 
 def validate_playbook(playbook: Any) -> None:
-    """Check the playbook's structure; raise ValueError naming the first bad key."""
+    """Check the playbook's structure; raise InvalidInput naming the first bad key."""
     if not isinstance(playbook, dict):
-        raise ValueError("playbook: must be a mapping with keys 'tiers' and 'actions'")
+        raise InvalidInput("playbook: must be a mapping with keys 'tiers' and 'actions'")
     for key in ("tiers", "actions"):
         if key not in playbook:
-            raise ValueError(f"playbook: missing key '{key}'")
+            raise InvalidInput(f"playbook: missing key '{key}'")
     tiers = playbook["tiers"]
     if not isinstance(tiers, dict):
-        raise ValueError("playbook: 'tiers' must be a mapping of value tier -> credit grade")
+        raise InvalidInput("playbook: 'tiers' must be a mapping of value tier -> credit grade")
     for tier in VALUE_TIERS:
         cells = tiers.get(tier)
         if not isinstance(cells, dict):
-            raise ValueError(f"playbook: missing key 'tiers.{tier}'")
+            raise InvalidInput(f"playbook: missing key 'tiers.{tier}'")
         for grade in CREDIT_GRADES:
             cell = cells.get(grade)
             if not isinstance(cell, dict) or not isinstance(cell.get("strategy"), str):
-                raise ValueError(f"playbook: 'tiers.{tier}.{grade}.strategy' must be a string")
+                raise InvalidInput(f"playbook: 'tiers.{tier}.{grade}.strategy' must be a string")
     actions = playbook["actions"]
     if not isinstance(actions, list):
-        raise ValueError("playbook: 'actions' must be a list")
+        raise InvalidInput("playbook: 'actions' must be a list")
     names: set[str] = set()
     for i, action in enumerate(actions):
         where = f"actions[{i}]"
         if not isinstance(action, dict):
-            raise ValueError(f"playbook: '{where}' must be a mapping")
+            raise InvalidInput(f"playbook: '{where}' must be a mapping")
         unknown = set(action) - _ACTION_KEYS
         if unknown:
-            raise ValueError(f"playbook: unknown key '{where}.{sorted(unknown)[0]}'")
+            raise InvalidInput(f"playbook: unknown key '{where}.{sorted(unknown)[0]}'")
         name = action.get("name")
         if not isinstance(name, str) or not name:
-            raise ValueError(f"playbook: '{where}.name' must be a non-empty string")
+            raise InvalidInput(f"playbook: '{where}.name' must be a non-empty string")
         if name in names:
-            raise ValueError(f"playbook: duplicate action name '{where}.name' = {name!r}")
+            raise InvalidInput(f"playbook: duplicate action name '{where}.name' = {name!r}")
         names.add(name)
         where = f"actions[{i}] ({name})"
         capacity = action.get("capacity")
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
-            raise ValueError(f"playbook: '{where}.capacity' must be a non-negative integer")
+            raise InvalidInput(f"playbook: '{where}.capacity' must be a non-negative integer")
         rank_by = action.get("rank_by")
         if not isinstance(rank_by, str) or not rank_by:
-            raise ValueError(f"playbook: '{where}.rank_by' must be a column name")
+            raise InvalidInput(f"playbook: '{where}.rank_by' must be a column name")
         when = action.get("when")
         if not isinstance(when, dict) or not when:
-            raise ValueError(f"playbook: '{where}.when' must be a non-empty mapping")
+            raise InvalidInput(f"playbook: '{where}.when' must be a non-empty mapping")
         _validate_when(when, f"{where}.when")
         if rank_by in _SCORE_RANKS and "task" not in when:
-            raise ValueError(f"playbook: '{where}.rank_by' = {rank_by!r} needs 'when.task'")
+            raise InvalidInput(f"playbook: '{where}.rank_by' = {rank_by!r} needs 'when.task'")
         if "reason_column" in action and not isinstance(action["reason_column"], str):
-            raise ValueError(f"playbook: '{where}.reason_column' must be a column name")
+            raise InvalidInput(f"playbook: '{where}.reason_column' must be a column name")
         if "outcome" in action and action["outcome"] not in OUTCOMES:
-            raise ValueError(f"playbook: '{where}.outcome' must be one of {list(OUTCOMES)}")
+            raise InvalidInput(f"playbook: '{where}.outcome' must be one of {list(OUTCOMES)}")
         share = action.get("holdout_share", 0.0)
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= MAX_HOLDOUT_SHARE:
-            raise ValueError(f"playbook: '{where}.holdout_share' must be a number in [0, {MAX_HOLDOUT_SHARE}]")
+            raise InvalidInput(f"playbook: '{where}.holdout_share' must be a number in [0, {MAX_HOLDOUT_SHARE}]")
 
 
 def _validate_when(when: dict[str, Any], where: str) -> None:
     for key, value in when.items():
         if key == "task":
             if value not in TASKS:
-                raise ValueError(f"playbook: '{where}.task' must be one of {list(TASKS)}")
+                raise InvalidInput(f"playbook: '{where}.task' must be one of {list(TASKS)}")
         elif key == "min_score":
             if "task" not in when:
-                raise ValueError(f"playbook: '{where}.min_score' needs 'task'")
+                raise InvalidInput(f"playbook: '{where}.min_score' needs 'task'")
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-                raise ValueError(f"playbook: '{where}.min_score' must be a number in [0, 1]")
+                raise InvalidInput(f"playbook: '{where}.min_score' must be a number in [0, 1]")
         elif key == "flag":
             if not isinstance(value, str):
-                raise ValueError(f"playbook: '{where}.flag' must be a column name")
+                raise InvalidInput(f"playbook: '{where}.flag' must be a column name")
         elif key in ("min", "max"):
             if not isinstance(value, dict) or not value:
-                raise ValueError(f"playbook: '{where}.{key}' must be a mapping column -> number")
+                raise InvalidInput(f"playbook: '{where}.{key}' must be a mapping column -> number")
             for column, bound in value.items():
                 if isinstance(bound, bool) or not isinstance(bound, int | float):
-                    raise ValueError(f"playbook: '{where}.{key}.{column}' must be a number")
+                    raise InvalidInput(f"playbook: '{where}.{key}.{column}' must be a number")
         elif not isinstance(value, list) or not value:
-            raise ValueError(f"playbook: '{where}.{key}' must be a non-empty list of values")
+            raise InvalidInput(f"playbook: '{where}.{key}' must be a non-empty list of values")
 
 
 def tier_strategy(value_tier: str, credit_grade: str, playbook: dict[str, Any]) -> str:
@@ -132,7 +133,7 @@ def tier_strategy(value_tier: str, credit_grade: str, playbook: dict[str, Any]) 
     try:
         return playbook["tiers"][value_tier][credit_grade]["strategy"]
     except (KeyError, TypeError):
-        raise ValueError(
+        raise InvalidInput(
             f"playbook: no strategy for 'tiers.{value_tier}.{credit_grade}'"
         ) from None
 
@@ -148,7 +149,7 @@ def plan_actions(
 
     Columns: customer_id, action, rank (1 = first), priority_score (the `rank_by` value),
     reasons, holdout. Condition columns missing from `segments` are taken from `features`
-    (latest `as_of` per customer); a column found in neither raises ValueError. With a
+    (latest `as_of` per customer); a column found in neither raises InvalidInput. With a
     `holdout_share`, a random share of the ranked customers is kept as a holdout (holdout =
     True: leave them untreated) and the list goes on until `capacity` customers are to be
     treated; `holdout_salt` (the plan's date) makes the draw repeatable and new each period.
@@ -235,7 +236,7 @@ def _rank_one(segments: pd.DataFrame, scores: pd.DataFrame, action: dict[str, An
     name, when, rank_by = action["name"], action["when"], action["rank_by"]
     for column in sorted(_needed_columns(action)):
         if column not in segments.columns:
-            raise ValueError(
+            raise InvalidInput(
                 f"playbook: action '{name}' needs column '{column}', not in segments or features"
             )
     cand = segments

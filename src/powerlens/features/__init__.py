@@ -15,6 +15,7 @@ import pyarrow
 import pyarrow.parquet as pq
 
 from powerlens.config import FeaturesConfig
+from powerlens.errors import InvalidInput
 from powerlens.features.billing import billing_features
 from powerlens.features.daily import absence_features, daily_features, daily_shape, weather_features
 from powerlens.features.definitions import CATEGORICAL, FEATURES, describe
@@ -70,7 +71,7 @@ class CleanData:
         if not candidates and self.labels is not None and len(self.labels):
             candidates.append(pd.Timestamp(self.labels["as_of"].max()))
         if not candidates:
-            raise ValueError("the data folder has no readings, bills, payments, events or labels to date it")
+            raise InvalidInput("the data folder has no readings, bills, payments, events or labels to date it")
         return max(candidates)
 
     def label_cutoffs(self) -> dict[str, list[pd.Timestamp]]:

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from powerlens.config import FeaturesConfig
+from powerlens.errors import InvalidInput
 from powerlens.schema import read_table
 
 ENGINES = ("local", "dask")
@@ -46,7 +47,7 @@ class Partition:
 def plan_partitions(customer_ids: Sequence[str], customers_per_partition: int) -> list[Partition]:
     """Split sorted customer ids into ranges of at most `customers_per_partition`."""
     if customers_per_partition < 1:
-        raise ValueError("customers_per_partition must be at least 1")
+        raise InvalidInput("customers_per_partition must be at least 1")
     ids = sorted(set(map(str, customer_ids)))
     return [Partition(i, chunk[0], chunk[-1], len(chunk))
             for i, chunk in enumerate(ids[s:s + customers_per_partition]
@@ -94,7 +95,7 @@ def build_features(data_dir: str | Path, cutoffs: list[pd.Timestamp], options: d
     `threads` partitions run at once on the local engine. Returns (features sorted by as_of then
     customer_id, profiles indexed by customer_id)."""
     if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+        raise InvalidInput(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     parts = plan_partitions(customer_ids(data_dir), customers_per_partition)
     say = progress or (lambda message: None)
     say(f"{sum(p.n_customers for p in parts)} customers in {len(parts)} partition(s) "
@@ -193,7 +194,7 @@ def data_end_of(data_dir: str | Path) -> pd.Timestamp:
         if len(labels):
             candidates.append(pd.Timestamp(labels["as_of"].max()))
     if not candidates:
-        raise ValueError("the data folder has no readings, bills, payments, events or labels to date it")
+        raise InvalidInput("the data folder has no readings, bills, payments, events or labels to date it")
     return max(candidates)
 
 

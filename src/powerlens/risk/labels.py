@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from powerlens.errors import InvalidInput
 from powerlens.rules import TASKS, paid_in_full
 
 
@@ -48,7 +49,7 @@ def derive(task: str, data, feats: pd.DataFrame, horizon_months: int, days_past_
         elif task == "theft":
             y = theft(data.events, ids, as_of, horizon_months)
         else:
-            raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+            raise InvalidInput(f"unknown task {task!r}; known: {', '.join(TASKS)}")
         out.append(pd.Series(y.to_numpy().astype(int), index=block.index))
     return pd.concat(out).reindex(feats.index)
 
@@ -73,7 +74,7 @@ def given(labels_table: pd.DataFrame, task: str, feats: pd.DataFrame) -> tuple[p
         return values.map(BINARY).astype(int).reset_index(drop=True), merged
     classes = sorted(raw.unique())
     if len(classes) < 3:
-        raise ValueError(f"task {task!r} has the two labels {', '.join(classes)}: give a binary task as 0/1 "
+        raise InvalidInput(f"task {task!r} has the two labels {', '.join(classes)}: give a binary task as 0/1 "
                          "(or true/false, yes/no) so that it is clear which one is the risk")
     return raw.reset_index(drop=True), merged
 

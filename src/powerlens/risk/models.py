@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from powerlens.errors import InvalidInput
 from powerlens.features.definitions import CATEGORICAL
 from powerlens.risk.calibration import (  # noqa: F401  (re-exported: models.CalibratedModel and co.)
     CalibratedModel,
@@ -367,7 +368,7 @@ def make_model(family: str, params: dict, seed: int = 0, task: str | None = None
     elif family == "histgb":
         inner = HistGBModel(params=hp, seed=seed)
     elif family == BLEND:
-        raise ValueError("the blend is made of fitted families: list them before it in train.families")
+        raise InvalidInput("the blend is made of fitted families: list them before it in train.families")
     else:
-        raise ValueError(f"unknown model family {family!r}; known: {', '.join(FAMILIES)}, {BLEND}")
+        raise InvalidInput(f"unknown model family {family!r}; known: {', '.join(FAMILIES)}, {BLEND}")
     return RiskModel(inner, derived=derived or None, family=family)

@@ -26,6 +26,7 @@ import ast
 import numpy as np
 import pandas as pd
 
+from powerlens.errors import InvalidInput
 from powerlens.features.definitions import FEATURES, describe
 
 ID_COLUMNS = ("customer_id", "as_of")
@@ -56,7 +57,7 @@ def select_columns(feats: pd.DataFrame, task: str, params: dict, rows: pd.Series
             continue
         cols.append(col)
     if not cols:
-        raise ValueError(f"task {task!r}: no usable feature columns (check train.feature_groups_by_task "
+        raise InvalidInput(f"task {task!r}: no usable feature columns (check train.feature_groups_by_task "
                          "and train.exclude_features_by_task)")
     return cols
 
@@ -66,10 +67,10 @@ def expression_columns(expr: str) -> list[str]:
     try:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError as exc:
-        raise ValueError(f"derived feature expression {expr!r} is not arithmetic: {exc.msg}") from None
+        raise InvalidInput(f"derived feature expression {expr!r} is not arithmetic: {exc.msg}") from None
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
-            raise ValueError(f"derived feature expression {expr!r}: only + - * / % on columns and numbers")
+            raise InvalidInput(f"derived feature expression {expr!r}: only + - * / % on columns and numbers")
     return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
 
 
@@ -111,7 +112,7 @@ def applicable(spec: dict | None, columns) -> dict[str, dict]:
     for name, entry in (spec or {}).items():
         entry = entry if isinstance(entry, dict) else {"expr": str(entry)}
         if "expr" not in entry:
-            raise ValueError(f"derived feature {name!r} needs an `expr`")
+            raise InvalidInput(f"derived feature {name!r} needs an `expr`")
         if name in have:
             continue  # the feature layer already has it
         if set(expression_columns(entry["expr"])) <= have:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from powerlens.errors import InvalidInput
 from powerlens.risk import evaluate
 from powerlens.risk.models import family_params, make_model, raw_score
 
@@ -82,7 +83,7 @@ def suggest(trial, family: str) -> dict:
             "C": trial.suggest_float("C", 1e-3, 10.0, log=True),
             "transform": trial.suggest_categorical("transform", ["standard", "quantile"]),
         }
-    raise ValueError(f"no search space for family {family!r}")
+    raise InvalidInput(f"no search space for family {family!r}")
 
 
 _LOG_SCALE = ("reg_lambda", "l2_regularization", "C")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from powerlens.errors import InvalidInput
 from powerlens.risk import prepare
 from powerlens.risk.labels import is_multiclass
 from powerlens.risk.results import NotEnoughLabels
@@ -19,7 +20,7 @@ def time_split(feats: pd.DataFrame) -> tuple[pd.Series, pd.Timestamp]:
     """Train on the earlier cut-offs, validate on the latest one."""
     cutoffs = sorted(feats["as_of"].unique())
     if len(cutoffs) < 2:
-        raise ValueError("a time-aware split needs at least two training cut-offs")
+        raise InvalidInput("a time-aware split needs at least two training cut-offs")
     valid = pd.Timestamp(cutoffs[-1])
     return feats["as_of"] < valid, valid
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from powerlens.errors import InvalidInput
 from powerlens.segmentation.clustering import (
     HOURS,
     INTRADAY_SUMMARY,
@@ -79,7 +80,7 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
         if not profiles.customer_ids.equals(feats.index):
             positions = profiles.customer_ids.get_indexer(feats.index)
             if (positions < 0).any():
-                raise ValueError(f"{int((positions < 0).sum())} customers of the features have no look-back "
+                raise InvalidInput(f"{int((positions < 0).sum())} customers of the features have no look-back "
                                  "readings row: read the look-back for the features' customers")
             profiles = profiles.subset(positions)
     else:

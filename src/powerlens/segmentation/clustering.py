@@ -47,6 +47,7 @@ from sklearn.metrics import (
 )
 
 from powerlens.config import ClusteringConfig
+from powerlens.errors import InvalidInput
 from powerlens.segmentation.profiles import (
     DOW,
     HOURS,
@@ -198,7 +199,7 @@ def _fit_candidate(algorithm: str, k: int, X: np.ndarray, seed: int) -> np.ndarr
         from sklearn.cluster import AgglomerativeClustering
 
         return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(X)
-    raise ValueError(f"unknown clustering algorithm {algorithm!r}; known: kmeans, gmm, agglomerative")
+    raise InvalidInput(f"unknown clustering algorithm {algorithm!r}; known: kmeans, gmm, agglomerative")
 
 
 def _centroids(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -291,7 +292,7 @@ def _choose(family: _Family, X: np.ndarray, k_range: range, seed: int, algorithm
                          "distinct_names": len(set(names)) == len(names)})
             fitted[len(rows) - 1] = lab
     if not rows:
-        raise ValueError(f"too few customers ({len(X)}) in the {family.name} shape family to cluster into "
+        raise InvalidInput(f"too few customers ({len(X)}) in the {family.name} shape family to cluster into "
                          f"{k_range.start}..{k_range.stop - 1} load shapes")
     c = pd.DataFrame(rows)
     c["admissible"] = (c["smallest_share"] >= min_cluster_share) & c["distinct_names"]
