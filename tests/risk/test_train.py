@@ -31,7 +31,7 @@ def test_promotion_rule():
     assert not promoted and "challenger" in why
 
 
-# the generator's true drivers, as feature columns (synthetic.py: _churn_hazard, the payment
+# the generator's true drivers, as feature columns (synthetic/events.py: _churn_hazard, the payment
 # behaviour of the credit classes, meter tampering)
 CREDIT = {name for name, f in FEATURES.items() if f.group == "credit"} | {"arrears_to_bill"}
 

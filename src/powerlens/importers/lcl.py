@@ -202,68 +202,17 @@ def import_lcl(src: str | Path, out: str | Path, key: bytes, mapping: str | Path
     notes: dict = {}
 
     step("reading LCL readings")
-    daily_raw = half_raw = None
-    if daily_paths:
-        daily_raw, daily_name = read_blocks(daily_paths, DAILY, DAILY_OPTIONAL, "day")
-        daily_raw["customer_id"] = pseudonymize_categorical(key, daily_raw.pop("LCLid"))
-        daily_raw["ts"] = to_datetime(daily_raw.pop("day"))
-    if half_paths:
-        half_raw, half_name = read_blocks(half_paths, HALFHOURLY, [], "tstp")
-        half_raw["customer_id"] = pseudonymize_categorical(key, half_raw.pop("LCLid"))
-        half_raw["ts"] = to_datetime(half_raw.pop("tstp"))
-        half_raw["kwh"] = half_raw.pop("energy(kWh/hh)")
-    spans = [household_span(r["customer_id"], r["ts"], to_number(r[k]))
-             for r, k in ((daily_raw, "energy_sum"), (half_raw, "kwh")) if r is not None]
-    first = pd.concat([s[0] for s in spans]).groupby(level=0).min()
-    last = pd.concat([s[1] for s in spans]).groupby(level=0).max()
-    if not len(last):
-        raise ImportFailed(f"{(daily_paths or half_paths)[0].name}: no reading with a usable household id and date")
+    daily, half = _read_readings(daily_paths, half_paths, key)
+    first, last = _reading_spans(daily, half, daily_paths or half_paths)
     data_end = last.max()
 
     step("households")
     households_path = folder / HOUSEHOLDS
-    if households_path.exists():
-        info = read_table_file(households_path, required=["LCLid", "stdorToU"])
-        hh_name = households_path.name
-        info["customer_id"] = pseudonymize(key, info.pop("LCLid"))
-        tou = info["stdorToU"].astype("string").str.strip().str.lower().isin(["tou", "dtou"]).fillna(False)
-    else:
-        notes["households"] = f"no {HOUSEHOLDS}: tariff unknown (tou_tariff false), no acorn_group labels"
-        ids = last.index
-        info = pd.DataFrame({"customer_id": ids, "_line": np.arange(1, len(ids) + 1)})
-        hh_name = "readings (no households file)"
-        tou = pd.Series(False, index=info.index)
-    cid = info["customer_id"].astype("string")
-    start = cid.map(first)
-    customers_raw = pd.DataFrame({
-        "customer_id": info["customer_id"], "customer_class": "residential", "region": region,
-        "industry": None, "voltage_kv": np.nan, "capacity_kva": np.nan, "two_part_tariff": False,
-        "tou_tariff": tou.astype(bool), "prepaid_meter": False,
-        "start_date": start, "end_date": end_dates(cid.map(last), data_end, stale_after_days),
-        "_line": info["_line"],
-    })
-    no_readings = cid.notna() & start.isna()
-    customers = validation.customers(customers_raw, q, hh_name, extra_checks=[("no_readings", no_readings)])
+    info, hh_name, tou = _households(households_path, key, last, notes)
+    customers = _customers(info, hh_name, tou, first, last, data_end, region, stale_after_days, q)
     known = pd.Index(customers["customer_id"])
     tables: dict[str, pd.DataFrame] = {"customers": customers}
-
-    if daily_raw is not None:
-        step(f"validating {len(daily_raw):,} daily readings")
-        daily = daily_raw.rename(columns={"energy_sum": "kwh", "energy_min": "kwh_min_interval",
-                                          "energy_max": "kwh_max_interval", "energy_count": "n_intervals"})
-        daily = daily[[c for c in ("customer_id", "ts", "kwh", "kwh_min_interval", "kwh_max_interval",
-                                   "n_intervals", "_line", "_file") if c in daily]]
-        ok = validation.readings(daily, q, daily_name, "readings_daily", known)
-        if "n_intervals" in ok:
-            ok["partial_day"] = (ok["n_intervals"] < INTERVALS_PER_DAY).to_numpy()
-        tables["readings_daily"] = ok
-    if half_raw is not None:
-        step(f"validating {len(half_raw):,} half-hourly readings")
-        half = half_raw[[c for c in ("customer_id", "ts", "kwh", "_line", "_file") if c in half_raw]]
-        ok = validation.readings(half, q, half_name, "readings_halfhourly", known)
-        tables["readings_hourly"] = to_hourly(ok, per_hour=2)
-        if daily_raw is None:
-            tables["readings_daily"] = to_daily(ok, per_day=INTERVALS_PER_DAY)
+    _validate_readings(daily, half, q, known, tables, step)
 
     if households_path.exists() and "Acorn_grouped" in info:
         step("labels")
@@ -278,3 +227,97 @@ def import_lcl(src: str | Path, out: str | Path, key: bytes, mapping: str | Path
     tables["calendar"] = calendar(first.min(), data_end, weather, holidays)
     notes["data_end"] = str((data_end + pd.Timedelta(days=1)).date())
     return finish(out, q, tables, max_reject_fraction, step, "lcl", notes)
+
+
+def _read_readings(daily_paths: list[Path], half_paths: list[Path], key: bytes
+                   ) -> tuple[tuple[pd.DataFrame, str] | None, tuple[pd.DataFrame, str] | None]:
+    """(daily readings, their source name) and (half-hourly readings, their source name), each
+    None when the source has no such files; ids pseudonymized, timestamps parsed."""
+    daily = half = None
+    if daily_paths:
+        daily_raw, daily_name = read_blocks(daily_paths, DAILY, DAILY_OPTIONAL, "day")
+        daily_raw["customer_id"] = pseudonymize_categorical(key, daily_raw.pop("LCLid"))
+        daily_raw["ts"] = to_datetime(daily_raw.pop("day"))
+        daily = (daily_raw, daily_name)
+    if half_paths:
+        half_raw, half_name = read_blocks(half_paths, HALFHOURLY, [], "tstp")
+        half_raw["customer_id"] = pseudonymize_categorical(key, half_raw.pop("LCLid"))
+        half_raw["ts"] = to_datetime(half_raw.pop("tstp"))
+        half_raw["kwh"] = half_raw.pop("energy(kWh/hh)")
+        half = (half_raw, half_name)
+    return daily, half
+
+
+def _reading_spans(daily: tuple[pd.DataFrame, str] | None, half: tuple[pd.DataFrame, str] | None,
+                   paths: list[Path]) -> tuple[pd.Series, pd.Series]:
+    """First and last usable reading day per customer over both forms; refuses a source with
+    none."""
+    daily_raw = daily[0] if daily is not None else None
+    half_raw = half[0] if half is not None else None
+    spans = [household_span(r["customer_id"], r["ts"], to_number(r[k]))
+             for r, k in ((daily_raw, "energy_sum"), (half_raw, "kwh")) if r is not None]
+    first = pd.concat([s[0] for s in spans]).groupby(level=0).min()
+    last = pd.concat([s[1] for s in spans]).groupby(level=0).max()
+    if not len(last):
+        raise ImportFailed(f"{paths[0].name}: no reading with a usable household id and date")
+    return first, last
+
+
+def _households(households_path: Path, key: bytes, last: pd.Series,
+                notes: dict) -> tuple[pd.DataFrame, str, pd.Series]:
+    """(households with pseudonymized ids, their source name, time-of-use flags); without a
+    households file, the households are the ids of the readings (tariff unknown)."""
+    if households_path.exists():
+        info = read_table_file(households_path, required=["LCLid", "stdorToU"])
+        hh_name = households_path.name
+        info["customer_id"] = pseudonymize(key, info.pop("LCLid"))
+        tou = info["stdorToU"].astype("string").str.strip().str.lower().isin(["tou", "dtou"]).fillna(False)
+    else:
+        notes["households"] = f"no {HOUSEHOLDS}: tariff unknown (tou_tariff false), no acorn_group labels"
+        ids = last.index
+        info = pd.DataFrame({"customer_id": ids, "_line": np.arange(1, len(ids) + 1)})
+        hh_name = "readings (no households file)"
+        tou = pd.Series(False, index=info.index)
+    return info, hh_name, tou
+
+
+def _customers(info: pd.DataFrame, hh_name: str, tou: pd.Series, first: pd.Series, last: pd.Series,
+               data_end: pd.Timestamp, region: str, stale_after_days: int, q: Quarantine) -> pd.DataFrame:
+    """The validated customers: residential, in `region`, from their first reading, closed
+    after their last when they stopped reporting; a household without readings is quarantined."""
+    cid = info["customer_id"].astype("string")
+    start = cid.map(first)
+    customers_raw = pd.DataFrame({
+        "customer_id": info["customer_id"], "customer_class": "residential", "region": region,
+        "industry": None, "voltage_kv": np.nan, "capacity_kva": np.nan, "two_part_tariff": False,
+        "tou_tariff": tou.astype(bool), "prepaid_meter": False,
+        "start_date": start, "end_date": end_dates(cid.map(last), data_end, stale_after_days),
+        "_line": info["_line"],
+    })
+    no_readings = cid.notna() & start.isna()
+    return validation.customers(customers_raw, q, hh_name, extra_checks=[("no_readings", no_readings)])
+
+
+def _validate_readings(daily: tuple[pd.DataFrame, str] | None, half: tuple[pd.DataFrame, str] | None,
+                       q: Quarantine, known: pd.Index, tables: dict[str, pd.DataFrame], step) -> None:
+    """Daily readings (partial days flagged) and half-hourly ones, summed into hours (and into
+    days when there is no daily file)."""
+    if daily is not None:
+        daily_raw, daily_name = daily
+        step(f"validating {len(daily_raw):,} daily readings")
+        renamed = daily_raw.rename(columns={"energy_sum": "kwh", "energy_min": "kwh_min_interval",
+                                            "energy_max": "kwh_max_interval", "energy_count": "n_intervals"})
+        renamed = renamed[[c for c in ("customer_id", "ts", "kwh", "kwh_min_interval", "kwh_max_interval",
+                                       "n_intervals", "_line", "_file") if c in renamed]]
+        ok = validation.readings(renamed, q, daily_name, "readings_daily", known)
+        if "n_intervals" in ok:
+            ok["partial_day"] = (ok["n_intervals"] < INTERVALS_PER_DAY).to_numpy()
+        tables["readings_daily"] = ok
+    if half is not None:
+        half_raw, half_name = half
+        step(f"validating {len(half_raw):,} half-hourly readings")
+        readings = half_raw[[c for c in ("customer_id", "ts", "kwh", "_line", "_file") if c in half_raw]]
+        ok = validation.readings(readings, q, half_name, "readings_halfhourly", known)
+        tables["readings_hourly"] = to_hourly(ok, per_hour=2)
+        if daily is None:
+            tables["readings_daily"] = to_daily(ok, per_day=INTERVALS_PER_DAY)

@@ -75,16 +75,40 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
     """Anonymize, validate and write the canonical tables; returns the validation summary."""
     src, out = Path(src), Path(out)
     step = progress or (lambda msg: None)
+    paths = _locate(src)
+    out.mkdir(parents=True, exist_ok=True)
+    q = Quarantine()
+
+    step("customers")
+    customers, meter_to_customer = _customers(paths, key, q)
+    known = pd.Index(customers["customer_id"])
+    tables = {"customers": customers}
+    for table, ts_col in (("readings_daily", "reading_date"), ("readings_hourly", "reading_ts")):
+        if paths[table] is None:
+            continue
+        step(table)
+        tables[table] = _readings(paths, table, ts_col, meter_to_customer, q, known)
+    _billing_and_events(paths, key, q, known, tables, step)
+
+    summary = _refuse_too_many_rejects(q, max_reject_fraction)
+    _write(out, q, tables, summary, step)
+    _write_truth(src, key, truth_out)
+    return summary
+
+
+def _locate(src: Path) -> dict[str, Path | None]:
+    """The file of each table in SRC (None for an optional table the export does not have)."""
     if not src.is_dir():
         raise ImportFailed(f"{src}: no such folder")
     paths = {t: _find(src, t) for t in REQUIRED}
     for table, path in paths.items():
         if path is None and table not in OPTIONAL_TABLES:
             raise ImportFailed(f"{src}: no {table}.csv or {table}.parquet")
-    out.mkdir(parents=True, exist_ok=True)
-    q = Quarantine()
+    return paths
 
-    step("customers")
+
+def _customers(paths: dict, key: bytes, q: Quarantine) -> tuple[pd.DataFrame, pd.Series | None]:
+    """(the validated customers, the customer of each meter number when the export has them)."""
     raw = _drop_identifiers(_read(paths["customers"], "customers"))
     raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
     meter_to_customer = None
@@ -92,31 +116,38 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
         meter_to_customer = pd.Series(raw["customer_id"].to_numpy(), index=raw.pop("meter_no").astype(str))
         meter_to_customer = meter_to_customer[~meter_to_customer.index.duplicated()]
     customers = validation.customers(raw, q, paths["customers"].name)
-    known = pd.Index(customers["customer_id"])
-    tables = {"customers": customers}
+    return customers, meter_to_customer
 
-    for table, ts_col in (("readings_daily", "reading_date"), ("readings_hourly", "reading_ts")):
-        if paths[table] is None:
-            continue
-        step(table)
-        raw = _read(paths[table], table)
-        meters = raw.pop("meter_no")
-        if meter_to_customer is None:
-            raise ImportFailed(f"{paths['customers'].name}: no meter_no column to link {table}")
-        if not isinstance(meters.dtype, pd.CategoricalDtype):
-            meters = meters.astype(str).astype("category")
-        # map the few meter categories, not the millions of rows
-        per_meter = meter_to_customer.reindex(meters.cat.categories.astype(str))
-        customer_ids = pd.Index(per_meter.dropna().unique())
-        new_code = customer_ids.get_indexer(per_meter.fillna("").to_numpy())
-        codes = meters.cat.codes.to_numpy()
-        mapped = pd.Categorical.from_codes(
-            np.where(codes >= 0, new_code[np.maximum(codes, 0)], -1), categories=customer_ids
-        )
-        raw["customer_id"] = mapped
-        raw = raw.rename(columns={ts_col: "ts"})
-        tables[table] = validation.readings(raw, q, paths[table].name, table, known)
 
+def _readings(paths: dict, table: str, ts_col: str, meter_to_customer: pd.Series | None,
+              q: Quarantine, known: pd.Index) -> pd.DataFrame:
+    """One readings table keyed by meter, linked to its customers and validated."""
+    raw = _read(paths[table], table)
+    meters = raw.pop("meter_no")
+    if meter_to_customer is None:
+        raise ImportFailed(f"{paths['customers'].name}: no meter_no column to link {table}")
+    raw["customer_id"] = _meters_to_customers(meters, meter_to_customer)
+    raw = raw.rename(columns={ts_col: "ts"})
+    return validation.readings(raw, q, paths[table].name, table, known)
+
+
+def _meters_to_customers(meters: pd.Series, meter_to_customer: pd.Series) -> pd.Categorical:
+    """The customer of each reading's meter (missing for an unknown meter), as categories."""
+    if not isinstance(meters.dtype, pd.CategoricalDtype):
+        meters = meters.astype(str).astype("category")
+    # map the few meter categories, not the millions of rows
+    per_meter = meter_to_customer.reindex(meters.cat.categories.astype(str))
+    customer_ids = pd.Index(per_meter.dropna().unique())
+    new_code = customer_ids.get_indexer(per_meter.fillna("").to_numpy())
+    codes = meters.cat.codes.to_numpy()
+    return pd.Categorical.from_codes(
+        np.where(codes >= 0, new_code[np.maximum(codes, 0)], -1), categories=customer_ids
+    )
+
+
+def _billing_and_events(paths: dict, key: bytes, q: Quarantine, known: pd.Index,
+                        tables: dict[str, pd.DataFrame], step) -> None:
+    """Bills, then payments (linked to the bills), service events and weather when present."""
     step("bills")
     raw = _drop_identifiers(_read(paths["bills"], "bills"))
     raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
@@ -140,6 +171,10 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
         tables["weather_daily"] = validation.weather_daily(_read(paths["weather_daily"], "weather_daily"), q,
                                                            paths["weather_daily"].name)
 
+
+def _refuse_too_many_rejects(q: Quarantine, max_reject_fraction: float) -> dict:
+    """The validation summary; raises ImportFailed with the top reasons when more than
+    `max_reject_fraction` of the rows were quarantined."""
     summary = q.summary()
     if summary["reject_fraction"] > max_reject_fraction:
         top = sorted(((n, f"{t}: {code}") for t, r in q.reports.items() for code, n in r.reasons.items()),
@@ -149,6 +184,11 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
             f"({summary['reject_fraction']:.1%} > {max_reject_fraction:.1%}); top reasons: "
             + ", ".join(f"{name} ({n})" for n, name in top)
         )
+    return summary
+
+
+def _write(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], summary: dict, step) -> None:
+    """Check and write every table, the quarantine and validation.json."""
     step("writing canonical tables")
     for table, df in tables.items():
         check(table, df)
@@ -157,10 +197,12 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
     summary["problems"] = q.problem_lines()
     write_summary(out, summary)
 
+
+def _write_truth(src: Path, key: bytes, truth_out: str | Path | None) -> None:
+    """The synthetic utility's ground truth, keyed by the same pseudonyms, to `truth_out`."""
     truth_path = _find(src, "ground_truth")
     if truth_out is not None and truth_path is not None:
         truth = pd.read_parquet(truth_path) if truth_path.suffix == ".parquet" else pd.read_csv(truth_path)
         truth.insert(0, "customer_id", pseudonymize(key, truth.pop("account_no")))
         Path(truth_out).parent.mkdir(parents=True, exist_ok=True)
         truth.to_parquet(truth_out, index=False)
-    return summary

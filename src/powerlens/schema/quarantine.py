@@ -1,0 +1,171 @@
+"""Quarantine: every row that breaks a rule lands in `quarantine/<table>.parquet` with a reason
+code, the source file and line; rows in = rows accepted + rows quarantined, always. Also the
+reason codes and validation.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from powerlens.schema.tables import CUSTOMER_CLASSES, EVENT_KINDS
+
+# reason code -> one-line meaning, shown to the user next to the count
+REASONS = {
+    "missing_customer_id": "the customer id is empty",
+    "duplicate_customer": "the same customer id appears more than once",
+    "unknown_customer_class": f"customer_class is not one of {', '.join(CUSTOMER_CLASSES)}",
+    "bad_start_date": "start_date is missing or not a date",
+    "end_before_start": "end_date is before start_date",
+    "capacity_not_numeric": "capacity_kva is not a non-negative number",
+    "ts_unparseable": "the timestamp could not be parsed",
+    "ts_out_of_range": "the timestamp is before 1990 or in the future",
+    "kwh_not_numeric": "kWh is not a number",
+    "kwh_negative": "kWh is negative",
+    "duplicate_reading": "a second reading for the same customer and timestamp",
+    "unknown_customer": "the customer id is not in the customer table",
+    "missing_bill_id": "the bill id is empty",
+    "duplicate_bill": "the same bill id appears more than once",
+    "amount_not_numeric": "amount is not a number",
+    "amount_negative": "amount is negative",
+    "bad_period": "the billing period is not a YYYY-MM month",
+    "payment_without_bill": "the payment refers to a bill that is not in the bill table",
+    "unknown_event_kind": f"kind is not one of {', '.join(EVENT_KINDS)}",
+    "start_in_future": "start_date is in the future",
+    "dst_repeated_hour": "a second reading at the same wall-clock hour on an autumn DST change day "
+                         "(the repeated hour; the first reading is kept)",
+    "mixed_interval": "the reading is off the customer's dominant interval grid (e.g. a 15-minute "
+                      "reading among hourly ones, a daily reading stamped 13:00 among midnights)",
+    "interval_count_invalid": "the number of intervals in the aggregate is not a count in range",
+    "due_before_bill_date": "due_date is before bill_date",
+    "payment_customer_mismatch": "the payment's customer is not the customer of its bill",
+    "missing_task": "the label's task is empty",
+    "label_missing": "the label is empty",
+    "label_not_allowed": "the label is not one of the values allowed for its task",
+    "duplicate_label": "a second label for the same customer, task and as_of",
+    "attribute_not_numeric": "a numeric attribute holds something that is not a finite number",
+    "attribute_bad_date": "a date attribute holds something that is not a date",
+    "attribute_not_boolean": "a yes/no attribute holds something other than t/f, true/false, 1/0",
+    "duplicate_date": "the same date appears more than once",
+    "repayment_status_invalid": "the repayment status is not one of -2, -1, 0, 1..9",
+    "no_readings": "the customer has no readings, so no start date can be given",
+}
+
+
+@dataclass
+class TableReport:
+    table: str
+    source_file: str
+    rows_in: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, int] = field(default_factory=dict)  # reason -> first source line
+    example_files: dict[str, str] = field(default_factory=dict)  # reason -> its file (multi-file)
+
+    @property
+    def reconciled(self) -> bool:
+        return self.rows_in == self.accepted + self.quarantined
+
+    def lines(self) -> list[str]:
+        """One line per problem, for people."""
+        out = []
+        for code, n in sorted(self.reasons.items(), key=lambda kv: -kv[1]):
+            out.append(
+                f"{self.table}: {n} row(s) quarantined: {code} ({REASONS.get(code, code)}), "
+                f"first at {self.example_files.get(code, self.source_file)} line {self.examples[code]}"
+            )
+        return out
+
+    def as_dict(self) -> dict:
+        return {
+            "source_file": self.source_file,
+            "rows_in": self.rows_in,
+            "accepted": self.accepted,
+            "quarantined": self.quarantined,
+            "reconciled": self.reconciled,
+            "reasons": dict(self.reasons),
+        }
+
+
+class Quarantine:
+    """Collects rejected rows per table with their reason, source file and line."""
+
+    def __init__(self) -> None:
+        self.rejected: dict[str, list[pd.DataFrame]] = {}
+        self.reports: dict[str, TableReport] = {}
+
+    def split(self, table: str, df: pd.DataFrame, checks: list[tuple[str, pd.Series]],
+              source_file: str, first_line: int) -> pd.DataFrame:
+        """Apply checks in order (first failing reason wins); returns the accepted rows.
+
+        `df` carries a `_line` column: the row's line in its source file; a source read from
+        several files (blocks) also carries `_file`, the file of each row."""
+        codes = np.zeros(len(df), dtype=np.int16)  # 0 = fine, i + 1 = checks[i] failed first
+        for i, (_, bad) in enumerate(checks):
+            bad = np.asarray(pd.Series(bad).fillna(False), dtype=bool)
+            codes[(codes == 0) & bad] = i + 1
+        is_bad = codes > 0
+        reason = np.array([""] + [code for code, _ in checks], dtype=object)[codes[is_bad]]
+        report = self.reports.setdefault(table, TableReport(table, source_file))
+        report.rows_in += len(df)
+        report.accepted += int((~is_bad).sum())
+        report.quarantined += int(is_bad.sum())
+        if is_bad.any():
+            rejected = df.loc[is_bad].copy()
+            rejected.insert(0, "reason", reason)
+            rejected = rejected.rename(columns={"_line": "source_line"})
+            files = rejected.pop("_file").astype(str) if "_file" in rejected else source_file
+            rejected.insert(1, "source_file", files)
+            for col in rejected.columns:  # keep whatever the source said, as text
+                if col not in ("source_line",):
+                    rejected[col] = rejected[col].astype("string")
+            self.rejected.setdefault(table, []).append(rejected)
+            firsts = rejected.drop_duplicates("reason").set_index("reason")
+            for code, n in rejected["reason"].value_counts().items():
+                report.reasons[code] = report.reasons.get(code, 0) + int(n)
+                if code not in report.examples:
+                    report.examples[code] = int(firsts.loc[code, "source_line"])
+                    if firsts.loc[code, "source_file"] != source_file:
+                        report.example_files[code] = str(firsts.loc[code, "source_file"])
+        return df.loc[~is_bad].drop(columns=[c for c in ("_line", "_file") if c in df])
+
+    @property
+    def rows_in(self) -> int:
+        return sum(r.rows_in for r in self.reports.values())
+
+    @property
+    def quarantined(self) -> int:
+        return sum(r.quarantined for r in self.reports.values())
+
+    def write(self, out_dir: Path) -> None:
+        qdir = Path(out_dir) / "quarantine"
+        qdir.mkdir(parents=True, exist_ok=True)
+        for old in qdir.glob("*.parquet"):
+            old.unlink()
+        for table, parts in self.rejected.items():
+            pd.concat(parts, ignore_index=True).to_parquet(qdir / f"{table}.parquet", index=False)
+
+    def summary(self) -> dict:
+        return {
+            "tables": {t: r.as_dict() for t, r in self.reports.items()},
+            "rows_in": self.rows_in,
+            "quarantined": self.quarantined,
+            "reject_fraction": self.quarantined / self.rows_in if self.rows_in else 0.0,
+            "reconciled": all(r.reconciled for r in self.reports.values()),
+        }
+
+    def problem_lines(self) -> list[str]:
+        return [line for r in self.reports.values() for line in r.lines()]
+
+
+def write_summary(out_dir: Path, summary: dict) -> None:
+    (Path(out_dir) / "validation.json").write_text(json.dumps(summary, indent=2))
+
+
+def first_line_numbers(n: int, header: bool) -> np.ndarray:
+    """Source line of each data row: CSV rows start at line 2 (after the header)."""
+    return np.arange(n) + (2 if header else 1)

@@ -1,0 +1,152 @@
+"""The canonical tables: their schemas (the contract between all stages), the check of a clean
+table against its schema, and the empty table of a schema."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from powerlens.errors import PowerlensError
+
+CUSTOMER_CLASSES = [
+    "residential", "commercial", "general_industrial", "large_industrial", "agricultural", "public",
+]
+EVENT_KINDS = [
+    "complaint", "fault_report", "service_request", "capacity_increase", "capacity_decrease",
+    "new_install", "inspection",
+]
+EARLIEST = pd.Timestamp("1990-01-01")
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "customers": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column(str, unique=True),
+            "customer_class": pa.Column(str, pa.Check.isin(CUSTOMER_CLASSES)),
+            "region": pa.Column(str, nullable=True),
+            "industry": pa.Column(str, nullable=True),
+            "voltage_kv": pa.Column(float, pa.Check.ge(0), nullable=True),
+            "capacity_kva": pa.Column(float, pa.Check.ge(0), nullable=True),
+            "two_part_tariff": pa.Column(bool),
+            "tou_tariff": pa.Column(bool),
+            "prepaid_meter": pa.Column(bool),
+            "start_date": pa.Column("datetime64[us]"),
+            "end_date": pa.Column("datetime64[us]", nullable=True),
+        },
+        strict=False,
+    ),
+    "readings": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column("category"),
+            "ts": pa.Column("datetime64[us]"),
+            "kwh": pa.Column("float32", pa.Check.ge(0)),
+        },
+        strict=False,
+    ),
+    "bills": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column(str),
+            "bill_id": pa.Column(str, unique=True),
+            "period": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
+            "kwh": pa.Column(float, pa.Check.ge(0), nullable=True),
+            "amount": pa.Column(float, pa.Check.ge(0)),
+            "due_date": pa.Column("datetime64[us]"),
+        },
+        strict=False,
+    ),
+    "payments": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column(str),
+            "bill_id": pa.Column(str),
+            "paid_on": pa.Column("datetime64[us]"),
+            "amount": pa.Column(float, pa.Check.ge(0)),
+            "channel": pa.Column(str, nullable=True),
+        },
+        strict=False,
+    ),
+    "service_events": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column(str),
+            "ts": pa.Column("datetime64[us]"),
+            "kind": pa.Column(str, pa.Check.isin(EVENT_KINDS)),
+            "outcome": pa.Column(str, nullable=True),
+        },
+        strict=False,
+    ),
+    "labels": pa.DataFrameSchema(
+        {
+            "customer_id": pa.Column(str),
+            "task": pa.Column(str),
+            "as_of": pa.Column("datetime64[us]"),
+            "label": pa.Column(str),
+        },
+        strict=False,
+    ),
+    # auxiliary, per day (weather and holidays), written by importers that have them
+    "calendar": pa.DataFrameSchema(
+        {
+            "date": pa.Column("datetime64[us]", unique=True),
+            "temperature_mean": pa.Column(float, nullable=True),
+            "temperature_max": pa.Column(float, nullable=True),
+            "temperature_min": pa.Column(float, nullable=True),
+            "is_holiday": pa.Column(bool),
+        },
+        strict=False,
+    ),
+    # auxiliary, per day and region (region empty = every region): the weather behind the load
+    "weather_daily": pa.DataFrameSchema(
+        {
+            "date": pa.Column("datetime64[us]"),
+            "region": pa.Column(str, nullable=True),
+            "temperature_mean": pa.Column(float),
+        },
+        unique=["date", "region"],
+        strict=False,
+    ),
+}
+# which schema each canonical file follows
+TABLE_SCHEMA = {
+    "customers": "customers",
+    "readings_daily": "readings",
+    "readings_hourly": "readings",
+    "bills": "bills",
+    "payments": "payments",
+    "service_events": "service_events",
+    "labels": "labels",
+    "calendar": "calendar",
+    "weather_daily": "weather_daily",
+}
+# every file an import may write (an import removes the ones it did not write this time)
+CANONICAL_FILES = tuple(TABLE_SCHEMA)
+
+
+class ValidationFailed(PowerlensError, RuntimeError):
+    """Too many rows were rejected, or a table breaks its schema after cleaning."""
+
+
+def check(table_or_schema: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Check a clean table against its canonical schema; raises ValidationFailed with the
+    failing columns named (never a raw traceback for the user)."""
+    schema = SCHEMAS[TABLE_SCHEMA.get(table_or_schema, table_or_schema)]
+    try:
+        return schema.validate(df, lazy=True)
+    except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
+        cases = getattr(exc, "failure_cases", None)
+        detail = ""
+        if cases is not None and len(cases):
+            detail = "; ".join(
+                f"{r.column}: {r.check}" for r in cases.drop_duplicates(["column", "check"]).head(5).itertuples()
+            )
+        raise ValidationFailed(f"{table_or_schema} breaks its schema: {detail or exc}") from None
+
+
+def empty_table(table: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A frame with no rows but the schema's column types, so that downstream code can filter
+    and compare dates on a table the source did not have."""
+    schema = SCHEMAS[TABLE_SCHEMA.get(table, table)]
+    extra = {"bills": {"bill_date": "datetime64[us]"}}.get(table, {})
+    out = {}
+    for name in columns or [*schema.columns, *extra]:
+        col = schema.columns.get(name)
+        dtype = extra.get(name) or (str(col.dtype) if col is not None and col.dtype is not None else "object")
+        out[name] = pd.Series(dtype="float64" if dtype in ("float", "float32") else dtype)
+    return pd.DataFrame(out)

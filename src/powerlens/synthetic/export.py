@@ -1,0 +1,193 @@
+"""`generate`: simulate the synthetic utility and write its raw export (readings, customer master,
+bills, payments, service events, weather) with direct identifiers, plus its ground truth and a
+manifest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from powerlens.synthetic.config import REGIONS, SyntheticConfig
+from powerlens.synthetic.consumption import (
+    _hourly_from_daily,
+    _metered,
+    _temperature,
+    _true_daily_kwh,
+)
+from powerlens.synthetic.customers import _customers, _fake_identity
+from powerlens.synthetic.simulation import _monthly_simulation
+
+MASTER_COLUMNS = [
+    "customer_class", "region", "industry", "voltage_kv", "capacity_kva", "two_part_tariff",
+    "tou_tariff", "prepaid_meter", "interval_metered", "start_date", "end_date",
+]
+
+
+def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
+    """Write the raw export of a synthetic utility into `out`; returns row counts."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(cfg.seed)
+    step = progress or (lambda msg: None)
+
+    step("customers")
+    cust = _customers(cfg, rng)
+    days = pd.date_range(cfg.start_ts, cfg.end_ts - pd.Timedelta(days=1), freq="D")
+    n, d = len(cust), len(days)
+    temps = _temperature(days, rng)
+
+    step("consumption")
+    true_kwh = _true_daily_kwh(cust, days, temps, rng)
+    metered, in_theft = _metered(cust, true_kwh, d)
+
+    step("bills, payments, service events, churn")
+    bills, payments, events, end_day = _monthly_simulation(cfg, cust, days, metered, in_theft, rng)
+    active = _close_accounts(cfg, cust, end_day, d)
+
+    ident = _fake_identity(rng, n, cust["region"].to_numpy())
+    step("readings")
+    meters = pd.Categorical(ident["meter_no"])
+    n_daily = _write_daily(out, meters, days, metered, active)
+    n_hourly = _write_hourly(out, meters, cust, days, metered, active, rng)
+
+    step("customer master, truth")
+    master = _write_master(out, ident, cust)
+    _write_transactions(out, ident, bills, payments, events)
+    _write_weather(out, days, temps)
+    _write_truth(out, cfg, ident, cust)
+    counts = {
+        "customers": len(master),
+        "readings_daily": n_daily,
+        "readings_hourly": n_hourly,
+        "bills": len(bills),
+        "payments": len(payments),
+        "service_events": len(events),
+    }
+    manifest = {"generator": "powerlens.synthetic", "config": cfg.__dict__, "rows": counts}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    return counts
+
+
+def _close_accounts(cfg: SyntheticConfig, cust: pd.DataFrame, end_day: np.ndarray, d: int) -> np.ndarray:
+    """Set the end date of the accounts that closed; returns customers x days open."""
+    day_idx = np.arange(d)
+    start_day = (cust["start_date"] - cfg.start_ts).dt.days.to_numpy()
+    active = (day_idx[None, :] >= start_day[:, None]) & (day_idx[None, :] < end_day[:, None])
+    cust["end_date"] = pd.to_datetime(
+        np.where(end_day < d, (cfg.start_ts + pd.to_timedelta(np.minimum(end_day, d), unit="D")), pd.NaT)
+    )
+    return active
+
+
+def _write_daily(out: Path, meters: pd.Categorical, days: pd.DatetimeIndex, metered: np.ndarray,
+                 active: np.ndarray) -> int:
+    """Daily reads of every meter while its account is open."""
+    ci, di = np.nonzero(active)
+    daily = pd.DataFrame(
+        {
+            "meter_no": meters[ci],
+            "reading_date": days[di],
+            "kwh": np.round(metered[ci, di], 3),
+        }
+    )
+    daily.to_parquet(out / "readings_daily.parquet", index=False)
+    return len(daily)
+
+
+def _write_hourly(out: Path, meters: pd.Categorical, cust: pd.DataFrame, days: pd.DatetimeIndex,
+                  metered: np.ndarray, active: np.ndarray, rng: np.random.Generator) -> int:
+    """Hourly reads of the interval meters over the last year."""
+    d = len(days)
+    interval = np.flatnonzero(cust["interval_metered"].to_numpy())
+    last_year = np.arange(max(d - 365, 0), d)
+    hourly = _hourly_from_daily(
+        metered[np.ix_(interval, last_year)],
+        cust["load_shape_class"].to_numpy()[interval],
+        cust["tou_tariff"].to_numpy()[interval],
+        days.dayofweek.to_numpy()[last_year],
+        rng,
+    )
+    act = active[np.ix_(interval, last_year)]
+    hi, hd = np.nonzero(act)
+    h_kwh = hourly[hi, hd, :].reshape(-1)
+    h_ts = (days[last_year][hd].values[:, None] + np.arange(24)[None, :] * np.timedelta64(1, "h")).reshape(-1)
+    hourly_df = pd.DataFrame(
+        {
+            "meter_no": meters[np.repeat(interval[hi], 24)],
+            "reading_ts": h_ts,
+            "kwh": np.round(h_kwh, 4),
+        }
+    )
+    hourly_df.to_parquet(out / "readings_hourly.parquet", index=False)
+    return len(hourly_df)
+
+
+def _write_master(out: Path, ident: pd.DataFrame, cust: pd.DataFrame) -> pd.DataFrame:
+    """The customer master: identity and account attributes, dates as text."""
+    master = pd.concat([ident, cust[MASTER_COLUMNS]], axis=1)
+    master["start_date"] = master["start_date"].dt.strftime("%Y-%m-%d")
+    master["end_date"] = master["end_date"].dt.strftime("%Y-%m-%d")
+    master.to_csv(out / "customers.csv", index=False)
+    return master
+
+
+def _write_transactions(out: Path, ident: pd.DataFrame, bills: pd.DataFrame, payments: pd.DataFrame,
+                        events: pd.DataFrame) -> None:
+    """Bills, payments and service events keyed by account number (events with the contact
+    phone, as a CRM export carries it)."""
+    acct = ident["account_no"].to_numpy()
+    bills.insert(0, "account_no", acct[bills.pop("cust")])
+    payments.insert(0, "account_no", acct[payments.pop("cust")])
+    events.insert(0, "account_no", acct[events.pop("cust")])
+    events["contact_phone"] = ident["phone"].to_numpy()[
+        pd.Index(acct).get_indexer(events["account_no"])
+    ]
+    bills.to_csv(out / "bills.csv", index=False)
+    payments.to_csv(out / "payments.csv", index=False)
+    events.to_csv(out / "service_events.csv", index=False)
+
+
+def _write_weather(out: Path, days: pd.DatetimeIndex, temps: dict[str, np.ndarray]) -> None:
+    """The regional weather behind the heating/cooling load: utilities buy it from a weather
+    service."""
+    d = len(days)
+    pd.DataFrame({
+        "date": np.tile(days.strftime("%Y-%m-%d"), len(REGIONS)),
+        "region": np.repeat(np.array(REGIONS, dtype=object), d),
+        "temperature_mean": np.concatenate([temps[r] for r in REGIONS]).round(1),
+    }).to_csv(out / "weather_daily.csv", index=False)
+
+
+def _write_truth(out: Path, cfg: SyntheticConfig, ident: pd.DataFrame, cust: pd.DataFrame) -> None:
+    """The generator's ground truth, apart from the export: models never read it."""
+    acct = ident["account_no"].to_numpy()
+    truth = pd.DataFrame(
+        {
+            "account_no": acct,
+            "load_shape_class": cust["load_shape_class"],
+            "credit_class": cust["credit_class"],
+            "distress_onset": [
+                (cfg.start_ts + pd.DateOffset(months=int(m))).strftime("%Y-%m-%d") if m >= 0 else None
+                for m in cust["distress_onset_month"]
+            ],
+            "distress_months": cust["distress_months"],
+            "theft": cust["theft"],
+            "theft_start": _day_to_date(cfg, cust["theft_start_day"]),
+            "theft_end": _day_to_date(cfg, cust["theft_end_day"]),
+            "theft_factor": cust["theft_factor"],
+            "latent_big": cust["latent_big"],
+            "growth_per_year": cust["growth_per_year"],
+            "price_sensitivity": cust["price_sensitivity"],
+        }
+    )
+    truth.to_parquet(out / "ground_truth.parquet", index=False)
+
+
+def _day_to_date(cfg: SyntheticConfig, day: pd.Series) -> list:
+    return [
+        (cfg.start_ts + pd.Timedelta(days=int(x))).strftime("%Y-%m-%d") if x >= 0 else None
+        for x in day
+    ]
