@@ -224,8 +224,7 @@ def render_period(data: Path, out: Path, period: str = PERIOD, region: str | Non
     if not snapshot_exists(paths.snapshot_dir(period)):
         cfg = load_config(ROOT / "params.yaml").replace("report", top_n=top_n, min_group_size=min_group_size)
         snapshot.run([period], cfg, data=paths, playbook=playbook or ROOT / "playbook.yaml", echo=lambda _m: None)
-    return render(period, paths.snapshot_dir(period), out, notebook, region=region, top_n=top_n,
-                  min_group_size=min_group_size)
+    return render(period, paths.snapshot_dir(period), out, notebook, region=region)
 
 
 def written_strings(out: Path) -> set[str]:

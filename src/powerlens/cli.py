@@ -186,7 +186,7 @@ def bench_features(
     threads: Annotated[int, typer.Option(min=1, help="partitions at once on the local engine (default: cores)")] = (
         os.cpu_count() or 1),
     tsfresh_sample: Annotated[int, typer.Option(min=1, help="customers in the tsfresh sample")] = 200,
-    data_dir: Annotated[Path, typer.Option(help="where generated benchmark data are kept")] = Path("data/bench"),
+    data_dir: Annotated[Path | None, typer.Option(help="where generated benchmark data are kept (default data/bench)")] = None,
     regenerate: Annotated[bool, typer.Option(help="generate the data again")] = False,
 ):
     """Feature-engine speed and memory on generated readings: readings/s, peak RSS, the ratio to a
@@ -196,7 +196,7 @@ def bench_features(
     from powerlens.bench import summary_line
     from powerlens.jobs.common import Clock
 
-    result = run(customers, days, interval, data_dir, engine=engine, customers_per_partition=customers_per_partition,
+    result = run(customers, days, interval, data_dir or _paths().data / "bench", engine=engine, customers_per_partition=customers_per_partition,
                  tsfresh_sample=tsfresh_sample, regenerate=regenerate, threads=threads, progress=Clock("bench"))
     typer.echo(f"{result['readings']:,} {interval} readings, {result['features']} features: "
                f"{result['readings_per_s']:,} readings/s ({result['seconds']} s), "
@@ -236,12 +236,13 @@ def train(
     champion rule. Prints the run id, each family's primary metric and the decision."""
     from powerlens.errors import PowerlensError
     from powerlens.jobs import train as job
+    from powerlens.paths import DataPaths
     from powerlens.rules import RISK_EXPERIMENT
 
     paths = _paths()
     features_dir = features_dir or paths.features
     summary = job.run(task, _config(), data=data or paths.clean, features_dir=features_dir,
-                      out=features_dir.parent / "models" / task, experiment=experiment or RISK_EXPERIMENT,
+                      out=DataPaths(features_dir.parent).model_dir(task), experiment=experiment or RISK_EXPERIMENT,
                       search_seconds=search_seconds)
     if "skipped" in summary:
         raise PowerlensError(f"{task} was not trained: {summary['skipped']}")
@@ -282,19 +283,20 @@ def score(
 def compare(
     task: Annotated[str, typer.Argument(help="churn, arrears, theft or a given-label task")],
     experiment: Annotated[str | None, typer.Option(help="MLflow experiment (default powerlens-risk)")] = None,
-    out: Annotated[Path | None, typer.Option(help="CSV for the report (default data/models/TASK/comparison.csv)")] = None,
+    out: Annotated[Path | None, typer.Option(help="also write the table to this CSV")] = None,
 ):
-    """The families x metrics table of the task's latest training run."""
+    """The families x metrics table of the task's latest training run (printed; --out writes
+    it too, never into the pipeline's own outputs)."""
     from powerlens import tracking
     from powerlens.rules import RISK_EXPERIMENT
 
     table = tracking.latest_comparison(task, experiment or RISK_EXPERIMENT)
     typer.echo(f"{task}: latest run {table.attrs['run_id']}")
     typer.echo(table.round(4).to_string())
-    out = out or _paths().model_dir(task) / "comparison.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out)
-    typer.echo(f"written to {out}")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out)
+        typer.echo(f"written to {out}")
 
 
 @app.command()
@@ -331,6 +333,8 @@ def report(
     if start or end:
         if not (start and end):
             raise UsageError("a backfill needs both --from and --to")
+        if period:
+            raise UsageError("--period renders one period, --from/--to a range: give one or the other")
         result = job.run_range(periods_between(start, end), cfg, paths, region=region, workers=workers,
                                echo=typer.echo)
         typer.echo(result.summary())
@@ -342,13 +346,13 @@ def report(
 @friendly
 def results(
     metrics: Annotated[Path | None, typer.Option(help="DVC metrics folder (default metrics/)")] = None,
-    out: Annotated[Path, typer.Option(help="markdown file to write")] = Path("docs/results.md"),
+    out: Annotated[Path | None, typer.Option(help="markdown file to write (default docs/results.md)")] = None,
 ):
     """Write the results tables (models per task, segmentation) from the DVC metrics files, so
     docs never carry numbers typed by hand."""
     from powerlens.results import write_results
 
-    written = write_results(metrics or _paths().metrics, out)
+    written = write_results(metrics or _paths().metrics, out or _paths().root / "docs" / "results.md")
     typer.echo(f"wrote {written}")
 
 

@@ -1,7 +1,7 @@
 """Typed access to params.yaml: the one place where tunables are read and their defaults live.
 
 `load_config()` reads params.yaml once into frozen dataclasses, one per section (`generate`,
-`data`, `validate`, `features`, `segment`, `train`, `report`). Every key has its default here,
+`data`, `validate`, `features`, `segment`, `train`, `score`, `report`). Every key has its default here,
 on its dataclass field, and nowhere else: a key missing from params.yaml takes it. An unknown
 or misspelt key, or a value of the wrong type, is a `ConfigError` said in one line that names
 the dotted key (and the nearest valid key):
@@ -37,6 +37,7 @@ import yaml
 
 from powerlens.config_base import ConfigError, FrozenDict, Section, Table, coerce, unknown_key
 from powerlens.config_base import table as _table
+from powerlens.config_defaults import BY_SOURCE, DERIVED_FEATURES
 from powerlens.paths import ProjectPaths, project_root
 from powerlens.rules import TASKS, is_period
 
@@ -44,7 +45,7 @@ __all__ = [
     "ConfigError", "Config", "load_config", "load_params", "FrozenDict", "Section",
     "GenerateConfig", "DataConfig", "SourceConfig", "ValidateConfig", "FeaturesConfig", "SegmentConfig",
     "BigCustomerConfig", "ValueWeightsConfig", "ClusteringConfig", "TrainConfig", "SearchConfig",
-    "ReportConfig", "flatten", "write_json", "project_root",
+    "ReportConfig", "ScoreConfig", "flatten", "write_json", "project_root",
 ]
 
 
@@ -222,71 +223,6 @@ class SearchConfig(Section):
     by_family: Table = _table({"lightgbm": {"n_trials": 5}, "logistic": {"n_trials": 3}})
 
 
-_DERIVED_FEATURES = {
-    "arrears_to_bill": {"expr": "arrears_amount / bill_amount_mean",
-                        "meaning": "unpaid amount in months of an average bill"},
-    "bill_to_credit_limit": {"expr": "bill_amount_last / attr_credit_limit",
-                             "meaning": "latest bill over the credit limit"},
-    "arrears_to_credit_limit": {"expr": "arrears_amount / attr_credit_limit",
-                                "meaning": "unpaid amount over the credit limit"},
-    "margin_per_kwh": {"expr": "attr_net_margin / attr_cons_12m",
-                       "meaning": "net margin per kWh used in the last 12 months"},
-    "margin_per_kw": {"expr": "attr_margin_net_pow_ele / attr_pow_max",
-                      "meaning": "net power margin per kW subscribed"},
-    "forecast_to_actual_kwh": {"expr": "attr_forecast_cons_12m / attr_cons_12m",
-                               "meaning": "forecast over actual 12-month consumption"},
-    "last_month_share": {"expr": "attr_cons_last_month / attr_cons_12m",
-                         "meaning": "last month's share of the 12-month consumption"},
-    "contract_days": {"expr": "attr_date_end_days + 365.25 * tenure_years",
-                      "meaning": "contract length from activation to its end (days)"},
-    "product_change_days": {"expr": "attr_date_modif_prod_days + 365.25 * tenure_years",
-                            "meaning": "days from activation to the last product change"},
-    "contract_anniversary_days": {"expr": "attr_date_end_days % 365.25",
-                                  "meaning": "days to the next anniversary of the contract end date"},
-    "renewal_to_end_days": {"expr": "attr_date_end_days - attr_date_renewal_days",
-                            "meaning": "days from the last renewal to the contract end"},
-    "gas_share": {"expr": "attr_cons_gas_12m / (attr_cons_12m + attr_cons_gas_12m)",
-                  "meaning": "gas share of the energy bought in 12 months"},
-    "kwh_per_kw": {"expr": "attr_cons_12m / attr_pow_max",
-                   "meaning": "12-month electricity use per kW subscribed"},
-    "net_to_gross_margin": {"expr": "attr_margin_net_pow_ele / attr_margin_gross_pow_ele",
-                            "meaning": "net over gross power margin"},
-    "peak_price_gap": {"expr": "attr_forecast_price_energy_off_peak - attr_forecast_price_energy_peak",
-                       "meaning": "off-peak minus peak energy price"},
-}
-
-_BY_SOURCE = {
-    "powerco": {
-        "lightgbm_by_task": {"churn": {"boosting_type": "gbdt", "n_estimators": 1000, "learning_rate": 0.01,
-                                       "num_leaves": 31, "min_child_samples": 20, "subsample": 0.8,
-                                       "subsample_freq": 1, "colsample_bytree": 0.5, "reg_lambda": 1.0}},
-        "histgb_by_task": {"churn": {"max_iter": 1000, "learning_rate": 0.01, "max_leaf_nodes": 31,
-                                     "min_samples_leaf": 20, "l2_regularization": 1.0, "max_features": 0.5}},
-        "logistic_by_task": {"churn": {"class_weight": "none"}},
-        "exclude_features_by_task": {"churn": ["capacity_kva", "tou_tariff", "attr_margin_gross_pow_ele",
-                                               "attr_imp_cons", "margin_per_kwh"]},
-    },
-    "credit-history": {
-        "derived_features": {
-            "new_charges_last": {"expr": "bill_amount_last - bill_amount_prev + paid_last_due",
-                                 "meaning": "charged in the latest period (the latest bill less what was left "
-                                            "of the one before)"},
-            "carried_over_last": {"expr": "bill_amount_prev - paid_last_due",
-                                  "meaning": "part of the previous bill left unpaid"},
-            "headroom": {"expr": "attr_credit_limit - bill_amount_last",
-                         "meaning": "credit limit left after the latest bill"},
-            "prev_bill_to_credit_limit": {"expr": "bill_amount_prev / attr_credit_limit",
-                                          "meaning": "previous bill over the credit limit"},
-        },
-        "lightgbm_by_task": {"arrears": {"learning_rate": 0.02, "n_estimators": 400, "num_leaves": 7,
-                                         "min_child_samples": 150, "colsample_bytree": 0.3}},
-        "histgb_by_task": {"arrears": {"max_iter": 400, "learning_rate": 0.03, "max_leaf_nodes": 7,
-                                       "min_samples_leaf": 150, "max_features": 0.3}},
-        "logistic_by_task": {"arrears": {"transform": "quantile"}},
-    },
-}
-
-
 @dataclasses.dataclass(frozen=True)
 class TrainConfig(Section):
     """Risk models (see risk.train). The hyperparameter mappings are passed to the model
@@ -317,10 +253,10 @@ class TrainConfig(Section):
     seed: int = 0
     cv_folds: int = 5  # one snapshot (labels given by a source): stratified k-fold
     search: SearchConfig = SearchConfig()
-    by_source: Table = _table(_BY_SOURCE)  # a source's own settings over these (by import format)
+    by_source: Table = _table(BY_SOURCE)  # a source's own settings over these (by import format)
     feature_groups_by_task: Table = _table({"acorn_group": ["load_profile", "theft_signal"]})
     exclude_features_by_task: Table = _table({"acorn_group": ["trend_pct_per_year"]})
-    derived_features: Table = _table(_DERIVED_FEATURES)  # computed inside each model where the columns exist
+    derived_features: Table = _table(DERIVED_FEATURES)  # computed inside each model where the columns exist
 
 
 @dataclasses.dataclass(frozen=True)
@@ -332,6 +268,10 @@ class ReportConfig(Section):
     min_group_size: int = 10
 
     def _check(self) -> None:
+        if self.top_n < 1:
+            raise ConfigError(f"'report.top_n' must be at least 1, got {self.top_n}")
+        if self.min_group_size < 2:  # 1 or less would show single customers in aggregates
+            raise ConfigError(f"'report.min_group_size' must be at least 2, got {self.min_group_size}")
         if not self.periods:
             raise ConfigError("'report.periods' must name at least one period (YYYY-MM)")
         for i, period in enumerate(self.periods):
@@ -345,6 +285,21 @@ class ReportConfig(Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class ScoreConfig(Section):
+    """The score stage: who gets reason codes with their score (every region's top
+    `report.top_n` too, so that a region's report explains its own list)."""
+
+    _path: ClassVar[str] = "score"
+
+    explain_top_share: float = 0.10  # of each task's accounts, highest scores first
+    explain_min_accounts: int = 200  # at least this many per task
+
+    def explained(self, n_accounts: int) -> int:
+        """How many of a task's top-ranked accounts get reason codes."""
+        return max(self.explain_min_accounts, int(self.explain_top_share * n_accounts))
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """All of params.yaml, typed. `cfg.features.horizon_months`, `cfg.train.tasks`..."""
 
@@ -354,6 +309,7 @@ class Config:
     features: FeaturesConfig = FeaturesConfig()
     segment: SegmentConfig = SegmentConfig()
     train: TrainConfig = TrainConfig()
+    score: ScoreConfig = ScoreConfig()
     report: ReportConfig = ReportConfig()
 
     def __post_init__(self) -> None:

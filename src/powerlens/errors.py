@@ -20,3 +20,9 @@ class MissingInput(PowerlensError):
 class InvalidInput(PowerlensError, ValueError):
     """A file or setting the user gave is malformed (a playbook key, a data folder with nothing
     to date it, an unknown engine...): the message names what to fix."""
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -50,8 +50,22 @@ class DataPaths:
         return self.data / "features"
 
     @property
+    def features_file(self) -> Path:
+        """Features of every customer at every cut-off the features stage built."""
+        return self.features / "features.parquet"
+
+    @property
+    def features_manifest(self) -> Path:
+        """The features stage's cut-offs (training, scoring, previous, given labels)."""
+        return self.features / "manifest.json"
+
+    @property
     def segments(self) -> Path:
         return self.data / "segments"
+
+    @property
+    def clustering_candidates(self) -> Path:
+        return self.segments / "clustering_candidates.csv"
 
     @property
     def models(self) -> Path:
@@ -60,9 +74,22 @@ class DataPaths:
     def model_dir(self, task: str) -> Path:
         return self.models / task
 
+    def model_metrics(self, task: str) -> Path:
+        """The train stage's summary of a task (families, champion family, decision)."""
+        return self.model_dir(task) / "metrics.json"
+
     @property
     def scores(self) -> Path:
         return self.data / "scores"
+
+    @property
+    def scores_file(self) -> Path:
+        return self.scores / "scores.parquet"
+
+    @property
+    def scores_previous_file(self) -> Path:
+        """The champions' scores a month before the scoring cut-off (score drift)."""
+        return self.scores / "scores_previous.parquet"
 
     @property
     def snapshots(self) -> Path:

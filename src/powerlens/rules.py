@@ -78,3 +78,11 @@ def periods_between(start: str, end: str) -> list[str]:
     if end < start:
         raise UsageError(f"--from {start} is after --to {end}")
     return [str(p) for p in pd.period_range(start, end, freq="M")]
+
+
+def previous_cutoff(cutoff):
+    """The cut-off a month before: last period's state, for migration, score drift and the
+    review of last period's actions."""
+    import pandas as pd
+
+    return pd.Timestamp(cutoff) - pd.DateOffset(months=1)

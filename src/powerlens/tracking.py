@@ -22,14 +22,14 @@ from typing import Any
 
 from powerlens.config import flatten
 from powerlens.errors import MissingInput
-from powerlens.paths import project_root
+from powerlens.paths import project_paths, project_root
 from powerlens.rules import CHALLENGER, CHAMPION, RISK_EXPERIMENT, registered_name  # noqa: F401  (re-exported)
 
 PIP_REQUIREMENTS = ["scikit-learn", "lightgbm", "pandas", "numpy"]
 
 
 def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root() / 'mlflow.db'}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_paths().mlflow_db}"
 
 
 def _is_local(uri: str) -> bool:
@@ -45,7 +45,7 @@ def use_experiment(name: str) -> str:
     mlflow.set_registry_uri(uri)
     exp = mlflow.get_experiment_by_name(name)
     if exp is None:
-        location = (project_root() / "mlartifacts").as_uri() if _is_local(uri) else None
+        location = project_paths().mlartifacts.as_uri() if _is_local(uri) else None
         experiment_id = mlflow.create_experiment(name, artifact_location=location)
         mlflow.set_experiment(experiment_id=experiment_id)  # else the first run lands in "Default"
         return experiment_id

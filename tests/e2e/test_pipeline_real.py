@@ -21,7 +21,7 @@ def lcl_run(tmp_path_factory, key_file):
     env = project_copy(project, key_file, {
         "data": {"source": {"format": "lcl", "path": str(source)}},
         "generate": {"customers": 30, "months": 13},
-        "report": {"period": "2014-02"},
+        "report": {"periods": ["2014-02"]},
     })
     repro = run([sys.executable, "-m", "dvc", "repro"], project, env)
     return project, repro, env

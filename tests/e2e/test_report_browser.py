@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from support import PERIOD, SECTIONS, build_data, render_period
+from support import SECTIONS, build_data, render_period
 
 pytestmark = pytest.mark.slow
 

@@ -40,8 +40,17 @@ def test_train_then_score(small_clean, mlflow_store, tmp_path):
     assert set(scores["task"]) == {"churn"} and scores["score"].between(0, 1).all()
     assert sorted(scores["rank"]) == list(range(1, len(scores) + 1))
     explained = scores["reasons"] != ""
-    assert not explained[scores["rank"] > score.explained_count(len(scores))].any()
+    feats = pd.read_parquet(tmp_path / "features" / "features.parquet")
+    feats = feats[feats["as_of"] == feats["as_of"].max()]
+    wanted = score.explained_ids(scores, feats, cfg)
+    assert not explained[~scores["customer_id"].isin(wanted)].any()
     assert explained[scores["rank"] <= 20].mean() > 0.8
+    # every region's own top list is explained, not only the utility's top
+    region = scores["customer_id"].map(feats.set_index("customer_id")["region"])
+    for name, rows in scores.assign(region=region.to_numpy()).groupby("region"):
+        top = rows.nsmallest(cfg.report.top_n, "rank")
+        assert top["customer_id"].isin(wanted).all(), name
+        assert (top["reasons"] != "").mean() > 0.8, name
     assert result["churn"]["mean_score"] == pytest.approx(scores["score"].mean(), abs=1e-5)
     previous = pd.read_parquet(tmp_path / "scores" / "scores_previous.parquet")
     assert list(previous.columns) == ["customer_id", "task", "score"] and len(previous) > 0

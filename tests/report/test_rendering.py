@@ -111,31 +111,40 @@ def test_rerender_is_deterministic_and_region_is_indexed(rendered):
     assert f'href="{PERIOD}/strategy_report.html"' in index
 
 
-@pytest.mark.slow
-def test_render_with_missing_inputs_notes_each_section(tmp_path):
+def test_a_data_folder_without_clean_tables_is_refused_in_one_line(tmp_path):
+    from powerlens.errors import MissingInput
+
     data = tmp_path / "empty"
     data.mkdir()
-    html_path = render_period(data, tmp_path / "reports", top_n=20)
-    page = html_path.read_text(encoding="utf-8")
-    for note in ("no customers / bills / payments / service events tables yet",
-                 "no bills yet", "no segments yet", "no scores for churn yet",
-                 "no model metrics yet"):
-        assert note in page, note
-    assert pd.read_csv(html_path.parent / "actions.csv").empty
+    with pytest.raises(MissingInput, match="no clean tables in .*: import or validate a source first"):
+        render_period(data, tmp_path / "reports", top_n=20)
+    assert not (data / "snapshots").exists() and not (tmp_path / "reports").exists()
 
 
 @pytest.mark.slow
-def test_failing_notebook_raises_and_keeps_it(tmp_path):
+@pytest.mark.parametrize(("raised", "expected"), [
+    ('raise RuntimeError("deliberate report failure")', "ReportNotebookBug"),
+    ('from powerlens.errors import MissingInput\nraise MissingInput("deliberate report failure")', "ReportFailed"),
+])
+def test_failing_notebook_raises_and_keeps_it(tmp_path, raised, expected):
+    """A notebook that stops on one of our errors is a one-line ReportFailed; on anything else
+    it is a bug (ReportNotebookBug, not a PowerlensError) that carries the cell's traceback."""
+    from powerlens.errors import PowerlensError
+
     nb = jupytext.read(NOTEBOOK)
     at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(at + 1, nbformat.v4.new_code_cell('raise RuntimeError("deliberate report failure")'))
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(raised))
     broken = tmp_path / "broken_report.py"
     jupytext.write(nb, broken, fmt="py:percent")
     data = build_data(tmp_path / "data")
-    with pytest.raises(rendering.ReportFailed) as err:
+    with pytest.raises((rendering.ReportFailed, rendering.ReportNotebookBug)) as err:
         render_period(data, tmp_path / "reports", notebook=broken)
+    assert type(err.value).__name__ == expected
+    assert isinstance(err.value, PowerlensError) == (expected == "ReportFailed")
     kept = err.value.notebook
     assert kept.exists() and str(kept) in str(err.value)
+    if expected == "ReportNotebookBug":
+        assert "Traceback" in str(err.value) or "Cell In" in str(err.value)
     executed = nbformat.read(kept, as_version=4)
     errors = [o for c in executed.cells if c.cell_type == "code"
               for o in c.get("outputs", []) if o.get("output_type") == "error"]

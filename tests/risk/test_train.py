@@ -16,6 +16,7 @@ from powerlens.risk import labels, prepare
 from powerlens.risk.explain import reason_codes, top_drivers
 from powerlens.risk.models import make_model
 from powerlens.risk.train import decide_promotion, fit_and_compare
+from support import ROOT
 from support import acorn_like as _acorn_like
 
 
@@ -115,9 +116,13 @@ def test_models_learn_the_generators_drivers(utility_3000, train_params):
 @pytest.mark.slow
 def test_multiclass_task_trains_scores_and_explains(mlflow_store, tmp_path):
     feats, y = _acorn_like()
-    params = {"families": ["lightgbm", "logistic", "blend"], "cv_folds": 3, "search": {"enabled": False},
-              "lightgbm": {"n_estimators": 80, "num_leaves": 7, "min_child_samples": 20},
-              "feature_groups_by_task": {"acorn_group": ["load_profile", "theft_signal"]}}
+    from powerlens.config import load_config
+
+    params = load_config(ROOT / "params.yaml").train.as_dict() | {
+        "families": ["lightgbm", "logistic", "blend"], "cv_folds": 3, "search": {"enabled": False},
+        "lightgbm": {"n_estimators": 80, "num_leaves": 7, "min_child_samples": 20},
+        "lightgbm_by_task": {}, "logistic_by_task": {}, "histgb_by_task": {}, "exclude_features_by_task": {},
+        "feature_groups_by_task": {"acorn_group": ["load_profile", "theft_signal"]}}
     summary = fit_and_log("acorn_group", feats, y, params, {}, experiment="test-risk", log=lambda m: None,
                             plots=tmp_path / "plots")
     assert summary["classes"] == y.value_counts().sort_index().to_dict()

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from powerlens.snapshots.build import explained_customers, region_groups, score_drift
-from powerlens.snapshots.store import load_snapshot, write_snapshot
+from powerlens.snapshots.store import ALL_REGIONS, load_snapshot, write_snapshot
 
 
 def test_score_drift_is_small_for_the_same_scores_and_large_for_a_shift():
@@ -22,7 +22,7 @@ def test_score_drift_is_small_for_the_same_scores_and_large_for_a_shift():
 def test_every_region_top_list_and_planned_customer_is_explained():
     region_of = pd.Series({"a": "north", "b": "north", "c": "south", "d": "south"})
     regions = region_groups(region_of)
-    assert regions == {"all": None, "north": {"a", "b"}, "south": {"c", "d"}}
+    assert regions == {ALL_REGIONS: None, "north": {"a", "b"}, "south": {"c", "d"}}
     scores = pd.DataFrame({"customer_id": list("abcd"), "task": "churn", "rank": [1, 2, 3, 4]})
     plan = pd.DataFrame({"customer_id": ["d"], "action": ["retention_call"]})
     playbook = {"actions": [{"name": "retention_call", "when": {"task": "churn"}}]}

@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from powerlens.errors import PowerlensError
+from powerlens.errors import PowerlensError, one_line  # noqa: F401  (re-exported for the jobs)
 
 BUG_HINT = ("this is a bug in powerlens, not in your data or options: please report it with the "
             "traceback above")
@@ -61,12 +61,6 @@ def entry(main: Callable[[], Any]) -> None:
         traceback.print_exc()
         print(BUG_HINT, file=sys.stderr)
         sys.exit(1)
-
-
-def one_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its type name when it has none)."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def features_manifest(features_dir) -> dict:

@@ -12,6 +12,7 @@ import pandas as pd
 from powerlens.config import load_config, write_json
 from powerlens.jobs.common import Clock, entry
 from powerlens.paths import ProjectPaths
+from powerlens.rules import previous_cutoff
 
 
 def _cutoffs(data: Path, settings: Any, clock: Clock) -> tuple[list, pd.Timestamp, dict, pd.Timestamp, pd.Timestamp]:
@@ -29,7 +30,7 @@ def _cutoffs(data: Path, settings: Any, clock: Clock) -> tuple[list, pd.Timestam
     if label_cutoffs:
         clock("given labels: " + ", ".join(f"{task} as of {', '.join(str(t.date()) for t in ts)}"
                                           for task, ts in label_cutoffs.items()))
-    return training, scoring, label_cutoffs, scoring - pd.DateOffset(months=1), data_end
+    return training, scoring, label_cutoffs, previous_cutoff(scoring), data_end
 
 
 def run(settings: Any, *, data: Path, out: Path, engine: str | None = None, scheduler: str | None = None,

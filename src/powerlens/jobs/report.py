@@ -13,33 +13,36 @@ from typing import Any
 from powerlens.config import load_config, write_json
 from powerlens.jobs.common import Clock, entry
 from powerlens.paths import ProjectPaths
+from powerlens.rules import period_bounds
 
 
 def ensure_snapshots(periods: list[str], cfg: Any, paths: ProjectPaths, *, echo: Callable[[str], Any] = print,
-                     isolate: bool = False) -> dict[str, str]:
-    """Compute the snapshots of the periods that lack one (in one run: they share features and
-    walk-forward models). With `isolate`, a period that fails is returned (period -> error)
-    instead of stopping the others."""
+                     isolate: bool = False) -> dict[str, dict]:
+    """Compute the snapshots of the periods that lack one or whose inputs changed since (in one
+    run: they share features and walk-forward models). With `isolate`, a period that fails is
+    returned (period -> its failure) instead of stopping the others."""
     from powerlens.jobs import snapshot
-    from powerlens.snapshots import snapshot_exists
 
-    missing = [p for p in periods if not snapshot_exists(paths.snapshot_dir(p))]
-    if not missing:
+    stale = snapshot.stale_periods(periods, cfg, data=paths.data_paths, playbook=paths.playbook)
+    if not stale:
         return {}
-    echo(f"computing the snapshot of {', '.join(missing)} first")
-    result = snapshot.run(missing, cfg, data=paths.data_paths, playbook=paths.playbook, echo=echo, isolate=isolate)
-    return {p: r["error"] for p, r in result.items() if "error" in r}
+    echo(f"computing the snapshot of {', '.join(stale)} first (missing, or made from other inputs)")
+    result = snapshot.run(stale, cfg, data=paths.data_paths, playbook=paths.playbook, echo=echo, isolate=isolate)
+    return {p: r for p, r in result.items() if "error" in r}
 
 
-def run(period: str, cfg: Any, paths: ProjectPaths, *, region: str | None = None,
+def run(period: str, cfg: Any, paths: ProjectPaths, *, region: str | None = None, refresh: bool = True,
         echo: Callable[[str], Any] = print) -> dict:
-    """Render one period (its snapshot computed first when missing)."""
+    """Render one period; with `refresh` (the CLI) its snapshot is computed first when missing or
+    out of date. The DVC stage does not refresh: DVC keeps the snapshot stage's output current,
+    and this stage must not write another stage's output."""
     from powerlens.report.rendering import render
 
+    period_bounds(period)
     clock = Clock("report", echo)
-    ensure_snapshots([period], cfg, paths, echo=clock)
-    html = render(period, paths.snapshot_dir(period), paths.reports, paths.report_notebook, region=region,
-                  top_n=cfg.report.top_n, min_group_size=cfg.report.min_group_size)
+    if refresh:
+        ensure_snapshots([period], cfg, paths, echo=clock)
+    html = render(period, paths.snapshot_dir(period), paths.reports, paths.report_notebook, region=region)
     clock(f"wrote {html}")
     return {"period": period, "region": region, "seconds": round(clock.elapsed, 1)}
 
@@ -52,8 +55,7 @@ def run_range(periods: list[str], cfg: Any, paths: ProjectPaths, *, region: str 
 
     failed = ensure_snapshots(periods, cfg, paths, echo=echo, isolate=True)
     return backfill(periods, paths.snapshots, paths.reports, paths.report_notebook, region=region,
-                    top_n=cfg.report.top_n, min_group_size=cfg.report.min_group_size, workers=workers,
-                    progress=echo, failed_snapshots=failed)
+                    workers=workers, progress=echo, failed_snapshots=failed)
 
 
 def main() -> None:
@@ -62,7 +64,7 @@ def main() -> None:
 
         raise UsageError("usage: python pipelines/report.py YYYY-MM")
     period, paths = sys.argv[1], ProjectPaths()
-    result = run(period, load_config(), paths)
+    result = run(period, load_config(), paths, refresh=False)
     write_json(paths.metrics_file(f"report_{period}"), result)
 
 

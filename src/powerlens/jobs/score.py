@@ -24,9 +24,16 @@ Log = Callable[[str], Any]
 PREVIOUS_COLUMNS = ["customer_id", "task", "score"]
 
 
-def explained_count(n_accounts: int) -> int:
-    """How many of a task's top-ranked accounts get reason codes: the lists people read."""
-    return max(200, int(0.1 * n_accounts))
+def explained_ids(frame: pd.DataFrame, feats: pd.DataFrame, cfg) -> pd.Index:
+    """The accounts of one task's scores that get reason codes: the lists people read, i.e. the
+    top `score.explained(n)` of the utility and the top `report.top_n` of every region."""
+    top = frame.loc[frame["rank"] <= cfg.score.explained(len(frame)), "customer_id"]
+    if "region" not in feats:
+        return pd.Index(top)
+    region = frame["customer_id"].map(feats.set_index("customer_id")["region"])
+    regional = frame.assign(region=region.to_numpy()).sort_values("rank").groupby("region", dropna=False).head(
+        cfg.report.top_n)["customer_id"]
+    return pd.Index(top).union(pd.Index(regional))
 
 
 def run(cfg, *, features_dir: Path, out: Path, metrics: Path | None = None, echo: Log = print) -> dict:
@@ -40,7 +47,7 @@ def run(cfg, *, features_dir: Path, out: Path, metrics: Path | None = None, echo
     manifest = features_manifest(features_dir)
     path = Path(features_dir) / "features.parquet"
     scoring = pd.Timestamp(manifest["scoring_cutoff"])
-    previous = pd.Timestamp(manifest.get("previous_cutoff", scoring - pd.DateOffset(months=1)))
+    previous = pd.Timestamp(manifest["previous_cutoff"])
     feats = pd.read_parquet(path, filters=[("as_of", "==", scoring)])
     prev_feats = pd.read_parquet(path, filters=[("as_of", "==", previous)])
     tracking.use_experiment(rules.RISK_EXPERIMENT)
@@ -52,8 +59,7 @@ def run(cfg, *, features_dir: Path, out: Path, metrics: Path | None = None, echo
             continue
         model = tracking.load_champion(task)
         frame = score_frame(model, feats, task, model_version=int(version.version))
-        top = frame.loc[frame["rank"] <= explained_count(len(frame)), "customer_id"]
-        frames.append(_with_reasons(frame, model, feats, top))
+        frames.append(_with_reasons(frame, model, feats, explained_ids(frame, feats, cfg)))
         if len(prev_feats):  # the same champion a month earlier: the report's score drift
             prev_frames.append(score_frame(model, prev_feats, task)[PREVIOUS_COLUMNS])
         result[task] = {"champion_version": int(version.version), "mean_score": round(float(frame["score"].mean()), 5)}

@@ -42,7 +42,8 @@ def run(task: str, cfg, *, data: Path, features_dir: Path, out: Path, metrics: P
     feats, y = task_rows(task, data, features_dir, params, int(cfg.features.horizon_months), clock)
     tags = tracking.run_tags(f"train@{task}", [Path(features_dir) / "features.parquet"])
     try:
-        summary = fit_and_log(task, feats, y, params, tags, experiment=experiment, log=clock, plots=plots)
+        summary = fit_and_log(task, feats, y, params, tags, experiment=experiment, log=clock, plots=plots,
+                              source=str(Path(features_dir) / "features.parquet"))
     except NotEnoughLabels as exc:  # a task without labels is skipped, not an error
         clock(f"skipped: {exc}")
         summary = {"task": task, "skipped": str(exc)}
@@ -115,7 +116,7 @@ def task_rows(task: str, data: Path, features_dir: Path, params: dict, horizon_m
 
 def summarize(task: str, result: TaskResult, params: dict, search_enabled: bool) -> dict:
     """The stage's metrics summary before the families' metrics and the decision are added."""
-    primary = params.get("primary_metric", "roc_auc")
+    primary = params["primary_metric"]
     summary = {"task": task, "primary_metric": primary, "n_train": int(len(result.y_train)),
                "n_valid": int(len(result.y_valid)),
                "train_cutoffs": [str(t.date()) for t in result.train_cutoffs],
@@ -127,7 +128,7 @@ def summarize(task: str, result: TaskResult, params: dict, search_enabled: bool)
                               else "time-aware: train on earlier cut-offs, validate on the latest")}
     if result.cross_validated:
         summary["validation"] = "stratified cross-validation"
-        summary["cv_folds"] = int(params.get("cv_folds", 5))
+        summary["cv_folds"] = int(params["cv_folds"])
     if result.multiclass:
         summary["classes"] = {str(c): int((result.y_train == c).sum()) for c in result.classes}
     else:
@@ -136,7 +137,8 @@ def summarize(task: str, result: TaskResult, params: dict, search_enabled: bool)
 
 
 def fit_and_log(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, tags: dict[str, str], *,
-                experiment: str = rules.RISK_EXPERIMENT, log: Log = print, plots: Path | None = None) -> dict:
+                experiment: str = rules.RISK_EXPERIMENT, log: Log = print, plots: Path | None = None,
+                source: str = "features.parquet") -> dict:
     """Fit, compare, log (parent run + a child per family), calibrate the best, register and
     promote. Returns the summary written to the stage's metrics file. Raises NotEnoughLabels."""
     from powerlens import tracking
@@ -151,7 +153,7 @@ def fit_and_log(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, tags
     tables = evaluate.curve_tables(result.y_valid, scores, result.classes)
     with tracking.run(f"train-{task}", experiment, tags=tags, params={"train": params}) as parent:
         tracking.log_dataset(feats.assign(label=pd.Series(y).to_numpy()), name=f"features-{task}",
-                             source="data/features/features.parquet", context="training")
+                             source=source, context="training")
         _log_families(task, result, summary, params, experiment, tags, log)
         where = "out of fold" if result.cross_validated else f"validation on {summary['valid_cutoff']}"
         tracking.log_figure(evaluate.curves_figure(result.y_valid, scores, f"{task}: {where}", result.classes,
@@ -223,12 +225,12 @@ def _register_and_promote(task: str, result: TaskResult, best, calibrated, param
     from powerlens import tracking
     from powerlens.risk.train import decide_promotion
 
-    primary = params.get("primary_metric", "roc_auc")
+    primary = params["primary_metric"]
     new_metric = best.metrics.get(primary, float("nan"))
     model_uri = tracking.log_model(calibrated, "calibrated_model", result.X_valid)
     current = tracking.champion_version(task)
     champion_metric, champion_version = _champion_metric(current, task, result, primary, log)
-    promote, decision = decide_promotion(new_metric, champion_metric, params.get("promotion_threshold", 0.0))
+    promote, decision = decide_promotion(new_metric, champion_metric, params["promotion_threshold"])
     version = tracking.register(model_uri, task, promote, tags={"family": best.family, primary: f"{new_metric:.4f}"})
     seconds = time.perf_counter() - started
     tracking.log_metrics({f"best_{primary}": new_metric, "training_seconds": seconds,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from powerlens.report.rendering import ReportFailed, render, write_index
+from powerlens.report.rendering import ReportFailed, ReportNotebookBug, render, write_index
 from powerlens.rules import periods_between
 
 
@@ -23,6 +23,7 @@ class PeriodOutcome:
     failed_notebook: Path | None = None   # the kept executed notebook, when the notebook failed
     error: str | None = None              # one line, when not ok
     seconds: float = 0.0
+    traceback: str | None = None          # when the failure was a bug, not one of our errors
 
 
 @dataclass
@@ -55,6 +56,8 @@ class BackfillResult:
             if not o.ok:
                 kept = f" (notebook kept at {o.failed_notebook})" if o.failed_notebook else ""
                 lines.append(f"  FAILED {o.period}: {o.error}{kept}")
+                if o.traceback:  # a bug: its traceback, to report it
+                    lines += ["    " + line for line in o.traceback.rstrip().splitlines()]
         lines.append(f"index: {self.index}")
         return "\n".join(lines)
 
@@ -68,25 +71,26 @@ def _render_one(period: str, kwargs: dict[str, Any]) -> PeriodOutcome:
     snapshots = kwargs.pop("snapshots")
     try:
         html_path = render(period, Path(snapshots) / period, update_index=False, **kwargs)
-    except ReportFailed as exc:
+    except (ReportFailed, ReportNotebookBug) as exc:
         error = str(exc).split(" (executed notebook kept at")[0]
         return PeriodOutcome(period, False, failed_notebook=exc.notebook, error=error,
                              seconds=time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 - one period's failure must not stop the others
+        import traceback
+
         return PeriodOutcome(period, False, error=f"{type(exc).__name__}: {one_line(exc)}",
-                             seconds=time.perf_counter() - start)
+                             seconds=time.perf_counter() - start, traceback=traceback.format_exc())
     return PeriodOutcome(period, True, html=html_path, seconds=time.perf_counter() - start)
 
 
 def backfill(periods: list[str], snapshots: Path, out_root: Path, notebook: Path, region: str | None = None,
-             top_n: int = 20, min_group_size: int = 10, workers: int = 2,
-             progress: Callable[[str], None] | None = None,
-             failed_snapshots: dict[str, str] | None = None) -> BackfillResult:
+             workers: int = 2, progress: Callable[[str], None] | None = None,
+             failed_snapshots: dict[str, dict] | None = None) -> BackfillResult:
     """Render every period (snapshots already made) with up to `workers` in parallel.
 
     Each period runs as `render` in its own worker process (its own kernel); a failing period
     is recorded (error, kept strategy_report.failed.ipynb) and the others go on; a period whose
-    snapshot could not be computed (`failed_snapshots`: period -> error) is recorded as failed
+    snapshot could not be computed (`failed_snapshots`: period -> {error, traceback}) is recorded as failed
     without rendering. The index is written once, at the end. Never raises for a failing
     period: check `result.ok`.
     """
@@ -94,8 +98,7 @@ def backfill(periods: list[str], snapshots: Path, out_root: Path, notebook: Path
     from multiprocessing import get_context
 
     kwargs = {"snapshots": Path(snapshots).resolve(), "out_root": Path(out_root).resolve(),
-              "notebook": Path(notebook).resolve(), "region": region, "top_n": top_n,
-              "min_group_size": min_group_size}
+              "notebook": Path(notebook).resolve(), "region": region}
     say = progress or (lambda _msg: None)
     clock = time.perf_counter()
     outcomes: dict[str, PeriodOutcome] = {}
@@ -105,8 +108,9 @@ def backfill(periods: list[str], snapshots: Path, out_root: Path, notebook: Path
         state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
         say(f"{outcome.period} {state} ({outcome.seconds:.1f} s)")
 
-    for period, error in (failed_snapshots or {}).items():
-        done(PeriodOutcome(period, False, error=f"no snapshot: {error}"))
+    for period, failure in (failed_snapshots or {}).items():
+        done(PeriodOutcome(period, False, error=f"no snapshot: {failure['error']}",
+                           traceback=failure.get("traceback")))
     todo = [p for p in periods if p not in outcomes]
     workers = max(1, min(int(workers), len(todo)))
     if workers == 1:

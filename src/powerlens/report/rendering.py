@@ -30,7 +30,7 @@ _OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {% block data_png scoped %}
 <div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
-<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}" alt="{{ (output | get_metadata('alt', 'image/png')) or 'figure' | escape_html }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}" alt="{{ ((output | get_metadata('alt', 'image/png')) or 'figure') | escape_html }}">
 </div>
 {%- endblock data_png %}
 """
@@ -38,11 +38,30 @@ _OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 
 
 class ReportFailed(PowerlensError):
-    """The report notebook failed; `notebook` is the kept executed notebook showing the error."""
+    """The report notebook stopped on one of our own errors (e.g. a snapshot that lacks what
+    it shows); `notebook` is the kept executed notebook showing it."""
 
     def __init__(self, message: str, notebook: Path):
         super().__init__(f"{message} (executed notebook kept at {notebook})")
         self.notebook = notebook
+
+
+class ReportNotebookBug(RuntimeError):
+    """The report notebook failed on anything else: a bug, shown with the cell's traceback."""
+
+    def __init__(self, message: str, notebook: Path, cell_traceback: str):
+        super().__init__(f"{message} (executed notebook kept at {notebook})\n{cell_traceback}")
+        self.notebook = notebook
+
+
+def _ours(ename: str) -> bool:
+    """Whether an exception class name raised in the kernel is one of the project's errors."""
+    import powerlens.errors
+
+    def names(cls: type) -> set[str]:
+        return {cls.__name__} | {n for sub in cls.__subclasses__() for n in names(sub)}
+
+    return ename in names(powerlens.errors.PowerlensError)
 
 
 def report_dir(out_root: Path, period: str, region: str | None = None) -> Path:
@@ -61,8 +80,11 @@ def _slug(text: str) -> str:
 
 
 def render(period: str, snapshot: Path, out_root: Path, notebook: Path, region: str | None = None,
-           top_n: int = 20, min_group_size: int = 10, update_index: bool = True) -> Path:
+           update_index: bool = True) -> Path:
     """Execute the report notebook on a period's snapshot folder (and region); return the HTML.
+
+    The list length and the small-group threshold are the snapshot's own (its manifest), so a
+    report cannot show groups its snapshot was not made to suppress.
 
     Writes strategy_report.ipynb, strategy_report.html and actions.csv into report_dir(...),
     each only when its content changed (run timestamps are left out of the executed notebook),
@@ -77,7 +99,8 @@ def render(period: str, snapshot: Path, out_root: Path, notebook: Path, region: 
     from powerlens.snapshots.store import load_snapshot
 
     snapshot, out_root, notebook = (Path(p).resolve() for p in (snapshot, out_root, notebook))
-    plan = load_snapshot(snapshot, tables=["plan"]).plan  # a missing snapshot fails here, in one line
+    snap = load_snapshot(snapshot, tables=["plan"])  # a missing snapshot fails here, in one line
+    plan, top_n, min_group_size = snap.plan, snap.manifest["top_n"], snap.manifest["min_group_size"]
     out_dir = report_dir(out_root, period, region)
     if not notebook.exists():
         raise PowerlensError(f"report notebook not found: {notebook}")
@@ -100,7 +123,10 @@ def render(period: str, snapshot: Path, out_root: Path, notebook: Path, region: 
         running.replace(failed)
         detail = getattr(exc, "ename", type(exc).__name__)
         evalue = getattr(exc, "evalue", str(exc))
-        raise ReportFailed(f"report {period} failed: {detail}: {evalue}", failed) from exc
+        message = f"report {period} failed: {detail}: {evalue}"
+        if _ours(detail):
+            raise ReportFailed(message, failed) from exc
+        raise ReportNotebookBug(message, failed, str(exc)) from exc
     executed_path = out_dir / f"{REPORT_NAME}.ipynb"
     executed = _without_run_metadata(nbformat.read(running, as_version=4), executed_path)
     _write_if_changed(executed_path, nbformat.writes(executed) + "\n")

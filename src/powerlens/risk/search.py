@@ -234,7 +234,7 @@ def search_within(family: str, X: pd.DataFrame, y: np.ndarray, splits, params: d
     """`search` with the settings of `train.search` (trials, row cap, one-standard-error rule)
     and a time cap of `budget` seconds."""
     return search(family, X, y, splits, params, task, timeout=float(budget),
-                  n_trials=int(settings.get("n_trials", 30)), seed=seed, derived=derived,
+                  n_trials=int(settings["n_trials"]), seed=seed, derived=derived,
                   metric=params.get("primary_metric", "roc_auc"), log=log,
                   max_rows=settings.get("max_rows"),
                   keep_defaults_within_se=float(settings.get("keep_defaults_within_se", 0.0)))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from powerlens import strategy
-from powerlens.rules import period_bounds
+from powerlens.rules import period_bounds, previous_cutoff
 from powerlens.snapshots.kpis import monthly_kpis, pareto_table, revenue_by_customer
 from powerlens.snapshots.state import CutoffState, PointInTime, read_json
 from powerlens.snapshots.store import ALL_REGIONS
@@ -105,7 +105,7 @@ def _previous_scores(pit: PointInTime, current: CutoffState, previous: CutoffSta
             return previous.scores
         return pd.concat([score_frame(m.model, previous.features, t) for t, m in current.models.items()],
                          ignore_index=True)
-    return _read(pit.paths.scores / "scores_previous.parquet")  # the score stage scored it with the champions
+    return _read(pit.paths.scores_previous_file)  # the score stage scored it with the champions
 
 
 def model_health(pit: PointInTime, tasks: list[str], current: CutoffState) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
@@ -113,7 +113,7 @@ def model_health(pit: PointInTime, tasks: list[str], current: CutoffState) -> tu
     decision, and which model scored the cut-off."""
     rows, decisions = [], {}
     for task in tasks:
-        metrics = read_json(pit.paths.model_dir(task) / "metrics.json")
+        metrics = read_json(pit.paths.model_metrics(task))
         if not metrics or metrics.get("skipped"):
             continue
         champion = metrics.get("champion_family")
@@ -191,29 +191,26 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
 
     _, period_end = period_bounds(period)
     cutoff, note = pit.cutoff_of(period_end, period)
-    previous_cutoff = cutoff - pd.DateOffset(months=1)
     notes = [note]
-    try:  # both cut-offs' features in one pass when they must be built
-        pit.prefetch_features([cutoff, previous_cutoff])
-    except FileNotFoundError as exc:
-        notes.append(str(exc))
-    current, previous = pit.state_at(cutoff), pit.state_at(previous_cutoff)
-    echo(f"{period}: cut-off {cutoff.date()}, previous {previous_cutoff.date()}")
+    pit.prefetch_features([cutoff, previous_cutoff(cutoff)])  # both in one pass when they must be built
+    current, previous = pit.state_at(cutoff), pit.state_at(previous_cutoff(cutoff))
+    echo(f"{period}: cut-off {cutoff.date()}, previous {previous.cutoff.date()}")
     customers = _read(pit.paths.clean / "customers.parquet")
     region_of = (customers.assign(customer_id=customers["customer_id"].astype(str)).set_index("customer_id")["region"]
                  .astype(str) if customers is not None and "region" in customers else pd.Series(dtype=str))
     regions = region_groups(region_of)
 
     plan = pd.DataFrame(columns=strategy.ACTION_COLUMNS)
-    if playbook is not None and current.segments is not None:
+    plannable = playbook is not None and current.segments is not None
+    if plannable:
         plan = strategy.plan_actions(current.segments, _scores_or_empty(current), playbook, current.features,
                                      holdout_salt=str(cutoff.date()))
-        models = {t: m.model for t, m in current.models.items() if m.model is not None}
-        if models and current.scores is not None:  # walk-forward scores: explain what the report lists
-            wanted = explained_customers(current.scores, plan, playbook, regions, top_n)
-            for task, model in models.items():
-                current.scores = add_reasons(current.scores, model, current.features, wanted.get(task, set()),
-                                             task=task)
+    models = {t: m.model for t, m in current.models.items() if m.model is not None}
+    if models and current.scores is not None:  # walk-forward scores: explain what the report lists
+        wanted = explained_customers(current.scores, plan, playbook, regions, top_n)
+        for task, model in models.items():
+            current.scores = add_reasons(current.scores, model, current.features, wanted.get(task, set()), task=task)
+        if plannable:  # the plan again, now with the reasons of its customers
             plan = strategy.plan_actions(current.segments, current.scores, playbook, current.features,
                                          holdout_salt=str(cutoff.date()))
     actions, tiers = playbook_tables(playbook) if playbook is not None else (None, None)
@@ -223,7 +220,7 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
     drift = score_drift(current.scores, prev_scores) if prev_scores is not None and len(prev_scores) else None
     comparison, decisions, sources = model_health(pit, list(pit.cfg.train.tasks), current)
     kpis, pareto, pareto_summary = kpi_tables(pit, period, regions)
-    candidates = pit.paths.segments / "clustering_candidates.csv"
+    candidates = pit.paths.clustering_candidates
     tables = {
         "features": current.features, "segments": _with_region(current.segments, region_of),
         "segments_previous": _with_region(previous.segments, region_of), "profiles": current.profiles,
@@ -233,7 +230,7 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
         "kpis": kpis, "pareto": pareto, "pareto_summary": pareto_summary, "model_comparison": comparison,
         "model_sources": sources, "drift": drift,
     }
-    manifest = {"period": period, "cutoff": str(cutoff.date()), "previous_cutoff": str(previous_cutoff.date()),
+    manifest = {"period": period, "cutoff": str(cutoff.date()), "previous_cutoff": str(previous.cutoff.date()),
                 "notes": notes + current.notes, "previous_notes": previous.notes,
                 "regions": [r for r in regions if r != ALL_REGIONS], "decisions": decisions,
                 "top_n": int(top_n), "min_group_size": int(min_group_size),

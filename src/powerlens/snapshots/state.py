@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from powerlens.jobs.common import one_line
+from powerlens.errors import PowerlensError, one_line
 from powerlens.paths import DataPaths
 
 
@@ -59,7 +59,7 @@ class PointInTime:
 
     def __init__(self, data: DataPaths, cfg: Any, echo: Callable[[str], Any] = lambda _m: None):
         self.paths, self.cfg, self.echo = data, cfg, echo
-        self.manifest = read_json(data.features / "manifest.json")
+        self.manifest = read_json(data.features_manifest)
         scoring = self.manifest.get("scoring_cutoff")
         self.scoring_cutoff = pd.Timestamp(scoring) if scoring else None
         self._features: dict[pd.Timestamp, pd.DataFrame] = {}
@@ -69,7 +69,7 @@ class PointInTime:
 
     @property
     def features_path(self):
-        return self.paths.features / "features.parquet"
+        return self.paths.features_file
 
     def cutoff_of(self, period_end: pd.Timestamp, period: str) -> tuple[pd.Timestamp, str]:
         """The cut-off a period shows: its end, or the data's end when the period is not over."""
@@ -132,6 +132,7 @@ class PointInTime:
         seg_dir = self.paths.segments
         if cutoff == self.scoring_cutoff and (seg_dir / "segments.parquet").exists():
             return pd.read_parquet(seg_dir / "segments.parquet"), pd.read_parquet(seg_dir / "profiles.parquet")
+        # (the segment stage's own file names: jobs/segment.py writes them)
         from powerlens.segmentation import profile_table, read_look_back, replay_params, segment
 
         params = replay_params(self.cfg.segment.as_dict(), read_json(seg_dir / "metrics.json"))
@@ -143,13 +144,13 @@ class PointInTime:
 
     def stage_scores(self, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, ScoringModel]] | None:
         """The score stage's scores when they are for this cut-off, with the champions' records."""
-        path = self.paths.scores / "scores.parquet"
+        path = self.paths.scores_file
         if cutoff != self.scoring_cutoff or not path.exists():
             return None
         scores = pd.read_parquet(path)
         models = {}
         for task in scores["task"].unique():
-            info = read_json(self.paths.model_dir(task) / "metrics.json")
+            info = read_json(self.paths.model_metrics(task))
             versions = scores.loc[scores["task"] == task, "model_version"] if "model_version" in scores else []
             source = f"champion v{int(versions.iloc[0])}" if len(versions) else "champion"
             if info.get("promoted", True):  # the last training made it: its family, cut-offs, metrics
@@ -166,7 +167,7 @@ class PointInTime:
     def walk_forward(self, task: str, cutoff: pd.Timestamp) -> tuple[ScoringModel | None, str | None]:
         """The champion's model family fitted as the train stage fits it, on the feature cut-offs
         whose whole label window ends by `cutoff`; None and the reason when that is not possible."""
-        info = read_json(self.paths.model_dir(task) / "metrics.json")
+        info = read_json(self.paths.model_metrics(task))
         if not info or info.get("skipped"):
             return None, f"{task}: no trained model (train stage)"
         family = info.get("champion_family") or info.get("best_family")
@@ -215,12 +216,12 @@ class PointInTime:
         state = CutoffState(cutoff)
         try:
             state.features = self.features_at(cutoff)
-        except (FileNotFoundError, ValueError) as exc:
+        except (FileNotFoundError, PowerlensError) as exc:
             state.notes.append(f"no features as of {cutoff.date()}: {one_line(exc)}")
             return state
         try:
             state.segments, state.profiles = self.segments_at(cutoff, state.features)
-        except (FileNotFoundError, ValueError) as exc:  # e.g. too few customers to find load shapes
+        except (FileNotFoundError, PowerlensError) as exc:  # e.g. too few customers to find load shapes
             state.notes.append(f"no segments as of {cutoff.date()}: {one_line(exc)}")
         staged = self.stage_scores(cutoff)
         if staged is not None:
@@ -236,3 +237,28 @@ class PointInTime:
         state.scores = (pd.concat(frames, ignore_index=True) if frames else
                         pd.DataFrame(columns=["customer_id", "task", "score", "rank", "reasons"]))
         return state
+
+
+def inputs_fingerprint(data: DataPaths, playbook, cfg: Any) -> str:
+    """What a snapshot was computed from: the pipeline's files (name, size, modification time),
+    the playbook, the settings that shape it and the code that computes it. A snapshot whose
+    fingerprint differs from the current one is out of date (`powerlens report` recomputes it;
+    in `dvc repro` DVC does)."""
+    import hashlib
+    from pathlib import Path
+
+    import powerlens.outcomes
+    import powerlens.snapshots
+    import powerlens.strategy
+
+    files = [*sorted(data.clean.glob("*.parquet")), data.features_file, data.features_manifest,
+             *sorted(data.segments.glob("*")), *sorted(data.scores.glob("*.parquet")),
+             *sorted(data.models.glob("*/metrics.json"))]
+    stamp = [(str(p.relative_to(data.data)), p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.is_file()]
+    code = [Path(powerlens.strategy.__file__), Path(powerlens.outcomes.__file__),
+            *sorted(Path(powerlens.snapshots.__file__).parent.glob("*.py"))]
+    h = hashlib.sha256(json.dumps([stamp, cfg.report.top_n, cfg.report.min_group_size, cfg.features.as_dict(),
+                                   cfg.segment.as_dict(), cfg.train.as_dict()], default=str).encode())
+    for path in [*code, *([Path(playbook)] if playbook is not None and Path(playbook).exists() else [])]:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:24]

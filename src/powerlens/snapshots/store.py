@@ -5,6 +5,8 @@ notebooks read what the pipeline made through it (pandas only; nothing is comput
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,16 +26,16 @@ TABLES = {
     "plan": "the action plan: customer, action, rank, priority, reasons, holdout, region",
     "actions": "the playbook's actions: capacity, ranking, outcome, description",
     "tier_strategies": "the playbook's strategy and why for every value tier x credit grade",
-    "review": "last period's plan against what happened since, per region ('all' = the utility)",
+    "review": "last period's plan against what happened since, per region (ALL_REGIONS = the utility)",
     "review_readings": "one reading per reviewed action and region",
-    "kpis": "monthly KPIs of the 12 months up to the period, per region ('all' = the utility)",
+    "kpis": "monthly KPIs of the 12 months up to the period, per region (ALL_REGIONS = the utility)",
     "pareto": "the Pareto curve of 12-month revenue per region",
     "pareto_summary": "billed customers and the top 20%'s revenue share per region",
     "model_comparison": "validation metrics of every model family per task (last training)",
     "model_sources": "which model scored each task at the cut-off and what it learned from",
     "drift": "per task: mean score last period and now, population stability index",
 }
-ALL_REGIONS = "all"
+ALL_REGIONS = "__all__"  # the rows of the whole utility (no region of the data can be named so)
 
 
 @dataclass
@@ -64,20 +66,34 @@ class Snapshot:
 
 
 def write_snapshot(folder: Path, tables: dict[str, pd.DataFrame | None], manifest: dict[str, Any]) -> Path:
-    """Write the tables (None ones are left out) and manifest.json into `folder` (replaced)."""
+    """Write the tables (None ones are left out) and manifest.json into `folder`, replacing it
+    whole: written beside it first and moved into place, so a crash never leaves a folder that
+    looks complete."""
     unknown = set(tables) - set(TABLES)
     if unknown:
         raise ValueError(f"not snapshot tables: {', '.join(sorted(unknown))}")
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.parquet"):
-        stale.unlink()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
     for name, table in tables.items():
         if table is not None:
-            table.to_parquet(folder / f"{name}.parquet", index=False)
+            table.to_parquet(staging / f"{name}.parquet", index=False)
     manifest = {**manifest, "tables": sorted(n for n, t in tables.items() if t is not None)}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    retired = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+    if folder.exists():
+        folder.replace(retired)
+    staging.replace(folder)
+    shutil.rmtree(retired, ignore_errors=True)
     return folder
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """A snapshot's manifest, or None when the folder holds no snapshot."""
+    path = Path(folder) / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def snapshot_exists(folder: Path) -> bool:
@@ -90,7 +106,7 @@ def load_snapshot(folder: str | Path, tables: list[str] | None = None) -> Snapsh
     if not snapshot_exists(folder):
         raise MissingInput(f"no snapshot at {folder}: run `powerlens snapshot --period {folder.name}` "
                            "(or `dvc repro`) first")
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = read_manifest(folder)
     wanted = tables or list(TABLES)
     loaded = {name: pd.read_parquet(folder / f"{name}.parquet") if (folder / f"{name}.parquet").exists() else None
               for name in wanted}
