@@ -33,11 +33,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import yaml
-
 from powerlens.config_base import ConfigError, FrozenDict, Section, Table, coerce, unknown_key
 from powerlens.config_base import table as _table
 from powerlens.config_defaults import BY_SOURCE, DERIVED_FEATURES
+from powerlens.errors import read_yaml
 from powerlens.paths import ProjectPaths, project_root
 from powerlens.rules import TASKS, is_period
 
@@ -350,15 +349,7 @@ def load_config(path: str | Path | None = None) -> Config:
     path = Path(path) if path else project_root() / "params.yaml"
     if not path.is_file():
         raise ConfigError(f"params file not found: {path}")
-    try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path.name}: not valid YAML{where}: {problem}") from None
-    return Config.from_dict(data, origin=path.name)
+    return Config.from_dict(read_yaml(path, ConfigError), origin=path.name)
 
 
 def load_params(path: str | Path | None = None) -> dict[str, Any]:

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from powerlens.errors import InvalidInput, MissingInput
+from powerlens.errors import InvalidInput, MissingInput, read_yaml
 from powerlens.outcomes import GROUPS, OUTCOMES, outcome_flags, review_actions, review_readings
 from powerlens.rules import CREDIT_GRADES, TASKS, VALUE_TIERS
 
@@ -42,13 +41,7 @@ def load_playbook(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise MissingInput(f"playbook not found: {path}")
-    try:
-        with path.open(encoding="utf-8") as fh:
-            playbook = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise InvalidInput(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    playbook = read_yaml(path)
     validate_playbook(playbook)
     return playbook
 

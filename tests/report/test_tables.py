@@ -3,12 +3,10 @@ snapshots take."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from powerlens.report import tables
-from powerlens.snapshots.build import score_drift
 from support import build_data
 
 
@@ -45,7 +43,7 @@ def test_a_period_is_shown_as_of_its_end_or_the_data_end(rendered):
     assert cutoff == pd.Timestamp("2026-11-01") and "data ends before the end of 2027-01" in note
 
 
-def test_migration_matrix_and_score_drift():
+def test_migration_matrix_suppresses_small_moves():
     prev = pd.DataFrame({"customer_id": [f"c{i}" for i in range(30)],
                          "value_tier": ["high"] * 15 + ["low"] * 15, "credit_grade": "A"})
     cur = pd.DataFrame({"customer_id": [f"c{i}" for i in range(3, 33)],
@@ -54,13 +52,6 @@ def test_migration_matrix_and_score_drift():
     assert m.loc["high/A", "high/A"] == 12 and m.loc["low/A", "low/A"] == 15
     assert m.loc["high/A", "left"] == "<10"  # three accounts closed: too few to show
     assert m.loc["new", "low/C"] == "<10"
-    rng = np.random.default_rng(0)
-    prev_s = pd.DataFrame({"customer_id": range(500), "task": "churn", "score": rng.beta(2, 20, 500)})
-    same = prev_s.assign(score=rng.beta(2, 20, 500))
-    shifted = prev_s.assign(score=rng.beta(6, 10, 500))
-    assert score_drift(same, prev_s)["PSI"].iloc[0] < 0.1
-    drift = score_drift(shifted, prev_s)
-    assert drift["PSI"].iloc[0] > 0.2 and drift["reading"].iloc[0].startswith("shift")
 
 
 def test_tier_matrix_suppresses_small_cells_and_names_each_strategy():
