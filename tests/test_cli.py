@@ -126,3 +126,20 @@ def test_cli_defaults_come_from_params(tmp_path, monkeypatch):
     expected = load_config().generate
     assert seen["settings"].customers == expected.customers and seen["settings"].seed == 7
     assert seen["settings"].interval_metered_residential_share == expected.interval_metered_residential_share
+
+
+def test_train_by_hand_writes_into_its_own_folder(tmp_path, monkeypatch):
+    """`powerlens train` never writes into the pipeline's outputs (data/models) unless told."""
+    from powerlens.jobs import train as job
+
+    seen = {}
+
+    def fake(task, cfg, **kwargs):
+        seen.update(kwargs)
+        return {"primary_metric": "roc_auc", "families": {}, "run_id": "r", "decision": "d"}
+
+    monkeypatch.setattr(job, "run", fake)
+    result = CliRunner().invoke(app, ["train", "churn"])
+    assert result.exit_code == 0, result.output
+    assert seen["out"].parts[-3:] == ("runs", "train", "churn") and "data" not in seen["out"].parts
+    assert f"summary in {seen['out'] / 'metrics.json'}" in result.output

@@ -231,19 +231,18 @@ def train(
     search_seconds: Annotated[float | None, typer.Option(
         help="search by time: seconds per family, as many trials as fit, under cross-validation too "
              "(default: train.search.n_trials, reproducible; 0 = no search)")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder for the run's metrics.json (default runs/train/TASK)")] = None,
 ):
     """Train and compare model families for a task; register the best and apply the
     champion rule. Prints the run id, each family's primary metric and the decision."""
     from powerlens.errors import PowerlensError
     from powerlens.jobs import train as job
-    from powerlens.paths import DataPaths
     from powerlens.rules import RISK_EXPERIMENT
 
     paths = _paths()
-    features_dir = features_dir or paths.features
-    summary = job.run(task, _config(), data=data or paths.clean, features_dir=features_dir,
-                      out=DataPaths(features_dir.parent).model_dir(task), experiment=experiment or RISK_EXPERIMENT,
-                      search_seconds=search_seconds)
+    out = out or paths.runs / "train" / task
+    summary = job.run(task, _config(), data=data or paths.clean, features_dir=features_dir or paths.features,
+                      out=out, experiment=experiment or RISK_EXPERIMENT, search_seconds=search_seconds)
     if "skipped" in summary:
         raise PowerlensError(f"{task} was not trained: {summary['skipped']}")
     primary = summary["primary_metric"]
@@ -251,6 +250,7 @@ def train(
         typer.echo(f"{family}: {primary} {m.get(primary, float('nan')):.4f}")
     typer.echo(f"run id: {summary['run_id']}")
     typer.echo(f"decision: {summary['decision']}")
+    typer.echo(f"summary in {out / 'metrics.json'}")
 
 
 @app.command()
@@ -259,7 +259,7 @@ def score(
     task: Annotated[str | None, typer.Argument(help="one task (with --data, --out); all tasks' champions when omitted")] = None,
     data: Annotated[Path | None, typer.Option(help="a clean (imported) data folder to score")] = None,
     model: Annotated[str | None, typer.Option(help="model URI (default models:/powerlens-TASK@champion)")] = None,
-    out: Annotated[Path | None, typer.Option(help="CSV to write (one task) or scores folder (all tasks)")] = None,
+    out: Annotated[Path | None, typer.Option(help="CSV to write (one task) or scores folder (all tasks; default runs/score)")] = None,
     features_dir: Annotated[Path | None, typer.Option("--features", help="features folder, all tasks (default data/features)")] = None,
 ):
     """Score accounts with champion models, with reason codes. `score TASK --data DIR --out F.csv`
@@ -270,7 +270,9 @@ def score(
 
     paths = _paths()
     if task is None:
-        job.run(_config(), features_dir=features_dir or paths.features, out=out or paths.scores)
+        out = out or paths.runs / "score"
+        job.run(_config(), features_dir=features_dir or paths.features, out=out)
+        typer.echo(f"scores in {out}")
         return
     if data is None or out is None:
         raise UsageError("score TASK needs --data DIR and --out FILE.csv")

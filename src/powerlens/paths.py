@@ -138,6 +138,12 @@ class ProjectPaths:
         return self.root / "reports"
 
     @property
+    def runs(self) -> Path:
+        """Where commands run by hand write (`powerlens train`, `powerlens score`): never into the
+        pipeline's DVC-tracked outputs unless told to."""
+        return self.root / "runs"
+
+    @property
     def metrics(self) -> Path:
         return self.root / "metrics"
 

@@ -22,14 +22,16 @@ from typing import Any
 
 from powerlens.config import flatten
 from powerlens.errors import MissingInput
-from powerlens.paths import project_paths, project_root
+from powerlens.paths import ProjectPaths, project_paths, project_root
 from powerlens.rules import CHALLENGER, CHAMPION, RISK_EXPERIMENT, registered_name  # noqa: F401  (re-exported)
 
 PIP_REQUIREMENTS = ["scikit-learn", "lightgbm", "pandas", "numpy"]
 
 
-def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_paths().mlflow_db}"
+def tracking_uri(root: Path | None = None) -> str:
+    """MLFLOW_TRACKING_URI, else the project's sqlite store (of `root`, default the project root)."""
+    paths = ProjectPaths(Path(root).resolve()) if root is not None else project_paths()
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.mlflow_db}"
 
 
 def _is_local(uri: str) -> bool:
@@ -178,6 +180,22 @@ def load_model(uri: str):
 
 def load_champion(task: str):
     return load_model(f"models:/{registered_name(task)}@{CHAMPION}")
+
+
+def champion_of(task: str, root: Path | None = None):
+    """The champion model of a task and its registry version, from the store of the project at
+    `root`; MissingInput when the task has none yet."""
+    import mlflow
+
+    from powerlens.errors import MissingInput
+
+    uri = tracking_uri(root)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    version = champion_version(task)
+    if version is None:
+        raise MissingInput(f"no champion for {task!r} in {uri}: run the train stage (powerlens train {task})")
+    return load_champion(task), version
 
 
 def register(model_uri: str, task: str, promote: bool, tags: dict[str, str]) -> str:

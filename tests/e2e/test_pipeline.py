@@ -173,3 +173,40 @@ def test_a_misspelt_param_stops_the_first_stage_with_one_line(pipeline_run):
     assert said == ["error: params.yaml: unknown key 'train.capcity' (did you mean 'train.capacity'?)"], said
     assert "Traceback" not in result.stdout + result.stderr
     assert _stale_stages(project, env) == set()
+
+
+def test_workspace_loads_what_the_pipeline_made_and_a_customer_card(pipeline_run):
+    """powerlens.workspace in a notebook: the pipeline's own tables, and one customer's card with
+    segment, scores with reasons as rows, and actions."""
+    import pandas as pd
+
+    from powerlens import workspace
+
+    project, env, _ = pipeline_run
+    os.environ["MLFLOW_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"]
+    try:
+        ws = workspace.open(project)
+        segments = pd.read_parquet(project / "data" / "segments" / "segments.parquet")
+        pd.testing.assert_frame_equal(ws.segments(), segments)
+        scores = ws.scores()
+        assert len(scores) == len(ws.features()) and {"score_churn", "rank_churn"} <= set(scores.columns)
+        first = scores.sort_values("rank_arrears")["customer_id"].iloc[0]
+        card = ws.customer(first).to_dict()
+        assert {"segment", "scores", "actions", "profile"} <= set(card)
+        assert card["segment"]["value_tier"] == segments.set_index("customer_id").at[first, "value_tier"]
+        arrears = card["scores"]["arrears"]
+        assert arrears["rank"] == 1 and arrears["reasons"] and {"feature", "value", "contribution"} <= set(
+            arrears["reasons"][0])
+        planned = pd.read_csv(project / "reports" / "2026-10" / "actions.csv")
+        assert len(card["actions"]) == (planned["customer_id"] == first).sum()
+        with pytest.raises(Exception, match="pseudonymized ids look like"):
+            ws.customer("not-a-customer")
+    finally:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+def test_scoring_by_hand_writes_outside_the_pipeline_outputs(pipeline_run):
+    project, env, _ = pipeline_run
+    out = run([sys.executable, "-m", "powerlens.cli", "score"], project, env).stdout
+    assert "scores in" in out and (project / "runs" / "score" / "scores.parquet").exists()
+    assert _stale_stages(project, env) == set()

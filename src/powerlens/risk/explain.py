@@ -28,6 +28,24 @@ def reason_codes(model, X: pd.DataFrame, top: int = 3, target=None) -> list[str]
     return out
 
 
+def reason_table(model, X: pd.DataFrame, customer_ids, top: int = 3, target=None) -> pd.DataFrame:
+    """The same reasons as rows: customer_id, order (1 = the strongest), feature, meaning, value
+    (shown as in reason_codes, empty where a value may not be shown) and contribution (how much
+    the column raised the score, on the model's contribution scale)."""
+    contrib = model.contributions(X, target) if target is not None else model.contributions(X)
+    values = contrib.to_numpy()
+    names = np.array(contrib.columns)
+    order = np.argsort(-values, axis=1)[:, :top]
+    words = model.describe if hasattr(model, "describe") else meaning
+    shown = _showable(model_inputs(model, X))
+    ids = np.asarray(customer_ids)
+    rows = [{"customer_id": ids[i], "order": k + 1, "feature": names[j], "meaning": words(names[j]),
+             "value": format_value(names[j], shown[names[j]].iloc[i]) if names[j] in shown.columns else "",
+             "contribution": float(values[i, j])}
+            for i, idx in enumerate(order) for k, j in enumerate(idx) if values[i, j] > 0]
+    return pd.DataFrame(rows, columns=["customer_id", "order", "feature", "meaning", "value", "contribution"])
+
+
 def _showable(inputs: pd.DataFrame) -> pd.DataFrame:
     """The model inputs whose value a reason may show: numbers and the known categories (class,
     region, industry). Other text columns of a source (a pseudonymized grid-area code, free

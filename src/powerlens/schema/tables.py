@@ -142,6 +142,10 @@ def check(table_or_schema: str, df: pd.DataFrame) -> pd.DataFrame:
 def empty_table(table: str, columns: list[str] | None = None) -> pd.DataFrame:
     """A frame with no rows but the schema's column types, so that downstream code can filter
     and compare dates on a table the source did not have."""
+    if TABLE_SCHEMA.get(table, table) not in SCHEMAS:
+        from powerlens.errors import UsageError
+
+        raise UsageError(f"no canonical table {table!r}; the tables are: {', '.join(CANONICAL_FILES)}")
     schema = SCHEMAS[TABLE_SCHEMA.get(table, table)]
     extra = {"bills": {"bill_date": "datetime64[us]"}}.get(table, {})
     out = {}
