@@ -50,6 +50,8 @@ plt.rcParams.update({"figure.dpi": 96, "axes.grid": True, "grid.alpha": 0.3})
 
 snap = load_snapshot(snapshot_dir)
 manifest = snap.manifest
+# the derived tasks first, then any task a source labels (e.g. acorn_group)
+tasks = list(TASKS) + sorted(set(snap.scores["task"]) - set(TASKS)) if snap.scores is not None else list(TASKS)
 region_key = region if region is not None else ALL_REGIONS
 if region is not None and region not in manifest["regions"]:
     print(f"region {region} has no customers in this snapshot; known regions: {', '.join(manifest['regions'])}")
@@ -210,7 +212,7 @@ else:
 # model health).
 
 # %%
-for task in TASKS:
+for task in tasks:
     task_scores = None if scores is None else scores[scores["task"] == task]
     if task_scores is None or task_scores.empty:
         print(f"no scores for {task} yet")
@@ -288,7 +290,7 @@ else:
     display(comparison.set_index(["task", "family"]).round(3))
     for task, decision in decisions.items():
         print(f"{task}: {decision}")
-    for task in TASKS:
+    for task in tasks:
         if task not in decisions:
             print(f"no model metrics for {task} yet")
 if snap.model_sources is not None and not snap.model_sources.empty:
