@@ -1,5 +1,5 @@
 """The whole loop end to end with real `dvc repro`, real MLflow, real papermill, on a few hundred
-synthetic customers in a copy of the project."""
+synthetic customers in a copy of the project (`pipeline_run`, in conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,9 @@ import sys
 import pytest
 import yaml
 
-from support import project_copy, run
+from support import run
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def pipeline_run(tmp_path_factory, key_file):
-    project = tmp_path_factory.mktemp("project")
-    env = project_copy(project, key_file, {
-        "generate": {"customers": 500, "months": 24},
-        "features": {"n_training_cutoffs": 3},
-        "segment": {"clustering": {"k_max": 6, "sample_size": 500}},
-    })
-    repro = run([sys.executable, "-m", "dvc", "repro"], project, env)
-    return project, env, repro
 
 
 def test_repro_builds_every_stage_and_writes_metrics(pipeline_run):
