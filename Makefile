@@ -8,7 +8,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 # uv if it is on PATH, else the one pip installs as a module
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: run test test-fast setup lint ui lab
+.PHONY: run test test-fast setup lint ui lab compare
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
@@ -30,6 +30,10 @@ test: setup
 # the quick loop while editing: everything not marked slow (no dvc repro, papermill, browser, real data)
 test-fast: setup
 	$(UV) run pytest -q -n 2 -m "not slow"
+
+# DVC experiments side by side: the params that differ from the baseline, each task's headline metrics
+compare: setup
+	@$(UV) run powerlens compare --experiments
 
 lint: setup
 	$(UV) run ruff check src tests pipelines

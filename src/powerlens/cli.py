@@ -283,15 +283,24 @@ def score(
 @app.command()
 @friendly
 def compare(
-    task: Annotated[str, typer.Argument(help="churn, arrears, theft or a given-label task")],
+    task: Annotated[str | None, typer.Argument(help="churn, arrears, theft or a given-label task")] = None,
     experiment: Annotated[str | None, typer.Option(help="MLflow experiment (default powerlens-risk)")] = None,
     out: Annotated[Path | None, typer.Option(help="also write the table to this CSV")] = None,
+    experiments: Annotated[bool, typer.Option("--experiments", help="DVC experiments instead: one row each, "
+                                              "the params that differ from the baseline, each task's headline metrics")] = False,
 ):
     """The families x metrics table of the task's latest training run (printed; --out writes
-    it too, never into the pipeline's own outputs)."""
+    it too, never into the pipeline's own outputs); --experiments: the DVC experiments side by side."""
     from powerlens import tracking
     from powerlens.rules import RISK_EXPERIMENT
 
+    if experiments:
+        from powerlens import experiments as exps
+
+        typer.echo(exps.render(exps.exp_show_json(_paths().root)))
+        return
+    if task is None:
+        raise typer.BadParameter("give a TASK, or --experiments")
     table = tracking.latest_comparison(task, experiment or RISK_EXPERIMENT)
     typer.echo(f"{task}: latest run {table.attrs['run_id']}")
     typer.echo(table.round(4).to_string())

@@ -23,9 +23,29 @@ from typing import Any
 from powerlens.config import flatten
 from powerlens.errors import MissingInput
 from powerlens.paths import ProjectPaths, project_paths, project_root
-from powerlens.rules import CHALLENGER, CHAMPION, RISK_EXPERIMENT, registered_name  # noqa: F401  (re-exported)
+from powerlens.rules import (  # noqa: F401  (re-exported)
+    CHALLENGER,
+    CHAMPION,
+    RISK_EXPERIMENT,
+    SEGMENTATION_EXPERIMENT,
+    registered_name,
+)
 
 PIP_REQUIREMENTS = ["scikit-learn", "lightgbm", "pandas", "numpy"]
+
+# what each MLflow experiment holds: its description in the UI (the `mlflow.note.content` tag)
+EXPERIMENT_DESCRIPTIONS = {
+    RISK_EXPERIMENT: ("The train@<task> stages (churn, arrears, theft): a parent run per task with a child run "
+                      "per model family, the calibrated best model and the champion decision. Runs of a DVC "
+                      "experiment (`dvc exp run`) are tagged `dvc_experiment` and only register challengers."),
+    SEGMENTATION_EXPERIMENT: ("The segment stage: value x credit tiers, big and latent-big customers and the "
+                              "load-shape clustering candidates."),
+}
+
+
+def dvc_experiment() -> str | None:
+    """The DVC experiment this process runs in (`dvc exp run` sets DVC_EXP_NAME), else None."""
+    return os.environ.get("DVC_EXP_NAME") or None
 
 
 def tracking_uri(root: Path | None = None) -> str:
@@ -48,7 +68,9 @@ def use_experiment(name: str) -> str:
     exp = mlflow.get_experiment_by_name(name)
     if exp is None:
         location = project_paths().mlartifacts.as_uri() if _is_local(uri) else None
-        experiment_id = mlflow.create_experiment(name, artifact_location=location)
+        description = EXPERIMENT_DESCRIPTIONS.get(name, f"powerlens runs ({name})")
+        experiment_id = mlflow.create_experiment(name, artifact_location=location,
+                                                 tags={"mlflow.note.content": description})
         mlflow.set_experiment(experiment_id=experiment_id)  # else the first run lands in "Default"
         return experiment_id
     mlflow.set_experiment(name)
@@ -80,6 +102,8 @@ def data_hash(*paths: str | Path) -> str:
 
 def run_tags(stage: str, data_paths: list[str | Path], **extra: Any) -> dict[str, str]:
     tags = {"git_commit": git_commit(), "dvc_stage": stage, "data_hash": data_hash(*data_paths)}
+    if dvc_experiment():
+        tags["dvc_experiment"] = dvc_experiment()
     tags.update({k: str(v) for k, v in extra.items()})
     return tags
 

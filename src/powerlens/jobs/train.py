@@ -231,7 +231,11 @@ def _register_and_promote(task: str, result: TaskResult, best, calibrated, param
     current = tracking.champion_version(task)
     champion_metric, champion_version = _champion_metric(current, task, result, primary, log)
     promote, decision = decide_promotion(new_metric, champion_metric, params["promotion_threshold"])
-    version = tracking.register(model_uri, task, promote, tags={"family": best.family, primary: f"{new_metric:.4f}"})
+    version_tags = {"family": best.family, primary: f"{new_metric:.4f}"}
+    if tracking.dvc_experiment():  # an experiment's model never replaces the champion
+        promote, decision = False, f"experiment: registered as challenger ({decision})"
+        version_tags["dvc_experiment"] = tracking.dvc_experiment()
+    version = tracking.register(model_uri, task, promote, tags=version_tags)
     seconds = time.perf_counter() - started
     tracking.log_metrics({f"best_{primary}": new_metric, "training_seconds": seconds,
                           **({"champion_" + primary: champion_metric} if champion_metric is not None else {})})
@@ -240,7 +244,7 @@ def _register_and_promote(task: str, result: TaskResult, best, calibrated, param
                        "champion_metric": champion_metric}, "promotion.json")
     return {"registered_version": int(version), "promoted": promote, "decision": decision,
             "champion_metric_before": champion_metric,
-            "champion_family": best.family if promote else (current.tags or {}).get("family"),
+            "champion_family": best.family if promote else ((current.tags or {}) if current else {}).get("family"),
             "training_seconds": round(seconds, 1)}
 
 
