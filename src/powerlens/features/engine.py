@@ -12,6 +12,11 @@ logic (`build`) is a pure function of one partition's tables, so the same code r
 Readings files are written sorted by customer id (see the importers), so a customer-id range reads
 only the row groups of that range (schema.read_customer_range). Both engines return the same rows
 in the same order: features sorted by cut-off then customer id.
+
+Customer ids are keyed pseudonyms (a new key, new ids), so an order by customer id is an order
+by the key. `canonical_order` sorts feature rows by cut-off and a hash of their feature values
+instead: the order the features stage writes, and the one segmentation and training process
+customers in, so that segments, models and metrics do not depend on the key.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -142,6 +148,67 @@ def _combine(results: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataF
     return feats, profiles.sort_index(kind="stable")
 
 
+def _significant(values: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Floats as (integer mantissa, decimal exponent) at `digits` significant digits: the same
+    pair for values equal to that precision (last-bit differences of a summation order
+    disappear); NaN and infinities get fixed sentinels."""
+    x = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(x) & (x != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exp = np.where(finite, np.floor(np.log10(np.abs(np.where(finite, x, 1.0)))), 0).astype(np.int64)
+        mant = np.where(finite, np.round(x / np.power(10.0, (exp - (digits - 1)).astype(np.float64))), 0.0)
+    # rounding may carry into one more digit (9.9999999995 -> 10000000000): renormalize
+    carry = np.abs(mant) >= 10.0 ** digits
+    mant = np.where(carry, np.round(mant / 10.0), mant)
+    exp = exp + carry
+    mant = np.where(np.isfinite(mant), mant, 0.0).astype(np.int64)
+    mant = np.where(np.isnan(x), np.int64(-(10 ** (digits + 1))), mant)
+    mant = np.where(np.isposinf(x), np.int64(10 ** (digits + 2)), mant)
+    mant = np.where(np.isneginf(x), np.int64(-(10 ** (digits + 2))), mant)
+    return mant, np.where(finite, exp, 0)
+
+
+def row_fingerprint(feats: pd.DataFrame, digits: int = 9, exclude: Sequence[str] = ("customer_id",)) -> np.ndarray:
+    """A hash of each row's values, independent of the pseudonym key: numbers rounded to `digits`
+    significant digits, text and categories by their value, the columns by name (their order in
+    the table does not matter); the columns in `exclude` (the customer id) are left out."""
+    parts = {}
+    for col in sorted(c for c in feats.columns if c not in exclude):
+        s = feats[col]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            parts[col] = s.astype("float64").fillna(-1.0).astype(np.int64).to_numpy()
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            parts[col] = s.astype("datetime64[ns]").astype("int64").to_numpy()  # NaT: its int64 sentinel
+        elif pd.api.types.is_numeric_dtype(s.dtype):
+            mant, exp = _significant(s.to_numpy(dtype=np.float64, na_value=np.nan), digits)
+            parts[col], parts[f"{col}\0exp"] = mant, exp
+        else:
+            parts[col] = s.astype(object).where(s.notna(), "\0na").astype(str).to_numpy()
+    if not parts:
+        return np.zeros(len(feats), dtype=np.uint64)
+    return pd.util.hash_pandas_object(pd.DataFrame(parts, index=feats.index), index=False).to_numpy()
+
+
+def canonical_positions(feats: pd.DataFrame) -> np.ndarray:
+    """Positions that put feature rows in an order the pseudonym key does not decide: by cut-off
+    (when there is an `as_of` column), then by the hash of the row's feature values
+    (row_fingerprint, without the customer id). Rows with identical features (customers nothing
+    tells apart) keep their order among themselves (a stable sort)."""
+    if not len(feats):
+        return np.arange(0)
+    fingerprint = row_fingerprint(feats)
+    if "as_of" not in feats.columns:
+        return np.argsort(fingerprint, kind="stable")
+    as_of = pd.to_datetime(feats["as_of"]).astype("datetime64[ns]").astype("int64").to_numpy()
+    return np.lexsort((fingerprint, as_of))
+
+
+def canonical_order(feats: pd.DataFrame) -> pd.DataFrame:
+    """The feature rows in canonical order (canonical_positions), with a fresh index: the order
+    the features stage writes, and the one segmentation and training process customers in."""
+    return feats.iloc[canonical_positions(feats)].reset_index(drop=True)
+
+
 def _on_dask(data_dir, parts, cutoffs, options, profile_cutoff, scheduler, timeout, say):
     """Run the partitions as Dask tasks; results come back in partition order."""
     try:
@@ -218,4 +285,4 @@ def _max_statistic(path: Path, column: str) -> pd.Timestamp | None:
 
 
 __all__ = ["ENGINES", "Partition", "plan_partitions", "load_partition", "compute_partition",
-           "build_features", "data_end_of", "customer_ids"]
+           "build_features", "canonical_order", "canonical_positions", "row_fingerprint", "data_end_of", "customer_ids"]

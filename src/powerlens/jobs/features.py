@@ -37,7 +37,7 @@ def run(settings: Any, *, data: Path, out: Path, engine: str | None = None, sche
         echo: Callable[[str], Any] = print) -> dict:
     """Build features with the `features` settings on the chosen engine (default: settings.engine)."""
     from powerlens import features as F
-    from powerlens.features.engine import build_features
+    from powerlens.features.engine import build_features, canonical_order
 
     clock = Clock("features", echo)
     training, scoring, label_cutoffs, previous, data_end = _cutoffs(data, settings, clock)
@@ -47,6 +47,11 @@ def run(settings: Any, *, data: Path, out: Path, engine: str | None = None, sche
                                      profile_cutoff=scoring, engine=engine, scheduler=scheduler,
                                      customers_per_partition=int(settings.customers_per_partition),
                                      threads=int(settings.threads), progress=clock)
+    # rows in an order the pseudonym key does not decide (segments and models follow it)
+    feats = canonical_order(feats)
+    first = pd.Index(feats.loc[feats["as_of"] == scoring, "customer_id"].astype(str))
+    first = first[first.isin(profiles.index)]
+    profiles = profiles.reindex(first.append(profiles.index.difference(first, sort=True)))
     for cutoff, n in feats.groupby("as_of").size().items():
         clock(f"as of {pd.Timestamp(cutoff).date()}: {n} customers")
     out = Path(out)

@@ -57,8 +57,20 @@ def fit_and_compare(task: str, feats: pd.DataFrame, y: pd.Series, params: dict, 
     """Every family on the same folds. With several cut-offs: train on the earlier ones,
     validate on the latest (time-aware). With one snapshot (given labels): stratified k-fold
     cross-validation, out-of-fold scores for the metrics, final models refit on all rows.
-    `search=True` searches hyperparameters (when `train.search.enabled`) inside that scheme."""
+    `search=True` searches hyperparameters (when `train.search.enabled`) inside that scheme.
+
+    The rows are taken in canonical order (`features.engine.canonical_positions`: by cut-off and
+    a hash of the feature values, not by the keyed customer id) before anything that depends on
+    position (inner splits, folds, samples, bootstraps, the models' own row order), so the same
+    customers give the same models and metrics whatever the pseudonym key or the input order;
+    the result's rows are in that order."""
+    from powerlens.features.engine import canonical_positions
+
     families = _with_members(tuple(families or params.get("families", FAMILIES)), params)
+    order = canonical_positions(feats)
+    if not np.array_equal(order, np.arange(len(feats))):
+        feats = feats.iloc[order]
+        y = y.iloc[order] if isinstance(y, pd.Series) else np.asarray(y)[order]
     if feats["as_of"].nunique() == 1:
         result = fit_and_compare_cv(task, feats, y, params, families, search, log)
     else:

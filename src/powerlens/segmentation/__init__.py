@@ -68,8 +68,16 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
             ) -> tuple[pd.DataFrame, ClusteringResult, dict]:
     """Value x credit tiers, big / latent big flags and load-shape clusters for each customer.
     `profiles`: the look-back's readings (`read_look_back`; stability then resamples customers
-    and days) or raw profiles already averaged per customer (customers only)."""
-    feats = feats.set_index("customer_id")
+    and days) or raw profiles already averaged per customer (customers only).
+
+    Customers are processed in the canonical order of their feature rows (`features.engine.
+    canonical_order`, the features stage's order), not by customer id: the ids are keyed
+    pseudonyms, and clustering samples and fits, and latent-big ranks break ties, by position.
+    The table comes back in the order of `feats`."""
+    from powerlens.features.engine import canonical_positions
+
+    given_order = pd.Index(feats["customer_id"])
+    feats = feats.iloc[canonical_positions(feats)].set_index("customer_id")
     big_rule = params["big_customer"]
     scores, weights = _scores(feats, params)
     tiers = value_tiers(scores["value_score"], params["tier_quantiles"])
@@ -121,7 +129,7 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
         "tiers": {k: int(v) for k, v in seg["value_tier"].value_counts().items()},
         "credit_grades": {k: int(v) for k, v in seg["credit_grade"].value_counts().items()},
     }
-    return seg.reset_index(), clusters, metrics
+    return seg.reindex(given_order).rename_axis("customer_id").reset_index(), clusters, metrics
 
 
 def _chosen(clusters: ClusteringResult, seg: pd.DataFrame) -> dict:
