@@ -29,8 +29,8 @@ def friendly(fn):
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
-        from powerlens.errors import PowerlensError
-        from powerlens.jobs.common import BUG_HINT, configure_process, one_line
+        from powerlens.errors import PowerlensError, one_line
+        from powerlens.jobs.common import BUG_HINT, configure_process
 
         configure_process()
         try:

@@ -33,7 +33,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from powerlens.config_base import ConfigError, FrozenDict, Section, Table, coerce, unknown_key
+from powerlens.config_base import (
+    ConfigError,
+    FrozenDict,
+    Section,
+    Table,
+    check_keys,
+    coerce,
+    unknown_key,
+)
 from powerlens.config_base import table as _table
 from powerlens.config_defaults import BY_SOURCE, DERIVED_FEATURES
 from powerlens.errors import read_yaml
@@ -323,10 +331,7 @@ class Config:
             data = {} if data is None else data
             if not isinstance(data, Mapping):
                 raise ConfigError(f"the file must hold a mapping of sections, got {type(data).__name__}")
-            names = [f.name for f in dataclasses.fields(cls)]
-            for key in data:
-                if key not in names:
-                    raise unknown_key(str(key), names, "")
+            check_keys(cls, data, "")
             return cls(**data)
         except ConfigError as exc:
             raise ConfigError(f"{origin}: {exc}") from None

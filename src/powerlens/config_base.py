@@ -179,10 +179,7 @@ class Section:
         data = {} if data is None else data
         if not isinstance(data, Mapping):
             raise ConfigError(f"'{cls._path}' must be a mapping, got {data!r} ({type(data).__name__})")
-        names = [f.name for f in dataclasses.fields(cls)]
-        for key in data:
-            if key not in names:
-                raise unknown_key(str(key), names, f"{cls._path}.")
+        check_keys(cls, data, f"{cls._path}.")
         return cls(**data)
 
     def as_dict(self) -> dict[str, Any]:
@@ -203,3 +200,11 @@ class Section:
 def table(value: Mapping[str, Any]) -> FrozenDict:
     """A default for a mapping field (frozen: shared by every instance)."""
     return _freeze(value)
+
+
+def check_keys(cls: type, data: Mapping[str, Any], prefix: str) -> None:
+    """Every key of `data` is a field of the dataclass `cls`, else the unknown-key ConfigError."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in names:
+            raise unknown_key(str(key), names, prefix)

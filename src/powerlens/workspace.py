@@ -73,6 +73,10 @@ class Workspace:
             self._cache[key] = load()
         return self._cache[key]
 
+    def _by_id(self, name: str, load) -> pd.DataFrame:
+        """A table indexed by customer_id, made once (a customer's card looks rows up in it)."""
+        return self._once(("by_id", name), lambda: load().set_index("customer_id"))
+
     def _parquet(self, path: Path, step: str) -> pd.DataFrame:
         if not path.exists():
             raise MissingInput(f"no {path}: run {step} first (make run, or uv run dvc repro)")
@@ -157,9 +161,9 @@ class Workspace:
         from powerlens.risk.explain import reason_table
 
         model = self.champion(task)
-        feats = self.features()
-        ids = feats["customer_id"] if customer_ids is None else pd.Index(pd.Series(customer_ids, dtype=str))
-        rows = feats.set_index("customer_id").reindex(ids)
+        by_id = self._by_id("features", self.features)
+        ids = by_id.index if customer_ids is None else pd.Index(pd.Series(customer_ids, dtype=str))
+        rows = by_id.reindex(ids)
         if rows.isna().all(axis=1).any():
             missing = rows.index[rows.isna().all(axis=1)][:3].tolist()
             raise MissingInput(f"not open at the scoring cut-off: {', '.join(missing)}")
@@ -175,16 +179,16 @@ class Workspace:
         if match.empty:
             examples = ", ".join(customers["customer_id"].astype(str).head(3))
             raise UsageError(f"no customer {customer_id!r} (pseudonymized ids look like {examples})")
-        feats = self.features().set_index("customer_id")
+        feats = self._by_id("features", self.features)
         profile = _plain(match.iloc[0].drop(labels=["customer_id"]).to_dict())
         if customer_id in feats.index:
             profile |= {k: _plain(feats.at[customer_id, k]) for k in PROFILE_FEATURES if k in feats.columns}
-        seg = self.segments().set_index("customer_id")
+        seg = self._by_id("segments", self.segments)
         segment = _plain(seg.loc[customer_id].to_dict()) if customer_id in seg.index else {}
         return CustomerCard(str(customer_id), profile, segment, self._scores_of(customer_id), self._actions_of(customer_id))
 
     def _scores_of(self, customer_id: str) -> dict[str, dict[str, Any]]:
-        wide = self.scores().set_index("customer_id")
+        wide = self._by_id("scores", self.scores)
         if customer_id not in wide.index:
             return {}
         out = {}

@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from powerlens.errors import PowerlensError, one_line  # noqa: F401  (re-exported for the jobs)
+from powerlens.errors import PowerlensError, one_line
 
 BUG_HINT = ("this is a bug in powerlens, not in your data or options: please report it with the "
             "traceback above")

@@ -41,7 +41,7 @@ def run(cfg, *, features_dir: Path, out: Path, metrics: Path | None = None, echo
     (`out/scores.parquet`, reasons for the top of each list) and the previous cut-off
     (`out/scores_previous.parquet`); a task without a champion is skipped and said."""
     from powerlens import tracking
-    from powerlens.risk.scoring import empty_scores, score_frame
+    from powerlens.risk.scoring import add_reasons, empty_scores, score_frame
 
     clock = Clock("score", echo)
     manifest = features_manifest(features_dir)
@@ -59,7 +59,7 @@ def run(cfg, *, features_dir: Path, out: Path, metrics: Path | None = None, echo
             continue
         model = tracking.load_champion(task)
         frame = score_frame(model, feats, task, model_version=int(version.version))
-        frames.append(_with_reasons(frame, model, feats, explained_ids(frame, feats, cfg)))
+        frames.append(add_reasons(frame, model, feats, explained_ids(frame, feats, cfg)))
         if len(prev_feats):  # the same champion a month earlier: the report's score drift
             prev_frames.append(score_frame(model, prev_feats, task)[PREVIOUS_COLUMNS])
         result[task] = {"champion_version": int(version.version), "mean_score": round(float(frame["score"].mean()), 5)}
@@ -74,12 +74,6 @@ def run(cfg, *, features_dir: Path, out: Path, metrics: Path | None = None, echo
     if metrics:
         write_json(metrics, result)
     return result
-
-
-def _with_reasons(frame: pd.DataFrame, model, feats: pd.DataFrame, customer_ids) -> pd.DataFrame:
-    from powerlens.risk.scoring import add_reasons
-
-    return add_reasons(frame, model, feats, customer_ids)
 
 
 def score_folder(task: str, cfg, *, data: Path, out: Path, model_uri: str | None = None, echo: Log = print) -> int:

@@ -64,7 +64,8 @@ class BackfillResult:
 
 def _render_one(period: str, kwargs: dict[str, Any]) -> PeriodOutcome:
     """Render one period, turning a failure into an outcome (runs in a worker process)."""
-    from powerlens.jobs.common import configure_process, one_line
+    from powerlens.errors import one_line
+    from powerlens.jobs.common import configure_process
 
     configure_process()
     start = time.perf_counter()

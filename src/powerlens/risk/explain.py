@@ -12,37 +12,38 @@ from powerlens.features.definitions import CATEGORICAL, format_value
 from powerlens.risk.prepare import meaning
 
 
-def reason_codes(model, X: pd.DataFrame, top: int = 3, target=None) -> list[str]:
-    """Per row, the `top` model columns that raised its score most, each as its meaning and the
-    customer's value ("share of bills paid on time: 40%"); columns that lowered it are left out."""
+def _ranked(model, X: pd.DataFrame, top: int, target) -> list[list[tuple[str, str, str | None, float]]]:
+    """Per row, the `top` model columns that raised its score, strongest first, each as (column,
+    its words, the customer's value as shown or None where it may not be shown, contribution)."""
     contrib = model.contributions(X, target) if target is not None else model.contributions(X)
     values = contrib.to_numpy()
     names = np.array(contrib.columns)
     order = np.argsort(-values, axis=1)[:, :top]
     words = model.describe if hasattr(model, "describe") else meaning
     shown = _showable(model_inputs(model, X))
-    out = []
-    for i, idx in enumerate(order):
-        parts = [_reason(words(names[j]), names[j], shown, i) for j in idx if values[i, j] > 0]
-        out.append("; ".join(parts))
-    return out
+    return [[(names[j], words(names[j]),
+              format_value(names[j], shown[names[j]].iloc[i]) if names[j] in shown.columns else None,
+              float(values[i, j]))
+             for j in idx if values[i, j] > 0]
+            for i, idx in enumerate(order)]
+
+
+def reason_codes(model, X: pd.DataFrame, top: int = 3, target=None) -> list[str]:
+    """Per row, the `top` model columns that raised its score most, each as its meaning and the
+    customer's value ("share of bills paid on time: 40%"); columns that lowered it are left out."""
+    return ["; ".join(words if value is None else f"{words}: {value}" for _, words, value, _ in reasons)
+            for reasons in _ranked(model, X, top, target)]
 
 
 def reason_table(model, X: pd.DataFrame, customer_ids, top: int = 3, target=None) -> pd.DataFrame:
     """The same reasons as rows: customer_id, order (1 = the strongest), feature, meaning, value
     (shown as in reason_codes, empty where a value may not be shown) and contribution (how much
     the column raised the score, on the model's contribution scale)."""
-    contrib = model.contributions(X, target) if target is not None else model.contributions(X)
-    values = contrib.to_numpy()
-    names = np.array(contrib.columns)
-    order = np.argsort(-values, axis=1)[:, :top]
-    words = model.describe if hasattr(model, "describe") else meaning
-    shown = _showable(model_inputs(model, X))
     ids = np.asarray(customer_ids)
-    rows = [{"customer_id": ids[i], "order": k + 1, "feature": names[j], "meaning": words(names[j]),
-             "value": format_value(names[j], shown[names[j]].iloc[i]) if names[j] in shown.columns else "",
-             "contribution": float(values[i, j])}
-            for i, idx in enumerate(order) for k, j in enumerate(idx) if values[i, j] > 0]
+    rows = [{"customer_id": ids[i], "order": k + 1, "feature": name, "meaning": words,
+             "value": "" if value is None else value, "contribution": contribution}
+            for i, reasons in enumerate(_ranked(model, X, top, target))
+            for k, (name, words, value, contribution) in enumerate(reasons)]
     return pd.DataFrame(rows, columns=["customer_id", "order", "feature", "meaning", "value", "contribution"])
 
 
@@ -51,15 +52,6 @@ def _showable(inputs: pd.DataFrame) -> pd.DataFrame:
     region, industry). Other text columns of a source (a pseudonymized grid-area code, free
     text) keep their value to themselves: a reason must not carry an identifier."""
     return inputs[[c for c in inputs.columns if pd.api.types.is_numeric_dtype(inputs[c]) or c in CATEGORICAL]]
-
-
-def _reason(words: str, name: str, shown: pd.DataFrame, row: int) -> str:
-    """The words, with the customer's value when the column may show it. A column that is not
-    shown (a source's codes, or a one-hot column of a linear model, whose words name the value)
-    gives the words alone."""
-    if name not in shown.columns:
-        return words
-    return f"{words}: {format_value(name, shown[name].iloc[row])}"
 
 
 def model_inputs(model, X: pd.DataFrame) -> pd.DataFrame:

@@ -67,10 +67,6 @@ class PointInTime:
         self._clean: Any = None
         self._feature_cutoffs: list[pd.Timestamp] | None = None
 
-    @property
-    def features_path(self):
-        return self.paths.features_file
-
     def cutoff_of(self, period_end: pd.Timestamp, period: str) -> tuple[pd.Timestamp, str]:
         """The cut-off a period shows: its end, or the data's end when the period is not over."""
         if self.scoring_cutoff is not None and self.scoring_cutoff < period_end:
@@ -90,8 +86,8 @@ class PointInTime:
         """The cut-offs the features stage built."""
         if self._feature_cutoffs is None:
             self._feature_cutoffs = []
-            if self.features_path.exists():
-                as_of = pd.read_parquet(self.features_path, columns=["as_of"])["as_of"]
+            if self.paths.features_file.exists():
+                as_of = pd.read_parquet(self.paths.features_file, columns=["as_of"])["as_of"]
                 self._feature_cutoffs = sorted(pd.Timestamp(t) for t in as_of.unique())
         return self._feature_cutoffs
 
@@ -106,7 +102,7 @@ class PointInTime:
             if cutoff in self._features:
                 continue
             if cutoff in self.feature_cutoffs():
-                self._features[cutoff] = pd.read_parquet(self.features_path, filters=[("as_of", "==", cutoff)])
+                self._features[cutoff] = pd.read_parquet(self.paths.features_file, filters=[("as_of", "==", cutoff)])
             else:
                 missing.append(cutoff)
         if not missing:
@@ -197,7 +193,7 @@ class PointInTime:
 
         train = self.cfg.train.as_dict()
         self.echo(f"{task}: {family} walk-forward on {', '.join(str(t.date()) for t in usable)}")
-        feats = pd.read_parquet(self.features_path, filters=[("as_of", "in", usable)])
+        feats = pd.read_parquet(self.paths.features_file, filters=[("as_of", "in", usable)])
         y = labels.derive(task, self.light_clean(), feats, horizon, train["arrears_days_past_due"])
         try:
             with threadpool_limits(limits=1):  # small fits: one thread is faster on 2 busy cores
