@@ -26,7 +26,6 @@ Changing a value gives a new config, checked like the file:
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import typing
 from collections.abc import Mapping
@@ -376,6 +375,8 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def write_json(path: str | Path, data: dict) -> None:
-    """Small JSON files (metrics, manifests), stable key order so reruns diff cleanly."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n")
+    """Small JSON files (metrics, manifests), stable key order so reruns diff cleanly; written
+    atomically (powerlens.atomic), so a kill never leaves half a file."""
+    from powerlens.atomic import write_json as _write
+
+    _write(path, data)
