@@ -23,6 +23,7 @@ SMALL = {"customers": 600, "months": 24, "seed": 11}
 def key_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("keys") / "pseudonym.key"
     path.write_text("ab" * 32 + "\n")
+    path.chmod(0o600)  # a group- or world-readable key is refused
     os.environ["POWERLENS_KEY_FILE"] = str(path)
     return path
 

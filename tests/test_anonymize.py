@@ -43,3 +43,15 @@ def test_identifier_columns_are_recognised():
     cols = ["account_no", "customer_name", "address", "phone", "kwh", "region", "contact_phone", "email"]
     assert set(identifier_columns(cols)) == {"account_no", "customer_name", "address", "phone",
                                              "contact_phone", "email"}
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644])
+def test_a_key_others_can_read_is_refused(tmp_path, mode):
+    path = tmp_path / "k.key"
+    path.write_text("ab" * 32 + "\n")
+    path.chmod(mode)
+    with pytest.raises(PseudonymKeyError, match="readable by others.*chmod 600") as caught:
+        load_or_create_key(path)
+    assert str(path) not in str(caught.value)  # the message names the setting, not the path
+    path.chmod(0o600)
+    assert load_or_create_key(path) == b"ab" * 32

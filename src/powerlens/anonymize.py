@@ -53,11 +53,22 @@ def load_or_create_key(key_file: str | Path | None = None, inside: Path | None =
         except ValueError:
             pass
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
-        path.chmod(0o600)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # created readable by its owner only from the first byte (no chmod after the write)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
         notify("created a new pseudonym key outside the project (keep it safe: it links "
                f"pseudonyms back to accounts); set {KEY_ENV} to use another")
+    return read_key(path)
+
+
+def read_key(path: Path) -> bytes:
+    """The key in an existing key file, refused when others can read it or it is too short."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise PseudonymKeyError(f"the pseudonym key file is readable by others (mode {mode:03o}); "
+                                f"make it private with `chmod 600` on the file {KEY_ENV} names")
     key = path.read_text(encoding="ascii").strip()
     if len(key) < 32:
         raise PseudonymKeyError("the pseudonym key file is too short (need >= 32 hex characters)")

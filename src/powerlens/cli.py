@@ -134,13 +134,13 @@ def pseudonymize(
 ):
     """Read raw ids (one per line) on stdin, print `raw_id,customer_id` lines: for a secure
     system holding the key to link action lists back to accounts."""
-    from powerlens.anonymize import key_path, pseudonym
+    from powerlens.anonymize import key_path, pseudonym, read_key
     from powerlens.errors import MissingInput
 
     path = key_path(key_file)
     if not path.exists():
         raise MissingInput("no pseudonym key at the given path: pass --key-file or set POWERLENS_KEY_FILE")
-    key = path.read_text(encoding="ascii").strip().encode("ascii")
+    key = read_key(path)
     for line in sys.stdin:
         raw = line.strip()
         if raw:
