@@ -7,12 +7,18 @@ import pytest
 from powerlens.synthetic import SyntheticConfig, generate
 
 
-def _digest(folder):
-    h = hashlib.md5()
+def _digests(folder) -> dict[str, str]:
+    """A digest of every file the generator wrote: CSVs and JSON by their bytes, parquet
+    (readings, ground truth) by their values, so that a library's metadata cannot hide a change."""
+    out = {}
     for f in sorted(folder.iterdir()):
-        if f.suffix in (".csv",):
-            h.update(f.read_bytes())
-    return h.hexdigest()
+        if f.suffix == ".parquet":
+            frame = pd.read_parquet(f)
+            values = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+            out[f.name] = hashlib.md5(values + ",".join(frame.columns).encode()).hexdigest()
+        else:
+            out[f.name] = hashlib.md5(f.read_bytes()).hexdigest()
+    return out
 
 
 def test_same_seed_same_utility_other_seed_other_utility(tmp_path):
@@ -20,8 +26,13 @@ def test_same_seed_same_utility_other_seed_other_utility(tmp_path):
     generate(cfg, tmp_path / "a")
     generate(cfg, tmp_path / "b")
     generate(SyntheticConfig(customers=80, months=13, seed=4), tmp_path / "c")
-    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
-    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+    a, b, c = (_digests(tmp_path / name) for name in "abc")
+    assert {"readings_daily.parquet", "readings_hourly.parquet", "ground_truth.parquet", "customers.csv",
+            "bills.csv"} <= set(a)
+    assert a == b  # every file, readings and truth included
+    for name in ("readings_daily.parquet", "readings_hourly.parquet", "ground_truth.parquet", "customers.csv",
+                 "bills.csv", "payments.csv"):
+        assert a[name] != c[name], name
 
 
 def test_raw_export_carries_direct_identifiers_and_truth_apart(small_raw):

@@ -74,7 +74,7 @@ def generate_bench_data(folder: Path, customers: int, days: int, interval: str, 
     per_day = 24 if interval == "hourly" else 1
     n_steps = days * per_day
     ts = pd.date_range(END - pd.Timedelta(days=days), periods=n_steps, freq=step).to_numpy().astype("datetime64[us]")
-    doy = pd.DatetimeIndex(ts).dayofyear.to_numpy()
+    doy = pd.DatetimeIndex(ts).day_of_year.to_numpy()
     season = 1 + 0.25 * np.cos(2 * np.pi * (doy - 15) / 365.25)
     shape = {c: np.tile(s / s.mean(), days) if interval == "hourly" else np.ones(n_steps) for c, s in SHAPES.items()}
     schema = pa.schema([("customer_id", pa.dictionary(pa.int32(), pa.string())), ("ts", pa.timestamp("us")),

@@ -67,6 +67,25 @@ def period_bounds(period: str):
     return p.start_time, (p + 1).start_time
 
 
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(text: object, option: str = "date"):
+    """A calendar day written 'YYYY-MM-DD' (e.g. --as-of), as a Timestamp; UsageError otherwise."""
+    import pandas as pd
+
+    from powerlens.errors import UsageError
+
+    try:
+        if isinstance(text, pd.Timestamp):
+            return text.normalize()
+        if not _DATE.match(str(text)):
+            raise ValueError
+        return pd.Timestamp(str(text))
+    except ValueError:
+        raise UsageError(f"{option} must be a date like 2016-01-01, got {str(text)[:40]!r}") from None
+
+
 def periods_between(start: str, end: str) -> list[str]:
     """Every month from start to end, both included ('YYYY-MM')."""
     import pandas as pd

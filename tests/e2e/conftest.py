@@ -22,4 +22,6 @@ def pipeline_run(tmp_path_factory, key_file):
         "segment": {"clustering": {"k_max": 6, "sample_size": 500}},
     })
     repro = run([sys.executable, "-m", "dvc", "repro"], project, env)
+    # what DVC says right after the repro, before any test runs a command in the project
+    repro.status_after = run([sys.executable, "-m", "dvc", "status", "--json"], project, env).stdout
     return project, env, repro

@@ -28,9 +28,10 @@ def test_repro_builds_every_stage_and_writes_metrics(pipeline_run):
 
 
 def test_nothing_is_stale_right_after_repro(pipeline_run):
-    project, env, _ = pipeline_run
-    status = run([sys.executable, "-m", "dvc", "status"], project, env).stdout
-    assert "up to date" in status.lower() or status.strip() == "", status
+    """Read right after the repro (in the fixture), so that no test run before this one can make
+    it pass or fail; the tests that run commands in the project check it again after them."""
+    _, _, repro = pipeline_run
+    assert json.loads(repro.status_after or "{}") == {}, repro.status_after
 
 
 def test_models_are_registered_with_a_champion(pipeline_run):
@@ -57,14 +58,54 @@ def test_models_are_registered_with_a_champion(pipeline_run):
 
 
 def test_report_is_rendered_with_actions(pipeline_run):
+    """The rendered report has every section and its charts, and its action list is the
+    snapshot's: the same accounts, each open at the period's end, with a team and a reason."""
+    from html.parser import HTMLParser
+
+    import pandas as pd
+
+    from powerlens.snapshots import load_snapshot
+    from support import SECTIONS
+
     project, _, repro = pipeline_run
     period = yaml.safe_load((project / "params.yaml").read_text())["report"]["periods"][-1]
     assert (project / "data" / "snapshots" / period / "manifest.json").exists()
     html = project / "reports" / period / "strategy_report.html"
-    assert html.exists() and html.stat().st_size > 20_000
     text = html.read_text()
-    assert "data:image/png;base64" in text
-    assert (project / "reports" / period / "actions.csv").exists()
+
+    class Page(HTMLParser):
+        headings, images, heading = [], [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("h1", "h2", "h3"):
+                self.heading = ""
+            if tag == "img":
+                self.images.append(dict(attrs).get("src", ""))
+
+        def handle_data(self, data):
+            if self.heading is not None:
+                self.heading += data
+
+        def handle_endtag(self, tag):
+            if tag in ("h1", "h2", "h3") and self.heading is not None:
+                self.headings.append(" ".join(self.heading.split()))
+                self.heading = None
+
+    page = Page()
+    page.feed(text)
+    for section in SECTIONS:
+        assert any(section.split(". ", 1)[1].lower() in h.lower() for h in page.headings), (section, page.headings)
+    assert sum(src.startswith("data:image/png;base64") for src in page.images) >= 3
+    assert "Traceback" not in text and "Error" not in " ".join(page.headings)
+
+    actions = pd.read_csv(project / "reports" / period / "actions.csv")
+    snapshot = load_snapshot(project / "data" / "snapshots" / period)
+    assert len(actions) > 0 and actions["customer_id"].isin(snapshot.segments["customer_id"]).all()
+    plan = snapshot.plan
+    key = ["customer_id", "action"]
+    assert sorted(map(tuple, actions[key].to_numpy())) == sorted(map(tuple, plan[key].to_numpy()))
+    assert set(actions["action"]) <= set(snapshot.actions["action"])
+    assert actions["reasons"].fillna("").str.len().gt(0).all()  # every listed account says why
 
 
 def test_no_raw_identifier_or_key_in_anything_the_pipeline_wrote(pipeline_run, key_file):
@@ -95,6 +136,7 @@ def test_compare_prints_families_by_metrics(pipeline_run, tmp_path):
     assert (tmp_path / "c.csv").exists()
     # nothing written into the pipeline's outputs: DVC still sees every stage up to date
     assert not (project / "data" / "models" / "arrears" / "comparison.csv").exists()
+    assert _stale_stages(project, env) == set()
 
 
 def test_score_any_data_folder_and_refuse_a_mismatched_one(pipeline_run, tmp_path):

@@ -21,6 +21,7 @@ def stage_run(small_data, small_clean, seg_params, tmp_path_factory):
     """The segment stage on the small utility, as DVC runs it, with its own MLflow store."""
     from powerlens.config import load_config
     from powerlens.jobs import segment as job
+    from powerlens.jobs.common import data_fingerprint
     from support import ROOT
 
     root = tmp_path_factory.mktemp("segment_stage")
@@ -28,7 +29,8 @@ def stage_run(small_data, small_clean, seg_params, tmp_path_factory):
     features_dir.mkdir()
     pd.concat([F.build(small_data, t) for t in (PREVIOUS, SCORING)]).to_parquet(features_dir / "features.parquet")
     (features_dir / "manifest.json").write_text(json.dumps({"scoring_cutoff": str(SCORING.date()),
-                                                             "previous_cutoff": str(PREVIOUS.date())}))
+                                                             "previous_cutoff": str(PREVIOUS.date()),
+                                                             "data_fingerprint": data_fingerprint(small_clean)}))
     uri = f"sqlite:///{root / 'mlflow.db'}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", uri)
@@ -58,7 +60,8 @@ def test_every_customer_gets_segment_labels_with_reasons(stage_run, small_truth)
     assert 50 < interval.sum() < len(x) - 50
     assert x.loc[~interval, "load_shape_basis"].str.contains("no interval readings").all()
     # the chosen intraday clusters recover the generator's shape classes
-    assert adjusted_rand_score(x.loc[interval, "load_shape_class"], x.loc[interval, "load_shape_cluster"]) >= 0.7
+    # (measured 0.997 on this utility, docs/segmentation.md: a floor near it, not far below)
+    assert adjusted_rand_score(x.loc[interval, "load_shape_class"], x.loc[interval, "load_shape_cluster"]) >= 0.95
     assert set(x.loc[interval, "load_shape"]) >= {"evening_peak", "double_peak", "daytime_weekday"}
     assert set(x.loc[~interval, "load_shape"]).isdisjoint(x.loc[interval, "load_shape"])
     families = metrics["load_shape_families"]

@@ -57,7 +57,10 @@ def test_when_every_meter_records_hours_every_customers_shape_class_is_recovered
     seg, _, metrics = segment(feats, look_back, seg_params)
     x = seg.merge(pd.read_parquet(tmp_path / "truth.parquet"), on="customer_id")
     assert set(x["load_shape_family"]) == {"intraday"} and len(x) > 400
-    assert adjusted_rand_score(x["load_shape_class"], x["load_shape_cluster"]) >= 0.7
+    # measured 0.967 (docs/segmentation.md); a random labelling of these classes scores ~0
+    assert adjusted_rand_score(x["load_shape_class"], x["load_shape_cluster"]) >= 0.93
+    shuffled = np.random.default_rng(0).permutation(x["load_shape_cluster"].to_numpy())
+    assert adjusted_rand_score(x["load_shape_class"], shuffled) < 0.05
     assert metrics["load_shape_families"]["intraday"]["stable"]
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,11 +55,13 @@ class CleanData:
     labels: pd.DataFrame | None = None
     weather: pd.DataFrame | None = None  # date, region (None = every region), temperature_mean
     extremes: dict[str, SeriesMatrix] | None = None  # daily min/max/mean kW (see daily_extremes)
+    source_as_of: pd.Timestamp | None = None  # the date the source describes (validation.json "as_of")
 
     @property
     def data_end(self) -> pd.Timestamp:
         """The first day after the data: after the last daily reading, else after the last bill,
-        payment or event, else the as-of date of the given labels."""
+        payment or event, else the as-of date of the given labels, else the date the source
+        describes (a snapshot of customers without outcomes, e.g. new customers to score)."""
         if self.daily.values.shape[1]:
             return self.daily.start + self.daily.values.shape[1] * self.daily.step
         if self.hourly.values.shape[1]:
@@ -70,8 +73,10 @@ class CleanData:
                 candidates.append(pd.Timestamp(frame[col].max()).normalize() + pd.Timedelta(days=1))
         if not candidates and self.labels is not None and len(self.labels):
             candidates.append(pd.Timestamp(self.labels["as_of"].max()))
+        if not candidates and self.source_as_of is not None:
+            candidates.append(self.source_as_of)
         if not candidates:
-            raise InvalidInput("the data folder has no readings, bills, payments, events or labels to date it")
+            raise InvalidInput(UNDATED)
         return max(candidates)
 
     def label_cutoffs(self) -> dict[str, list[pd.Timestamp]]:
@@ -128,7 +133,21 @@ def load_clean(data_dir: str | Path, with_readings: bool = True,
         labels=read("labels"),
         weather=daily_temperature(data_dir),
         extremes=extremes,
+        source_as_of=source_as_of(data_dir),
     )
+
+
+UNDATED = ("the data folder has no readings, bills, payments, events or labels, and its source gave no "
+           "date (validation.json has no as_of): pass --as-of YYYY-MM-DD, the date the data describes")
+
+
+def source_as_of(data_dir: str | Path) -> pd.Timestamp | None:
+    """The date the imported source describes (`as_of` in its validation.json), if it gave one."""
+    path = Path(data_dir) / "validation.json"
+    if not path.exists():
+        return None
+    given = json.loads(path.read_text(encoding="utf-8")).get("as_of")
+    return pd.Timestamp(given) if given else None
 
 
 def daily_temperature(data_dir: str | Path) -> pd.DataFrame | None:

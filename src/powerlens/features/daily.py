@@ -49,7 +49,7 @@ def daily_features(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> p
         before = _nanmean(x[:, :-30]) if x.shape[1] > 30 else np.full(n_cust, np.nan)
         out["recent_change_ratio"] = np.where(before > 0, last30 / before, np.nan)
 
-        weekend = np.asarray(days.dayofweek >= 5)
+        weekend = np.asarray(days.day_of_week >= 5)
         we, wd = _nanmean(x[:, weekend]), _nanmean(x[:, ~weekend])
         out["weekend_weekday_ratio"] = np.where(wd > 0, we / wd, np.nan)
         month = days.month.to_numpy()
@@ -142,7 +142,7 @@ def daily_shape(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> pd.D
     b, e = m.columns_before(as_of, history_days)
     days = pd.date_range(m.start + b * m.step, periods=e - b, freq="D")
     x = m.values[:, b:e]
-    dow = np.stack([_nanmean(x[:, np.asarray(days.dayofweek == d)]) for d in range(7)], axis=1)
+    dow = np.stack([_nanmean(x[:, np.asarray(days.day_of_week == d)]) for d in range(7)], axis=1)
     mon = np.stack([
         _nanmean(x[:, np.asarray(days.month == mo)]) if (days.month == mo).any() else np.full(len(x), np.nan)
         for mo in range(1, 13)

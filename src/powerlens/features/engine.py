@@ -245,7 +245,8 @@ def data_end_of(data_dir: str | Path) -> pd.Timestamp:
     """The first day after the data, from parquet statistics (no readings are loaded).
 
     The same rule as CleanData.data_end: after the last daily reading, else after the last hourly
-    reading's day, else after the last bill, payment or event, else the labels' as-of date."""
+    reading's day, else after the last bill, payment or event, else the labels' as-of date, else
+    the date the source describes."""
     data_dir = Path(data_dir)
     for table, step in (("readings_daily", pd.Timedelta(days=1)), ("readings_hourly", None)):
         last = _max_statistic(data_dir / f"{table}.parquet", "ts")
@@ -261,7 +262,15 @@ def data_end_of(data_dir: str | Path) -> pd.Timestamp:
         if len(labels):
             candidates.append(pd.Timestamp(labels["as_of"].max()))
     if not candidates:
-        raise InvalidInput("the data folder has no readings, bills, payments, events or labels to date it")
+        from powerlens.features import source_as_of
+
+        given = source_as_of(data_dir)
+        if given is not None:
+            candidates.append(given)
+    if not candidates:
+        from powerlens.features import UNDATED
+
+        raise InvalidInput(UNDATED)
     return max(candidates)
 
 

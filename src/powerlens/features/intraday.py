@@ -203,7 +203,7 @@ def hourly_shape(m: SeriesMatrix, as_of: pd.Timestamp, history_days: int) -> pd.
     rows = np.flatnonzero(~np.isnan(window).all(axis=1))  # customers with interval readings
     x = window[rows].reshape(len(rows), n_days, 24)
     days = pd.date_range(m.start + b * m.step, periods=n_days, freq="D")
-    weekend = np.asarray(days.dayofweek >= 5)
+    weekend = np.asarray(days.day_of_week >= 5)
     profile = np.full((len(m.customer_ids), 48), np.nan)
     profile[rows] = np.hstack([_hour_means(x[:, ~weekend, :]), _hour_means(x[:, weekend, :])])
     cols = [f"wd_h{h:02d}" for h in range(24)] + [f"we_h{h:02d}" for h in range(24)]

@@ -63,14 +63,63 @@ def entry(main: Callable[[], Any]) -> None:
         sys.exit(1)
 
 
-def features_manifest(features_dir) -> dict:
-    """The features stage's manifest.json (cut-offs, feature names); MissingInput when absent."""
+def features_manifest(features_dir, data=None) -> dict:
+    """The features stage's manifest.json (cut-offs, feature names); MissingInput when absent.
+
+    With `data` (a clean folder), the features must have been built from that folder: features
+    of another import are refused (InvalidInput naming both folders and the command that builds
+    the right features) instead of training or scoring on the wrong customers."""
     import json
     from pathlib import Path
 
-    from powerlens.errors import MissingInput
+    from powerlens.errors import InvalidInput, MissingInput
 
     path = Path(features_dir) / "manifest.json"
     if not path.exists():
         raise MissingInput(f"{path} not found: run the features stage first (powerlens features)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if data is not None:
+        built_from = manifest.get("data_fingerprint")
+        if built_from != data_fingerprint(data):
+            raise InvalidInput(
+                f"the features in {features_dir} were not built from the data in {data} "
+                + (f"(they come from {manifest['data_folder']}); " if manifest.get("data_folder") else "; ")
+                + f"build them with `powerlens features --data {data} --out FOLDER` and pass --features FOLDER")
+    return manifest
+
+
+def display_path(path) -> str:
+    """A path as outputs and metrics record it: relative to the project when inside it (the
+    same on every machine), else as given."""
+    from pathlib import Path
+
+    from powerlens.paths import project_root
+
+    try:
+        return Path(path).resolve().relative_to(project_root().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def data_fingerprint(data) -> str:
+    """Identifies an imported data folder: its validation.json and, for every canonical table,
+    the file's size and the bytes at its start and end (a parquet file ends with its schema,
+    row counts and column statistics). Cheap at any size; another import, or the same import
+    with rows added, removed or changed in count or range, gives another fingerprint."""
+    import hashlib
+    from pathlib import Path
+
+    data = Path(data)
+    digest = hashlib.sha256()
+    files = sorted(data.glob("*.parquet")) + [data / "validation.json"]
+    for path in files:
+        if not path.is_file():
+            continue
+        size = path.stat().st_size
+        digest.update(f"{path.name}\0{size}\0".encode())
+        with path.open("rb") as fh:
+            digest.update(fh.read(1 << 16))
+            if size > 1 << 17:
+                fh.seek(size - (1 << 16))
+                digest.update(fh.read())
+    return digest.hexdigest()[:20]

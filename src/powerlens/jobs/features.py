@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from powerlens.config import load_config, write_json
-from powerlens.jobs.common import Clock, entry
+from powerlens.jobs.common import Clock, data_fingerprint, display_path, entry
 from powerlens.paths import ProjectPaths
 from powerlens.rules import previous_cutoff
 
@@ -64,6 +64,7 @@ def run(settings: Any, *, data: Path, out: Path, engine: str | None = None, sche
     manifest = {"training_cutoffs": [str(t.date()) for t in training], "scoring_cutoff": str(scoring.date()),
                 "label_cutoffs": {task: [str(t.date()) for t in ts] for task, ts in label_cutoffs.items()},
                 "previous_cutoff": str(previous.date()), "data_end": str(data_end.date()),
+                "data_folder": display_path(data), "data_fingerprint": data_fingerprint(data),
                 "horizon_months": settings.horizon_months,
                 "features": [c for c in feats.columns if c not in ("customer_id", "as_of")]}
     write_json(out / "manifest.json", manifest)

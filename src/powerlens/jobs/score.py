@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from powerlens import rules
+from powerlens.atomic import write_csv, write_parquet
 from powerlens.config import load_config, write_json
 from powerlens.errors import UsageError
 from powerlens.jobs.common import Clock, entry, features_manifest
@@ -67,27 +68,34 @@ def run(cfg, *, features_dir: Path, out: Path, metrics: Path | None = None, echo
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     scores = pd.concat(frames, ignore_index=True) if frames else empty_scores(model_version=True)
-    scores.to_parquet(out / "scores.parquet", index=False)
-    (pd.concat(prev_frames, ignore_index=True) if prev_frames else pd.DataFrame(columns=PREVIOUS_COLUMNS)
-     ).to_parquet(out / "scores_previous.parquet", index=False)
+    write_parquet(scores, out / "scores.parquet")
+    write_parquet(pd.concat(prev_frames, ignore_index=True) if prev_frames else pd.DataFrame(columns=PREVIOUS_COLUMNS),
+                  out / "scores_previous.parquet")
     result["seconds"] = round(clock.elapsed, 1)
     if metrics:
         write_json(metrics, result)
     return result
 
 
-def score_folder(task: str, cfg, *, data: Path, out: Path, model_uri: str | None = None, echo: Log = print) -> int:
-    """Score one task on any imported data folder (features as of its data end) into a CSV:
-    customer_id, score (binary) or score_<class>, reasons. The model is the task's champion
-    unless `model_uri` names another; data whose features do not match its signature are
-    refused (risk.scoring.FeatureMismatch). Returns the number of accounts scored."""
+def score_folder(task: str, cfg, *, data: Path, out: Path, model_uri: str | None = None,
+                 as_of: str | pd.Timestamp | None = None, echo: Log = print) -> int:
+    """Score one task on any imported data folder into a CSV: customer_id, score (binary) or
+    score_<class>, reasons. Features are as of `as_of` when given, else as of the data's end
+    (its last reading, bill, payment or event, else the date its source describes, e.g. a
+    PowerCo snapshot's): customers whose outcome is unknown are what a model scores. The model
+    is the task's champion unless `model_uri` names another; data whose features do not match
+    its signature are refused (risk.scoring.FeatureMismatch). Returns the number of accounts
+    scored."""
     from powerlens import features as F
     from powerlens import tracking
     from powerlens.risk.scoring import check_signature, score_wide
 
     clock = Clock(f"score {task}", echo)
     clean = F.load_clean(data)
-    _, as_of = F.cutoffs_for(clean.data_end, 1, 1, 0)
+    if as_of is None:
+        _, as_of = F.cutoffs_for(clean.data_end, 1, 1, 0)
+    else:
+        as_of = rules.parse_date(as_of, "--as-of")
     feats = F.build(clean, as_of, **F.build_options(cfg.features.as_dict()))
     tracking.use_experiment(rules.RISK_EXPERIMENT)
     uri = model_uri or f"models:/{rules.registered_name(task)}@{rules.CHAMPION}"
@@ -97,7 +105,7 @@ def score_folder(task: str, cfg, *, data: Path, out: Path, model_uri: str | None
         clock(f"ignoring {len(extra)} feature(s) the model does not use: {', '.join(extra[:5])}")
     frame = score_wide(model, feats)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    write_csv(frame, out)
     clock(f"scored {len(frame)} accounts as of {as_of.date()} with {uri}")
     return len(frame)
 

@@ -60,7 +60,7 @@ def run(settings: Any, *, features_dir: Path, data: Path, out: Path, experiment:
     clock = Clock("segment", echo)
     params = settings.as_dict()
     check_params(params)
-    manifest = features_manifest(features_dir)
+    manifest = features_manifest(features_dir, data)
     scoring = pd.Timestamp(manifest["scoring_cutoff"])
     features_file = Path(features_dir) / "features.parquet"
     feats = pd.read_parquet(features_file, filters=[("as_of", "==", scoring)])

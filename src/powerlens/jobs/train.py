@@ -91,7 +91,7 @@ def task_rows(task: str, data: Path, features_dir: Path, params: dict, horizon_m
     from powerlens import features as F
     from powerlens.risk import labels
 
-    manifest = features_manifest(features_dir)
+    manifest = features_manifest(features_dir, data)
     path = Path(features_dir) / "features.parquet"
     given = manifest.get("label_cutoffs", {}).get(task)
     if given:

@@ -29,7 +29,7 @@ def _holidays(days: pd.DatetimeIndex) -> np.ndarray:
 
 def _temperature(days: pd.DatetimeIndex, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Daily mean temperature per region: an annual cycle plus persistent (AR(1)) weather."""
-    doy = days.dayofyear.to_numpy()
+    doy = days.day_of_year.to_numpy()
     base = 13.0 + 11.0 * np.sin(2 * np.pi * (doy - 110) / 365.25)
     out = {}
     for region in REGIONS:
@@ -49,7 +49,7 @@ def _true_daily_kwh(
     """True (not metered) daily consumption, customers x days, in kWh."""
     n, d = len(cust), len(days)
     base = cust["capacity_kva"].to_numpy() * 0.9 * 24 * cust["utilisation"].to_numpy()
-    dow = days.dayofweek.to_numpy()
+    dow = days.day_of_week.to_numpy()
     month = days.month.to_numpy()
     holiday = _holidays(days)
     years = (np.arange(d) - d) / 365.25  # <= 0: level is `base` at the end of the window
@@ -65,7 +65,7 @@ def _true_daily_kwh(
 
     agri_season = 0.35 + 1.65 * np.clip(np.sin(np.pi * (month - 3.5) / 7.0), 0, None)  # Apr-Sep
     agri_season = agri_season / agri_season.mean()
-    night_len = 1.0 + 0.25 * np.cos(2 * np.pi * (days.dayofyear.to_numpy() - 355) / 365.25)
+    night_len = 1.0 + 0.25 * np.cos(2 * np.pi * (days.day_of_year.to_numpy() - 355) / 365.25)
     is_agri = shape == "seasonal_agri"
     is_light = shape == "night_lighting"
     factor[is_agri] *= agri_season

@@ -107,7 +107,7 @@ def _write_hourly(out: Path, meters: pd.Categorical, cust: pd.DataFrame, days: p
         metered[np.ix_(interval, last_year)],
         cust["load_shape_class"].to_numpy()[interval],
         cust["tou_tariff"].to_numpy()[interval],
-        days.dayofweek.to_numpy()[last_year],
+        days.day_of_week.to_numpy()[last_year],
         rng,
     )
     act = active[np.ix_(interval, last_year)]
