@@ -118,14 +118,16 @@ def test_no_raw_identifier_or_key_in_anything_the_pipeline_wrote(pipeline_run, k
     scanned = 0
     written = [p for folder in ("data/clean", "data/features", "data/segments", "data/scores", "data/models",
                                 "data/snapshots", "metrics", "reports", "mlartifacts") for p in (project / folder).rglob("*")]
-    for path in [*written, project / "mlflow.db", project / "dvc.lock"]:
+    # MLflow's params and tags live in mlflow.db; DVC's params in params.yaml and dvc.lock, its logs in .dvc/
+    logs = [p for p in (project / ".dvc").rglob("*") if "cache" not in p.parts]
+    for path in [*written, *logs, project / "mlflow.db", project / "dvc.lock", project / "params.yaml"]:
         if path.is_file():
             content = path.read_bytes()
             scanned += 1
             for needle in needles:
                 assert needle.encode() not in content, f"{needle!r} found in {path}"
     assert scanned > 20
-    assert not any(n in repro.stdout for n in needles)
+    assert not any(n in repro.stdout + repro.stderr for n in needles)
 
 
 def test_compare_prints_families_by_metrics(pipeline_run, tmp_path):

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from powerlens.atomic import write_csv, write_parquet
 from powerlens.config import load_config, write_json
 from powerlens.jobs.common import Clock, data_fingerprint, display_path, entry
 from powerlens.paths import ProjectPaths
@@ -55,12 +56,13 @@ def run(settings: Any, *, data: Path, out: Path, engine: str | None = None, sche
     for cutoff, n in feats.groupby("as_of").size().items():
         clock(f"as of {pd.Timestamp(cutoff).date()}: {n} customers")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    feats.to_parquet(out / "features.parquet", index=False)
-    profiles.reset_index().to_parquet(out / "profiles.parquet", index=False)
+    # each file whole or not at all (powerlens.atomic), the manifest last: it is what says the
+    # folder is complete, and what train, segment and score read first
+    write_parquet(feats, out / "features.parquet")
+    write_parquet(profiles.reset_index(), out / "profiles.parquet")
     # the one list of what each feature means, next to the features (MLflow runs log it)
     definitions = F.definitions.table()
-    definitions[definitions["name"].isin(feats.columns)].to_csv(out / "feature_definitions.csv", index=False)
+    write_csv(definitions[definitions["name"].isin(feats.columns)], out / "feature_definitions.csv")
     manifest = {"training_cutoffs": [str(t.date()) for t in training], "scoring_cutoff": str(scoring.date()),
                 "label_cutoffs": {task: [str(t.date()) for t in ts] for task, ts in label_cutoffs.items()},
                 "previous_cutoff": str(previous.date()), "data_end": str(data_end.date()),

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from powerlens.atomic import atomic_dir
 from powerlens.config import load_config, write_json
+from powerlens.errors import UsageError
 from powerlens.jobs.common import Clock, entry
 from powerlens.paths import ProjectPaths
 
@@ -20,7 +22,12 @@ def run(settings: Any, *, out: Path, echo: Callable[[str], Any] = print) -> dict
     cfg = SyntheticConfig(customers=settings.customers, months=settings.months, seed=settings.seed,
                           end=settings.end,
                           interval_metered_residential_share=settings.interval_metered_residential_share)
-    counts = generate(cfg, out, progress=clock)
+    out = Path(out)
+    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").exists():
+        raise UsageError(f"{out} is not empty and holds no raw export: choose an empty folder for --out")
+    # written beside the folder and moved into place when complete: a kill leaves the old export
+    with atomic_dir(out) as staging:
+        counts = generate(cfg, staging, progress=clock)
     clock(f"wrote the raw export of {settings.customers} customers x {settings.months} months to {out}")
     return {"rows": counts, "seconds": round(clock.elapsed, 1)}
 

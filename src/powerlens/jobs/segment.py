@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from powerlens.atomic import write_csv, write_parquet
 from powerlens.config import load_config, write_json
 from powerlens.jobs.common import Clock, entry, features_manifest
 from powerlens.paths import ProjectPaths
@@ -70,13 +71,12 @@ def run(settings: Any, *, features_dir: Path, data: Path, out: Path, experiment:
     seg, clusters, seg_metrics = segment(feats, look_back, params)
     profiles = profile_table(look_back, seg)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    seg.to_parquet(out / "segments.parquet", index=False)
+    write_parquet(seg, out / "segments.parquet")
     previous = pd.Timestamp(manifest["previous_cutoff"])
     prev_feats = pd.read_parquet(features_file, filters=[("as_of", "==", previous)])
-    tiers(prev_feats, params).to_parquet(out / "segments_previous.parquet", index=False)
-    profiles.to_parquet(out / "profiles.parquet", index=False)
-    clusters.candidates.to_csv(out / "clustering_candidates.csv", index=False)
+    write_parquet(tiers(prev_feats, params), out / "segments_previous.parquet")
+    write_parquet(profiles, out / "profiles.parquet")
+    write_csv(clusters.candidates, out / "clustering_candidates.csv")
     _say(clock, seg_metrics, clusters)
     tags = tracking.run_tags("segment", [features_file], cutoff=manifest["scoring_cutoff"])
     _log(seg_metrics, clusters, profiles, params, tags, experiment)

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from powerlens import rules
+from powerlens.atomic import write_csv
 from powerlens.config import load_config, write_json
 from powerlens.errors import UsageError
 from powerlens.jobs.common import Clock, entry, features_manifest
@@ -283,8 +284,7 @@ def write_plots(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Pa
     paths = []
     for kind, table in evaluate.plot_tables(tables).items():
         path = out_dir / f"{kind}.csv"
-        table.to_csv(path, index=False)
-        paths.append(path)
+        paths.append(write_csv(table, path))
     return paths
 
 
