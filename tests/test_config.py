@@ -185,3 +185,23 @@ def test_data_source_synthetic_or_a_mapping(tmp_path, monkeypatch):
     assert DataConfig.from_dict({"source": None}).source == "synthetic"  # `source:` left empty
     with pytest.raises(ConfigError, match="'data.source.path' is required"):
         DataConfig.from_dict({"source": {"format": "lcl"}})
+
+
+@pytest.mark.parametrize(("section", "change", "message"), [
+    ("train", {"capacity": {"chrun": 100}}, "unknown key 'train.capacity.chrun' (did you mean 'train.capacity.churn'?)"),
+    ("train", {"capacity": {"churn": 0}}, "'train.capacity.churn' must be a whole number of accounts >= 1, got 0"),
+    ("train", {"primary_metric": "brier"}, "'train.primary_metric' must be 'roc_auc' or 'pr_auc'"),
+    ("features", {"tou_by_region": {"eastport": {"peak_hour": [8]}}},
+     "unknown key 'features.tou_by_region.eastport.peak_hour' (did you mean 'features.tou_by_region.eastport.peak_hours'?)"),
+    ("features", {"tou_by_region": {"eastport": {"valley_hours": [0, 24]}}},
+     "'features.tou_by_region.eastport.valley_hours' must be a list of hours 0..23"),
+])
+def test_keys_with_a_known_set_of_names_or_values_are_checked(section, change, message):
+    """Inside the free-form mappings too: a misspelt task or tariff-period name would otherwise
+    be ignored without a word (the task gets no capacity, the region the default hours)."""
+    cfg = load_config(PARAMS)
+    with pytest.raises(ConfigError) as caught:
+        cfg.replace(section, **change)
+    assert message in str(caught.value)
+    # a task that a source labels (not a derived one) may have its own capacity
+    assert cfg.replace("train", capacity={**cfg.train.capacity, "acorn_group": 30}).train.capacity["acorn_group"] == 30

@@ -19,3 +19,29 @@ def test_a_customer_range_reads_the_same_rows_and_types_as_a_filtered_full_read(
         assert len(part) == int(inside.sum()) > 0 or table in ("labels", "calendar", "weather_daily")
         pd.testing.assert_frame_equal(part.reset_index(drop=True), full[inside.to_numpy()].reset_index(drop=True),
                                       check_categorical=False)
+
+
+def test_every_float_column_must_be_finite():
+    """ge(0) alone lets inf through ("9" * 40 is inf once cast to float32): the schemas and
+    the check of a source's extra float columns refuse it."""
+    import numpy as np
+
+    from powerlens.schema import ValidationFailed, check
+
+    with np.errstate(over="ignore"):  # the overflow the importers must never let through
+        kwh = pd.Series(["1", "9" * 40]).astype(float).to_numpy().astype("float32")
+    readings = pd.DataFrame({"customer_id": pd.Categorical(["a", "b"]),
+                             "ts": pd.to_datetime(["2020-01-01", "2020-01-02"]).astype("datetime64[us]"),
+                             "kwh": kwh})
+    assert np.isinf(readings["kwh"]).any()
+    with pytest.raises(ValidationFailed, match="kwh: .*infinite"):
+        check("readings_daily", readings)
+    check("readings_daily", readings.assign(kwh=np.float32(1.0)))
+    bills = pd.DataFrame({"customer_id": ["a"], "bill_id": ["b"], "period": ["2020-01"], "kwh": [np.nan],
+                          "amount": [1.0], "due_date": pd.to_datetime(["2020-02-01"]).astype("datetime64[us]"),
+                          "credit_balance": [np.inf]})
+    with pytest.raises(ValidationFailed, match="credit_balance"):
+        check("bills", bills)
+    check("bills", bills.assign(credit_balance=0.0))  # NaN kWh is allowed: nullable, not infinite
+    with pytest.raises(ValidationFailed, match="amount"):
+        check("bills", bills.assign(credit_balance=0.0, amount=np.inf))

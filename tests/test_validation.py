@@ -1,8 +1,11 @@
 """The validation rules the importers share: DST-repeated hours, mixed intervals, future dates,
-orphan bills/payments, labels."""
+orphan bills/payments, labels, plausibility."""
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from powerlens import validation
 from powerlens.schema import Quarantine
@@ -64,3 +67,77 @@ def test_labels_validator():
                                            "missing_task": 1}
     assert ok.to_dict("records") == [{"customer_id": "a", "task": "churn", "as_of": pd.Timestamp("2020-01-01"),
                                       "label": "1"}]
+
+
+# --------------------------------------------------------------------------- plausibility
+
+def _days(customer: str, values) -> list[tuple[str, str, float]]:
+    days = pd.date_range("2022-01-01", periods=len(values)).strftime("%Y-%m-%d")
+    return [(customer, d, v) for d, v in zip(days, values, strict=True)]
+
+
+def test_far_above_history_flags_spikes_only_upward_and_only_with_enough_history():
+    rules = validation.Plausibility.of(None)
+    rng = np.random.default_rng(0)
+    base = rng.lognormal(np.log(10), 0.2, 60)
+    spiky = base.copy()
+    spiky[[10, 40]] = 1500.0                       # ~150x the median, under the class ceiling
+    drop = np.r_[base[:30], base[30:] / 20]        # a vacant home: a twentieth
+    zeros = np.r_[base[:40], np.zeros(20)]         # a vacation
+    tiny = np.r_[base[:50], np.full(10, 0.001)]    # standby only
+    short = np.r_[base[:20], [1500.0]]             # too little history to judge
+    rows = (_days("spiky", spiky) + _days("drop", drop) + _days("zeros", zeros) + _days("tiny", tiny)
+            + _days("short", short))
+    df = _readings(rows)
+    flagged = validation.far_above_history(df["customer_id"], df["kwh"], pd.Series(True, index=df.index), rules)
+    assert df.loc[flagged, "customer_id"].tolist() == ["spiky", "spiky"]
+    assert df.loc[flagged, "kwh"].tolist() == [1500.0, 1500.0]
+    # a stricter threshold bites on a smaller spike
+    strict = dataclasses.replace(rules, max_robust_z=3.0)
+    flagged = validation.far_above_history(df["customer_id"], df["kwh"].where(df["kwh"] < 1000, 40.0),
+                                           pd.Series(True, index=df.index), strict)
+    assert set(df.loc[flagged, "customer_id"]) == {"spiky"}
+
+
+def test_capacity_then_class_ceiling_and_readings_quarantine_kwh_implausible():
+    rules = validation.Plausibility.of({"capacity_margin": 1.5})
+    customers = pd.DataFrame({"customer_id": ["cap", "res", "odd"], "capacity_kva": [10.0, np.nan, np.nan],
+                              "customer_class": ["commercial", "residential", "unknown_class"]})
+    ids = pd.Series(["cap", "res", "odd", "zz"])
+    ceiling = validation.max_kwh(ids, 24.0, customers, rules)
+    assert ceiling.tolist() == [10 * 24 * 1.5, 50 * 24 * 1.5, rules.max_abs_value, rules.max_abs_value]
+    rows = [("cap", "2022-01-01", 359.0), ("cap", "2022-01-02", 361.0), ("res", "2022-01-01", 1799.0),
+            ("res", "2022-01-02", 1e12), ("odd", "2022-01-01", 1e16), ("odd", "2022-01-02", 1e14)]
+    q = Quarantine()
+    ok = validation.readings(_readings(rows), q, "r.csv", "readings_daily", pd.Index(["cap", "res", "odd"]),
+                             customers=customers, rules=rules)
+    assert q.reports["readings_daily"].reasons == {"kwh_implausible": 3}
+    assert sorted(ok["kwh"].astype(float).tolist()) == pytest.approx([359.0, 1799.0, 1e14], rel=1e-6)
+    bad = pd.concat(q.rejected["readings_daily"])
+    assert sorted(bad["source_line"]) == [3, 5, 6]
+
+
+def test_inconsistent_aggregate_sum_mean_count_min_max():
+    rules = validation.Plausibility.of(None)
+    total = pd.Series([48.0, 48.0, 48.0, 48.0, 48.0, np.nan])
+    mean = pd.Series([1.0, 1.2, 1.0, 1.0, 1.0, 1.0])
+    minimum = pd.Series([0.5, 0.5, 0.5, 2.0, 0.5, 0.5])
+    maximum = pd.Series([2.0, 2.0, 0.9, 3.0, 0.4, 2.0])
+    count = pd.Series([48, 48, 48, 48, 48, 48])
+    bad = validation.inconsistent_aggregate(total, mean, minimum, maximum, count, rules)
+    assert bad.tolist() == [False, True, True, True, True, False]
+
+
+def test_bills_and_payments_with_absurd_amounts_are_quarantined():
+    q = Quarantine()
+    bills = pd.DataFrame({"customer_id": ["a"] * 3, "bill_id": ["b1", "b2", "b3"], "period": ["2021-01"] * 3,
+                          "amount": ["10", "9" * 40, "12"], "kwh": ["100", "5", "1e9"],
+                          "due_date": ["2021-02-20"] * 3, "_line": [2, 3, 4]})
+    customers = pd.DataFrame({"customer_id": ["a"], "capacity_kva": [8.0], "customer_class": ["residential"]})
+    b = validation.bills(bills, q, "b.csv", pd.Index(["a"]), customers=customers)
+    assert q.reports["bills"].reasons == {"amount_implausible": 1, "kwh_implausible": 1}
+    assert b["bill_id"].tolist() == ["b1"]
+    pays = pd.DataFrame({"customer_id": ["a", "a"], "bill_id": ["b1", "b1"], "paid_on": ["2021-02-10"] * 2,
+                         "amount": ["10", "2e9"], "_line": [2, 3]})
+    validation.payments(pays, q, "p.csv", pd.Index(b["bill_id"]))
+    assert q.reports["payments"].reasons == {"amount_implausible": 1}

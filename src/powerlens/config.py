@@ -26,6 +26,7 @@ Changing a value gives a new config, checked like the file:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import typing
 from collections.abc import Mapping
@@ -49,7 +50,8 @@ from powerlens.rules import TASKS, is_period
 
 __all__ = [
     "ConfigError", "Config", "load_config", "load_params", "FrozenDict", "Section",
-    "GenerateConfig", "DataConfig", "SourceConfig", "ValidateConfig", "FeaturesConfig", "SegmentConfig",
+    "GenerateConfig", "DataConfig", "SourceConfig", "ValidateConfig", "PlausibilityConfig",
+    "FeaturesConfig", "SegmentConfig",
     "BigCustomerConfig", "ValueWeightsConfig", "ClusteringConfig", "TrainConfig", "SearchConfig",
     "ReportConfig", "ScoreConfig", "flatten", "write_json", "project_root",
 ]
@@ -112,10 +114,45 @@ class DataConfig(Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class PlausibilityConfig(Section):
+    """What a reading, bill or payment may physically be (see validation.Plausibility and
+    docs/data-and-privacy.md): rows beyond these limits are quarantined, not accepted."""
+
+    _path: ClassVar[str] = "validate.plausibility"
+
+    capacity_margin: float = 1.5  # a reading may exceed capacity_kva x hours by this factor, no more
+    max_kw_by_class: Table = _table({  # physical maximum demand when the capacity is unknown
+        "residential": 50, "commercial": 2000, "general_industrial": 20000,
+        "large_industrial": 500000, "agricultural": 2000, "public": 5000})
+    max_robust_z: float = 12  # robust z-score of log kWh above the customer's own median
+    min_log_mad: float = 0.25  # floor of the MAD of log kWh (a very flat customer is not hair-triggered)
+    min_history_readings: int = 30  # positive readings a customer needs before its history is used
+    aggregate_tolerance: float = 0.01  # relative (+ 0.01 kWh) gap allowed between a sum and mean x count
+    max_amount: float = 1.0e9  # a bill or payment above this, in any currency, is not credible
+    max_abs_value: float = 1.0e15  # no number in a utility's data is larger (world's yearly kWh ~3e13)
+
+    def _check(self) -> None:
+        for name in ("capacity_margin", "max_robust_z", "min_log_mad", "max_amount", "max_abs_value"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"'validate.plausibility.{name}' must be above 0, got {getattr(self, name)}")
+        if self.min_history_readings < 1:
+            raise ConfigError("'validate.plausibility.min_history_readings' must be at least 1, "
+                              f"got {self.min_history_readings}")
+        if not 0 <= self.aggregate_tolerance < 1:
+            raise ConfigError("'validate.plausibility.aggregate_tolerance' must be in [0, 1), "
+                              f"got {self.aggregate_tolerance}")
+        for cls, kw in self.max_kw_by_class.items():
+            if isinstance(kw, bool) or not isinstance(kw, (int, float)) or not kw > 0:
+                raise ConfigError(f"'validate.plausibility.max_kw_by_class.{cls}' must be a number above 0, "
+                                  f"got {kw!r}")
+
+
+@dataclasses.dataclass(frozen=True)
 class ValidateConfig(Section):
     _path: ClassVar[str] = "validate"
 
     max_reject_fraction: float = 0.05  # above this share of quarantined rows the stage fails
+    plausibility: PlausibilityConfig = PlausibilityConfig()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,6 +179,16 @@ class FeaturesConfig(Section):
                      "customers_per_partition", "threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"'features.{name}' must be at least 1, got {getattr(self, name)}")
+        for region, periods in self.tou_by_region.items():
+            where = f"features.tou_by_region.{region}"
+            if not isinstance(periods, Mapping):
+                raise ConfigError(f"'{where}' must be a mapping of peak_hours and valley_hours")
+            for key, hours in periods.items():
+                if key not in ("peak_hours", "valley_hours"):
+                    raise unknown_key(str(key), ["peak_hours", "valley_hours"], f"{where}.")
+                if (not isinstance(hours, (list, tuple)) or
+                        not all(isinstance(h, int) and not isinstance(h, bool) and 0 <= h <= 23 for h in hours)):
+                    raise ConfigError(f"'{where}.{key}' must be a list of hours 0..23, got {hours!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,7 +287,7 @@ class TrainConfig(Section):
     families: tuple[Literal["lightgbm", "logistic", "histgb", "blend"], ...] = (
         "lightgbm", "logistic", "histgb", "blend")
     capacity: Table = _table({"churn": 100, "arrears": 200, "theft": 50})  # per task: list size (precision at k)
-    primary_metric: str = "roc_auc"
+    primary_metric: Literal["roc_auc", "pr_auc"] = "roc_auc"  # a ranking metric: the lists are cut at capacity
     promotion_threshold: float = 0.005  # a challenger must beat the champion by this much
     arrears_days_past_due: int = 60
     lift_top_share: float = 0.10
@@ -263,6 +310,15 @@ class TrainConfig(Section):
     feature_groups_by_task: Table = _table({"acorn_group": ["load_profile", "theft_signal"]})
     exclude_features_by_task: Table = _table({"acorn_group": ["trend_pct_per_year"]})
     derived_features: Table = _table(DERIVED_FEATURES)  # computed inside each model where the columns exist
+
+    def _check(self) -> None:
+        for task, size in self.capacity.items():
+            if task not in TASKS and task not in self.tasks:
+                close = difflib.get_close_matches(str(task), TASKS, n=1, cutoff=0.6)
+                if close:  # a misspelt task would silently get no capacity
+                    raise unknown_key(str(task), list(TASKS), "train.capacity.")
+            if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+                raise ConfigError(f"'train.capacity.{task}' must be a whole number of accounts >= 1, got {size!r}")
 
 
 @dataclasses.dataclass(frozen=True)

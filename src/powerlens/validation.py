@@ -6,6 +6,9 @@ Each function takes a frame already in canonical column names (ids already pseud
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -99,20 +102,166 @@ def off_interval_grid(customer: pd.Series, ts: pd.Series, eligible: pd.Series) -
     return pd.Series(out, index=ts.index)
 
 
+@dataclasses.dataclass(frozen=True)
+class Plausibility:
+    """What a value may physically be (params.yaml `validate.plausibility`; the defaults live on
+    config.PlausibilityConfig). `Plausibility.of(None)` gives the defaults."""
+
+    capacity_margin: float
+    max_kw_by_class: Mapping[str, float]
+    max_robust_z: float
+    min_log_mad: float
+    min_history_readings: int
+    aggregate_tolerance: float
+    max_amount: float
+    max_abs_value: float
+
+    @classmethod
+    def of(cls, rules: Plausibility | Mapping | None = None) -> Plausibility:
+        """The rules from a Plausibility, a mapping (params.yaml's section, missing keys take
+        their defaults), a config section, or None (the defaults)."""
+        if isinstance(rules, Plausibility):
+            return rules
+        from powerlens.config import PlausibilityConfig
+
+        if rules is None:
+            section = PlausibilityConfig()
+        elif isinstance(rules, PlausibilityConfig):
+            section = rules
+        else:
+            section = PlausibilityConfig.from_dict(dict(rules))
+        return cls(**section.as_dict())
+
+
+# hours in one interval of each readings table (an unknown table: no capacity limit)
+INTERVAL_HOURS = {"readings_daily": 24.0, "readings_hourly": 1.0, "readings_halfhourly": 0.5,
+                  "readings_30min": 0.5, "readings_15min": 0.25, "readings_5min": 1 / 12}
+HOURS_PER_BILL = 31 * 24  # a monthly bill: at most 31 days of the customer's maximum demand
+ROBUST_Z_SCALE = 0.6745  # MAD x 1/0.6745 estimates a normal standard deviation
+
+
+def _codes(customer: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """(integer code of each row's customer, -1 for missing; the customers of the codes)."""
+    if isinstance(customer.dtype, pd.CategoricalDtype):
+        return customer.cat.codes.to_numpy(), pd.Index(customer.cat.categories.astype(str))
+    codes, uniques = pd.factorize(customer.astype("string"), use_na_sentinel=True)
+    return codes, pd.Index(pd.Series(uniques, dtype="string").astype(str))
+
+
+def max_kwh(customer: pd.Series, hours: float | None, customers: pd.DataFrame | None,
+            rules: Plausibility) -> np.ndarray:
+    """The most energy each row's customer can draw in `hours`: its contracted capacity (kVA,
+    taken as kW) x hours x the margin; the class's physical maximum demand when the capacity is
+    unknown; never above `max_abs_value` (which also keeps every value finite as float32)."""
+    ceiling = np.full(len(customer), rules.max_abs_value, dtype=float)
+    if hours is None or customers is None or not len(customers) or not len(customer):
+        return ceiling
+    codes, ids = _codes(customer)
+    info = customers.drop_duplicates("customer_id")
+    info = info.set_index(info["customer_id"].astype(str).to_numpy())
+    capacity = (pd.to_numeric(info["capacity_kva"], errors="coerce") if "capacity_kva" in info
+                else pd.Series(np.nan, index=info.index)).reindex(ids).to_numpy(dtype=float)
+    klass = (info["customer_class"].astype(str) if "customer_class" in info
+             else pd.Series("", index=info.index)).reindex(ids)
+    class_kw = klass.map(lambda c: rules.max_kw_by_class.get(c, np.nan)).to_numpy(dtype=float)
+    kw = np.where(capacity > 0, capacity, class_kw)
+    per_customer = np.fmin(kw * hours * rules.capacity_margin, rules.max_abs_value)
+    per_customer = np.where(np.isnan(per_customer), rules.max_abs_value, per_customer)
+    ok = codes >= 0
+    ceiling[ok] = per_customer[codes[ok]]
+    return ceiling
+
+
+def far_above_history(customer: pd.Series, kwh: pd.Series, eligible: pd.Series,
+                      rules: Plausibility) -> pd.Series:
+    """True for a reading far above its customer's own history: robust z-score of log kWh,
+    0.6745 x (log kWh - median) / max(MAD, min_log_mad), above `max_robust_z`, for customers with
+    at least `min_history_readings` positive readings. Only upward: a drop (a vacation, a vacant
+    home, a tamperer) is behaviour to study, not an impossible value; zero readings are not in
+    the log and never flagged."""
+    out = np.zeros(len(kwh), dtype=bool)
+    codes, _ = _codes(customer)
+    values = kwh.to_numpy(dtype=float, na_value=np.nan)
+    pos = np.asarray(eligible, dtype=bool) & (codes >= 0) & (values > 0)
+    if not pos.any():
+        return pd.Series(out, index=kwh.index)
+    lg = pd.Series(np.log(values[pos]))
+    group = codes[pos]
+    g = lg.groupby(group)
+    med = g.transform("median")
+    mad = (lg - med).abs().groupby(group).transform("median")
+    n = g.transform("size")
+    z = ROBUST_Z_SCALE * (lg - med) / np.maximum(mad, rules.min_log_mad)
+    out[pos] = ((n >= rules.min_history_readings) & (z > rules.max_robust_z)).to_numpy()
+    return pd.Series(out, index=kwh.index)
+
+
+def inconsistent_aggregate(total: pd.Series, mean: pd.Series | None, minimum: pd.Series | None,
+                           maximum: pd.Series | None, count: pd.Series | None,
+                           rules: Plausibility) -> pd.Series:
+    """True where an aggregate contradicts its own parts (where both are given): the sum is not
+    mean x count (within `aggregate_tolerance`, relative, + 0.01 kWh), or lies outside
+    [min x count, max x count], or min > max."""
+    bad = pd.Series(False, index=total.index)
+    slack = 0.01
+    if count is not None:
+        n = count.astype(float)
+        if mean is not None:
+            expected = mean * n
+            gap = (total - expected).abs()
+            bad |= (gap > rules.aggregate_tolerance * np.maximum(total.abs(), expected.abs()) + slack).fillna(False)
+        if maximum is not None:
+            bad |= (maximum * n < total * (1 - rules.aggregate_tolerance) - slack).fillna(False)
+        if minimum is not None:
+            bad |= (minimum * n > total * (1 + rules.aggregate_tolerance) + slack).fillna(False)
+    if minimum is not None and maximum is not None:
+        bad |= (minimum > maximum + slack).fillna(False)
+    return bad
+
+
+def daily_disagrees_with_intervals(daily: pd.DataFrame, intervals_ok: pd.DataFrame, per_day: int,
+                                   rules: Plausibility | Mapping | None = None) -> pd.Series:
+    """True for a daily row (customer_id, ts = the day, kwh as given) whose day has all `per_day`
+    interval readings accepted (`intervals_ok`, e.g. hourly) and whose kWh is not their sum
+    (relative gap above `aggregate_tolerance`, + 0.01 kWh). Autumn DST days are not compared
+    (their repeated hour is quarantined, the daily total may include it)."""
+    rules = Plausibility.of(rules)
+    if not len(daily) or not len(intervals_ok):
+        return pd.Series(False, index=daily.index)
+    day = intervals_ok["ts"].dt.floor("D")
+    g = intervals_ok.assign(ts=day).groupby(["customer_id", "ts"], observed=True)["kwh"]
+    sums = g.agg(total="sum", n="size").reset_index()
+    sums = sums[sums["n"] == per_day]
+    key = pd.MultiIndex.from_arrays([sums["customer_id"].astype(str), sums["ts"]])
+    total = pd.Series(sums["total"].to_numpy(dtype=float), index=key)
+    ts = to_datetime(daily["ts"])
+    day_key = pd.MultiIndex.from_arrays([daily["customer_id"].astype(str), ts])
+    expected = pd.Series(total.reindex(day_key).to_numpy(), index=daily.index)
+    given = to_number(daily["kwh"])
+    gap = (given - expected).abs()
+    bad = (gap > rules.aggregate_tolerance * np.maximum(given.abs(), expected.abs()) + 0.01).fillna(False)
+    fold_day = dst_fold(ts + pd.Timedelta(hours=1)) | dst_fold(ts + pd.Timedelta(hours=2))
+    return bad & ~fold_day
+
+
 def attribute_checks(df: pd.DataFrame, numeric: list[str] = (), dates: list[str] = (),
-                     flags: list[str] = (), categories: list[str] = ()) -> tuple[pd.DataFrame, list]:
+                     flags: list[str] = (), categories: list[str] = (),
+                     rules: Plausibility | Mapping | None = None) -> tuple[pd.DataFrame, list]:
     """Type source-specific attributes (kept as static features) and say which rows break them.
 
     A value that is given but cannot be typed quarantines its row (with the reason) instead of
-    becoming a silent NaN; empty values stay missing. Categories keep every label, `MISSING`
-    included, as its own category."""
+    becoming a silent NaN; empty values stay missing; a number beyond `max_abs_value` is
+    `value_implausible`. Categories keep every label, `MISSING` included, as its own category."""
+    rules = Plausibility.of(rules)
     df = df.copy()
     bad_num = pd.Series(False, index=df.index)
+    huge = pd.Series(False, index=df.index)
     bad_date = pd.Series(False, index=df.index)
     bad_flag = pd.Series(False, index=df.index)
     for col in [c for c in numeric if c in df]:
         parsed = to_number(df[col])
         bad_num |= ~_blank(df[col]) & parsed.isna()
+        huge |= (parsed.abs() > rules.max_abs_value).fillna(False)
         df[col] = parsed
     for col in [c for c in dates if c in df]:
         parsed = to_datetime(df[col])
@@ -125,20 +274,23 @@ def attribute_checks(df: pd.DataFrame, numeric: list[str] = (), dates: list[str]
         df[col] = low.isin(_TRUE).fillna(False).astype(bool)
     for col in [c for c in categories if c in df]:
         df[col] = df[col].astype("string").str.strip().fillna("MISSING").replace("", "MISSING").astype("category")
-    checks = [("attribute_not_numeric", bad_num), ("attribute_bad_date", bad_date),
+    checks = [("attribute_not_numeric", bad_num), ("value_implausible", huge), ("attribute_bad_date", bad_date),
               ("attribute_not_boolean", bad_flag)]
     return df, checks
 
 
 def customers(df: pd.DataFrame, q: Quarantine, source: str,
-              extra_checks: list[tuple[str, pd.Series]] | None = None) -> pd.DataFrame:
+              extra_checks: list[tuple[str, pd.Series]] | None = None,
+              rules: Plausibility | Mapping | None = None) -> pd.DataFrame:
     """Accounts; `extra_checks` (reason, bad-row mask) come from source-specific attributes."""
+    rules = Plausibility.of(rules)
     df = df.copy()
     df["customer_class"] = df["customer_class"].astype("string").str.strip().str.lower()
     start = to_datetime(df["start_date"])
     end = to_datetime(df["end_date"]) if "end_date" in df else pd.Series(pd.NaT, index=df.index)
     capacity = to_number(df["capacity_kva"]) if "capacity_kva" in df else pd.Series(float("nan"), index=df.index)
     raw_capacity_given = ~_blank(df["capacity_kva"]) if "capacity_kva" in df else pd.Series(False, index=df.index)
+    voltage = to_number(df["voltage_kv"]) if "voltage_kv" in df else pd.Series(float("nan"), index=df.index)
     checks = [
         ("missing_customer_id", _blank(df["customer_id"])),
         ("duplicate_customer", df["customer_id"].duplicated(keep="first") & ~_blank(df["customer_id"])),
@@ -147,6 +299,7 @@ def customers(df: pd.DataFrame, q: Quarantine, source: str,
         ("bad_start_date", start.isna()),
         ("end_before_start", end.notna() & (end < start)),
         ("capacity_not_numeric", raw_capacity_given & (capacity.isna() | (capacity < 0))),
+        ("value_implausible", (capacity > rules.max_abs_value) | (voltage.abs() > rules.max_abs_value) | (voltage < 0)),
         ("start_in_future", start > _now()),
     ]
     df["start_date"], df["end_date"], df["capacity_kva"] = start, end, capacity
@@ -162,11 +315,18 @@ def customers(df: pd.DataFrame, q: Quarantine, source: str,
 
 
 def readings(df: pd.DataFrame, q: Quarantine, source: str, table: str,
-             known_customers: pd.Index, check_grid: bool = True) -> pd.DataFrame:
+             known_customers: pd.Index, check_grid: bool = True, customers: pd.DataFrame | None = None,
+             rules: Plausibility | Mapping | None = None, interval_hours: float | None = None,
+             extra_checks: list[tuple[str, pd.Series]] | None = None) -> pd.DataFrame:
     """Readings of one interval; `ts` is the start of the interval (naive local time).
 
     Extra aggregate columns are checked when present: `n_intervals` must be a count, and
-    `kwh_min_interval` / `kwh_max_interval` finite and non-negative."""
+    `kwh_min_interval` / `kwh_max_interval` finite and non-negative; with `kwh_mean_interval`
+    (checked, not kept) the sum must agree with mean x count (`inconsistent_aggregate`).
+    `kwh_implausible`: above what the customer's capacity (or class, from `customers`) can draw
+    in the interval (`interval_hours`, else known from the table name), or far above the
+    customer's own history (see `far_above_history`)."""
+    rules = Plausibility.of(rules)
     ts = to_datetime(df["ts"])
     kwh = to_number(df["kwh"])
     cid = df["customer_id"]
@@ -180,26 +340,40 @@ def readings(df: pd.DataFrame, q: Quarantine, source: str, table: str,
         n = to_number(df["n_intervals"])
         interval_bad |= n.isna() | (n < 0) | (n > 10_000) | (n != np.floor(n))
         extra["n_intervals"] = n.fillna(0).clip(0, 10_000).astype("int16")
-    for col in ("kwh_min_interval", "kwh_max_interval"):
+    for col in ("kwh_min_interval", "kwh_max_interval", "kwh_mean_interval"):
         if col in df:
             v = to_number(df[col])
             interval_bad |= (~_blank(df[col]) & v.isna()) | (v < 0)
             extra[col] = v
+    hours = interval_hours if interval_hours is not None else INTERVAL_HOURS.get(table)
+    ceiling = max_kwh(cid, hours, customers, rules)
+    too_much = (kwh > ceiling).fillna(False)
+    for col in ("kwh_min_interval", "kwh_max_interval", "kwh_mean_interval"):
+        if col in extra:  # one interval's kWh cannot exceed what the whole span can deliver
+            too_much |= (extra[col] > ceiling).fillna(False)
+    history = known & valid_ts & ~dup & kwh.notna() & ~(kwh < 0) & ~too_much
+    implausible = too_much | far_above_history(cid, kwh, history, rules)
+    aggregate = inconsistent_aggregate(kwh, extra.get("kwh_mean_interval"), extra.get("kwh_min_interval"),
+                                       extra.get("kwh_max_interval"),
+                                       extra["n_intervals"] if "n_intervals" in extra else None, rules)
     checks = [
         ("unknown_customer", ~known),
         ("ts_unparseable", ts.isna()),
         ("ts_out_of_range", (ts < EARLIEST) | (ts > _now())),
         ("kwh_not_numeric", kwh.isna()),
         ("kwh_negative", kwh < 0),
+        ("kwh_implausible", implausible),
         ("dst_repeated_hour", repeated),
         ("duplicate_reading", dup),
         ("interval_count_invalid", interval_bad),
+        ("inconsistent_aggregate", aggregate & ~interval_bad),
+        *(extra_checks or []),
     ]
     if check_grid:
-        eligible = known & valid_ts & ~dup & kwh.notna() & ~(kwh < 0)
+        eligible = known & valid_ts & ~dup & kwh.notna() & ~(kwh < 0) & ~implausible
         checks.append(("mixed_interval", off_interval_grid(cid, ts, eligible)))
     out = df.assign(ts=ts, kwh=kwh, **extra)
-    ok = q.split(table, out, checks, source, 2)
+    ok = q.split(table, out, checks, source, 2).drop(columns=["kwh_mean_interval"], errors="ignore")
     ok = ok[["customer_id", "ts", "kwh"] + [c for c in ok.columns if c not in ("customer_id", "ts", "kwh")]]
     if not isinstance(ok["customer_id"].dtype, pd.CategoricalDtype):
         ok["customer_id"] = ok["customer_id"].astype(str).astype("category")
@@ -214,10 +388,16 @@ def readings(df: pd.DataFrame, q: Quarantine, source: str, table: str,
     return ok.sort_values(["customer_id", "ts"], kind="stable").reset_index(drop=True)
 
 
-def bills(df: pd.DataFrame, q: Quarantine, source: str, known_customers: pd.Index) -> pd.DataFrame:
+def bills(df: pd.DataFrame, q: Quarantine, source: str, known_customers: pd.Index,
+          customers: pd.DataFrame | None = None, rules: Plausibility | Mapping | None = None,
+          extra_checks: list[tuple[str, pd.Series]] | None = None) -> pd.DataFrame:
+    """Bills; `amount_implausible` above `max_amount`, `kwh_implausible` above what the
+    customer's capacity (or class) can draw in a month."""
+    rules = Plausibility.of(rules)
     due = to_datetime(df["due_date"])
     amount = to_number(df["amount"])
     period = df["period"].astype("string").str.strip()
+    kwh = to_number(df["kwh"]) if "kwh" in df else pd.Series(float("nan"), index=df.index)
     checks = [
         ("unknown_customer", ~df["customer_id"].isin(known_customers)),
         ("missing_bill_id", _blank(df["bill_id"])),
@@ -227,13 +407,15 @@ def bills(df: pd.DataFrame, q: Quarantine, source: str, known_customers: pd.Inde
         ("ts_out_of_range", (due < EARLIEST) | (due > _now() + pd.Timedelta(days=62))),
         ("amount_not_numeric", amount.isna()),
         ("amount_negative", amount < 0),
+        ("amount_implausible", amount > rules.max_amount),
+        *(extra_checks or []),
     ]
-    out = df.assign(due_date=due, amount=amount, period=period,
-                    kwh=to_number(df["kwh"]) if "kwh" in df else float("nan"))
+    out = df.assign(due_date=due, amount=amount, period=period, kwh=kwh)
     if "bill_date" in out:
         out["bill_date"] = to_datetime(out["bill_date"])
         checks.append(("due_before_bill_date", out["bill_date"].notna() & (due < out["bill_date"])))
     checks.append(("kwh_negative", out["kwh"] < 0))
+    checks.append(("kwh_implausible", kwh > max_kwh(df["customer_id"], HOURS_PER_BILL, customers, rules)))
     ok = q.split("bills", out, checks, source, 2)
     for col in ("customer_id", "bill_id", "period"):
         ok[col] = ok[col].astype(str)
@@ -242,9 +424,11 @@ def bills(df: pd.DataFrame, q: Quarantine, source: str, known_customers: pd.Inde
 
 def payments(df: pd.DataFrame, q: Quarantine, source: str, known_bills: pd.Index,
              bill_customers: pd.Series | None = None,
-             extra_checks: list[tuple[str, pd.Series]] | None = None) -> pd.DataFrame:
+             extra_checks: list[tuple[str, pd.Series]] | None = None,
+             rules: Plausibility | Mapping | None = None) -> pd.DataFrame:
     """Payments; `bill_customers` (bill_id -> customer_id) catches a payment booked to the
-    wrong account."""
+    wrong account; `amount_implausible` above `max_amount`."""
+    rules = Plausibility.of(rules)
     paid = to_datetime(df["paid_on"])
     amount = to_number(df["amount"])
     mismatch = pd.Series(False, index=df.index)
@@ -258,6 +442,7 @@ def payments(df: pd.DataFrame, q: Quarantine, source: str, known_bills: pd.Index
         ("ts_out_of_range", (paid < EARLIEST) | (paid > _now())),
         ("amount_not_numeric", amount.isna()),
         ("amount_negative", amount < 0),
+        ("amount_implausible", amount > rules.max_amount),
         *(extra_checks or []),
     ]
     ok = q.split("payments", df.assign(paid_on=paid, amount=amount), checks, source, 2)

@@ -135,3 +135,122 @@ def test_csv_mapping_refuses_identifier_attributes_and_bad_encoding(key, tmp_pat
                                 encoding="utf-8")
     with pytest.raises(ImportFailed, match=r"c\.csv: cannot be decoded as utf-8"):
         import_source("csv", src, tmp_path / "out", key, mapping=src / "m.yaml")
+
+
+# --------------------------------------------------------------------------- a mapping stays in its folder
+
+def _one_customer_export(src: Path) -> None:
+    src.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"id": ["A1"], "cls": ["residential"], "start": ["2020-01-01"]}).to_csv(src / "c.csv", index=False)
+
+
+@pytest.mark.parametrize("file", ["../../etc/passwd", "/etc/passwd", "sub/../../outside.csv"])
+def test_csv_mapping_file_outside_the_source_folder_is_refused(key, tmp_path, file):
+    src = tmp_path / "src"
+    _one_customer_export(src)
+    (tmp_path / "outside.csv").write_text("id,cls,start\nX9,residential,2020-01-01\n")
+    (src / "m.yaml").write_text(f"tables:\n  customers:\n    file: {file}\n"
+                                "    columns: {id: customer_id, cls: customer_class, start: start_date}\n")
+    with pytest.raises(ImportFailed, match="outside|inside the source folder") as exc:
+        import_source("csv", src, tmp_path / "out", key, mapping=src / "m.yaml")
+    assert "\n" not in str(exc.value) and "m.yaml" in str(exc.value)
+    assert not (tmp_path / "out" / "customers.parquet").exists()
+
+
+def test_csv_mapping_symlink_out_of_the_source_folder_is_refused(key, tmp_path):
+    src = tmp_path / "src"
+    _one_customer_export(src)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("id,cls,start\nX9,residential,2020-01-01\n")
+    (src / "link.csv").symlink_to(secret)
+    (src / "m.yaml").write_text("tables:\n  customers:\n    file: link.csv\n"
+                                "    columns: {id: customer_id, cls: customer_class, start: start_date}\n")
+    with pytest.raises(ImportFailed, match=r"link\.csv: outside the source folder") as exc:
+        import_source("csv", src, tmp_path / "out", key, mapping=src / "m.yaml")
+    assert "\n" not in str(exc.value)
+    # a symlink that stays inside the folder is an ordinary file
+    (src / "inner.csv").symlink_to(src / "c.csv")
+    (src / "m.yaml").write_text("tables:\n  customers:\n    file: inner.csv\n"
+                                "    columns: {id: customer_id, cls: customer_class, start: start_date}\n")
+    assert import_source("csv", src, tmp_path / "out", key, mapping=src / "m.yaml")["written"] == {"customers": 1}
+
+
+def test_csv_mapping_yaml_is_safe_and_on_yes_no_stay_strings(key, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    pd.DataFrame({"on": ["A1", "A2"], "kind": ["yes", "no"], "start": ["2020-01-01", "2021-01-01"],
+                  "off": ["y", "n"]}).to_csv(src / "c.csv", index=False)
+    (src / "m.yaml").write_text(
+        "tables:\n  customers:\n    file: c.csv\n"
+        "    columns: {on: customer_id, kind: customer_class, start: start_date}\n"
+        "    values: {customer_class: {yes: residential, no: commercial}}\n"
+        "    attributes: {off: {name: flag, type: text}}\n")
+    summary = import_source("csv", src, tmp_path / "out", key, mapping=src / "m.yaml", max_reject_fraction=0.0)
+    assert summary["written"] == {"customers": 2}
+    customers = pd.read_parquet(tmp_path / "out" / "customers.parquet")
+    assert sorted(customers["customer_class"]) == ["commercial", "residential"]
+    assert sorted(customers["flag"]) == ["n", "y"]
+    # no Python objects: a tag that would build one is a one-line refusal naming the mapping
+    (src / "m.yaml").write_text("tables: !!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(ImportFailed, match=r"m\.yaml: cannot read the mapping") as exc:
+        import_source("csv", src, tmp_path / "out", key, mapping=src / "m.yaml")
+    assert "\n" not in str(exc.value)
+
+
+# --------------------------------------------------------------------------- known importer bugs
+
+def test_csv_mapping_bill_id_in_two_bills_files_is_a_duplicate_not_a_crash(key, tmp_path):
+    src = tmp_path / "src"
+    _one_customer_export(src)
+    for name, amount in (("b1.csv", "10"), ("b2.csv", "12")):
+        pd.DataFrame({"id": ["A1"], "bill": ["B1"], "month": ["2021-01"], "amount": [amount],
+                      "due": ["2021-02-20"]}).to_csv(src / name, index=False)
+    pd.DataFrame({"bill": ["B1"], "paid": ["2021-02-10"], "amount": ["10"]}).to_csv(src / "p.csv", index=False)
+    bills = "{id: customer_id, bill: bill_id, month: period, amount: amount, due: due_date}"
+    (src / "m.yaml").write_text(
+        "tables:\n  customers:\n    file: c.csv\n    columns: {id: customer_id, cls: customer_class, start: start_date}\n"
+        f"  bills:\n    - file: b1.csv\n      columns: {bills}\n    - file: b2.csv\n      columns: {bills}\n"
+        "  payments:\n    file: p.csv\n    columns: {bill: bill_id, paid: paid_on, amount: amount}\n")
+    summary = import_source("csv", src, tmp_path / "out", key, mapping=src / "m.yaml", max_reject_fraction=1.0)
+    assert_reconciled(summary)
+    assert summary["tables"]["bills"]["reasons"] == {"duplicate_bill": 1}
+    q = pd.read_parquet(tmp_path / "out" / "quarantine" / "bills.parquet")
+    assert q["source_file"].tolist() == ["b2.csv"] and q["source_line"].tolist() == [2]
+    assert pd.read_parquet(tmp_path / "out" / "bills.parquet")["amount"].tolist() == [10.0]
+    assert summary["written"]["payments"] == 1
+
+
+def _interval_export(src: Path, hourly_ids: list[str], quarter_ids: list[str]) -> None:
+    _one_customer_export(src)
+    pd.DataFrame({"id": ["A1", "A2"], "cls": "residential", "start": "2020-01-01"}).to_csv(src / "c.csv", index=False)
+    hours = pd.date_range("2021-03-01", periods=24, freq="h")
+    quarters = pd.date_range("2021-03-01", periods=96, freq="15min")
+    pd.DataFrame({"id": np.repeat(hourly_ids, len(hours)), "ts": np.tile(hours.astype(str), len(hourly_ids)),
+                  "kwh": "1.0"}).to_csv(src / "h.csv", index=False)
+    pd.DataFrame({"id": np.repeat(quarter_ids, len(quarters)), "ts": np.tile(quarters.astype(str), len(quarter_ids)),
+                  "kwh": "0.25"}).to_csv(src / "q.csv", index=False)
+    (src / "m.yaml").write_text(
+        "tables:\n  customers:\n    file: c.csv\n    columns: {id: customer_id, cls: customer_class, start: start_date}\n"
+        "  readings:\n    - {file: h.csv, interval: hourly, columns: {id: customer_id, ts: ts, kwh: kwh}}\n"
+        "    - {file: q.csv, interval: 15min, columns: {id: customer_id, ts: ts, kwh: kwh}}\n")
+
+
+def test_csv_mapping_hourly_and_15min_files_are_merged_with_honest_counts(key, tmp_path):
+    src = tmp_path / "src"
+    _interval_export(src, hourly_ids=["A1"], quarter_ids=["A2"])
+    summary = import_source("csv", src, tmp_path / "out", key, mapping=src / "m.yaml", max_reject_fraction=0.0)
+    t = summary["tables"]
+    assert t["readings_hourly"]["accepted"] == 24 and t["readings_15min"]["accepted"] == 96
+    hourly = pd.read_parquet(tmp_path / "out" / "readings_hourly.parquet")
+    # every accepted reading is in the written table: 24 given hours + 96 quarters summed into 24
+    assert len(hourly) == summary["written"]["readings_hourly"] == 48
+    assert hourly["customer_id"].nunique() == 2 and hourly["kwh"].eq(1.0).all()
+    assert hourly["n_intervals"].tolist().count(4) == 24 and not hourly["partial_hour"].any()
+
+
+def test_csv_mapping_same_hours_from_hourly_and_15min_files_are_refused(key, tmp_path):
+    src = tmp_path / "src"
+    _interval_export(src, hourly_ids=["A1"], quarter_ids=["A1"])
+    with pytest.raises(ImportFailed, match=r"h\.csv and q\.csv: both give readings_hourly .*\(24 times") as exc:
+        import_source("csv", src, tmp_path / "out", key, mapping=src / "m.yaml", max_reject_fraction=0.0)
+    assert "\n" not in str(exc.value)

@@ -1,6 +1,8 @@
 """import_source: the registry of formats, and malformed files thrown at every importer: truncated rows, wrong types, bad encodings, shuffled
 and missing columns, empty files, huge values. None may end in an uncaught exception: each ends
-in a clean import whose quarantine reconciles, or in ImportFailed whose message names a file."""
+in a clean import whose quarantine reconciles, or in ImportFailed whose message names a file.
+A clean source must import (a refusal fails the test), every written float is finite and
+plausible, and a huge value in a numeric column quarantines its row."""
 
 from __future__ import annotations
 
@@ -46,10 +48,14 @@ def _lcl(src: Path) -> list[str]:
     ids = ["MAC000001", "MAC000002", "MAC000003"]
     rng = np.random.default_rng(1)
     daily = pd.DataFrame({"LCLid": np.repeat(ids, len(days)), "day": np.tile(days, len(ids))})
-    for col in ("energy_median", "energy_mean", "energy_max", "energy_std", "energy_min"):
-        daily[col] = rng.uniform(0, 1, len(daily)).round(3)
+    total = rng.uniform(2, 20, len(daily)).round(3)
+    daily["energy_median"] = (total / 48).round(3)
+    daily["energy_mean"] = total / 48  # the aggregates agree, as in the real files
+    daily["energy_max"] = (total / 48 * 2).round(3)
+    daily["energy_std"] = rng.uniform(0, 1, len(daily)).round(3)
+    daily["energy_min"] = (total / 48 * 0.5).round(3)
     daily["energy_count"] = 48
-    daily["energy_sum"] = rng.uniform(2, 20, len(daily)).round(3)
+    daily["energy_sum"] = total
     daily.to_csv(src / "daily_dataset.csv", index=False)
     pd.DataFrame({"LCLid": ids, "stdorToU": ["Std", "ToU", "Std"], "Acorn": ["ACORN-A", "ACORN-E", "ACORN-Q"],
                   "Acorn_grouped": ["Affluent", "Comfortable", "Adversity"], "file": "block_0"}) \
@@ -116,12 +122,28 @@ BUILDERS = {"lcl": _lcl, "powerco": _powerco, "credit-history": _credit, "csv": 
 ENCODING = {"客户.csv": "gbk", "账单.csv": "gbk"}
 
 
-def corrupt(path: Path, kind: str, rng: np.random.Generator, values: list[str]) -> None:
-    """Break one file the way real exports break."""
+# the source columns each importer reads as numbers: a huge value there must quarantine its row
+NUMERIC_COLUMNS = {
+    "daily_dataset.csv": {"energy_sum", "energy_max", "energy_min", "energy_mean", "energy_count"},
+    "weather_daily_darksky.csv": {"temperatureMax", "temperatureMin"},
+    "client_data.csv": {"cons_12m", "pow_max", "forecast_price_energy_peak"},
+    "credit_default.csv": {"LIMIT_BAL", "PAY_0", "PAY_2", "PAY_3", "PAY_4", "PAY_5", "PAY_6",
+                           *(f"BILL_AMT{k}" for k in range(1, 7)), *(f"PAY_AMT{k}" for k in range(1, 7))},
+    "账单.csv": {"金额"},
+    "theft.csv": {f"2014/1/{d}" for d in range(1, 8)},
+}
+HUGE = ["1e400", "9" * 60, "-" + "9" * 30, "1e-400"]
+MAX_ABS_VALUE = 1e15  # validate.plausibility.max_abs_value
+
+
+def corrupt(path: Path, kind: str, rng: np.random.Generator, values: list[str]) -> dict[tuple[int, str], str]:
+    """Break one file the way real exports break; returns the cells set by `cells` / `huge`
+    ((data row, column) -> value)."""
     data = path.read_bytes()
     enc = ENCODING.get(path.name, "utf-8-sig")
+    placed: dict[tuple[int, str], str] = {}
     if kind == "none":
-        return
+        return placed
     if kind == "empty":
         path.write_bytes(b"")
     elif kind == "truncate":
@@ -146,30 +168,38 @@ def corrupt(path: Path, kind: str, rng: np.random.Generator, values: list[str]) 
         elif kind == "shuffle_columns":
             df = df[list(rng.permutation(df.columns))]
         elif kind in ("cells", "huge") and len(df) and len(df.columns):
-            pool = values if kind == "cells" else ["1e400", "9" * 60, "-" + "9" * 30, "1e-400"]
+            pool = values if kind == "cells" else HUGE
             for v in pool:
-                df.iat[int(rng.integers(0, len(df))), int(rng.integers(0, len(df.columns)))] = v
+                row, col = int(rng.integers(0, len(df))), int(rng.integers(0, len(df.columns)))
+                df.iat[row, col] = v
+                placed[(row, str(df.columns[col]))] = v
         try:
             df.to_csv(path, index=False, encoding=enc)
         except UnicodeEncodeError:
             df.to_csv(path, index=False, encoding=enc, errors="replace")
+    return placed
 
 
-def run_one(fmt: str, key: bytes, target: int, kind: str, seed: int, values: list[str], reject: float) -> None:
+def run_one(fmt: str, key: bytes, target: int, kind: str, seed: int, values: list[str],
+            reject: float) -> dict | None:
+    """Import one (possibly broken) sample source; the summary, or None for a clean refusal of a
+    broken source. A refusal of the clean source fails."""
     tmp = Path(tempfile.mkdtemp(prefix=f"prop_{fmt}_"))
     try:
         src, out = tmp / "src", tmp / "out"
         src.mkdir()
         files = BUILDERS[fmt](src)
         name = files[target % len(files)]
-        corrupt(src / name, kind, np.random.default_rng(seed), values)
+        placed = corrupt(src / name, kind, np.random.default_rng(seed), values)
         try:
             summary = import_source(fmt, src, out, key, max_reject_fraction=reject)
         except ImportFailed as exc:
             message = str(exc)
+            if kind == "none":
+                pytest.fail(f"the clean {fmt} sample was refused: {message}")
             assert "\n" not in message.strip(), message
             assert any(f in message for f in files) or str(src) in message, message
-            return
+            return None
         assert summary["reconciled"]
         for table, rep in summary["tables"].items():
             assert rep["rows_in"] == rep["accepted"] + rep["quarantined"], table
@@ -182,9 +212,31 @@ def run_one(fmt: str, key: bytes, target: int, kind: str, seed: int, values: lis
                 assert not qfile.exists()
         assert (out / "validation.json").exists()
         for table, n in summary["written"].items():
-            assert len(pd.read_parquet(out / f"{table}.parquet")) == n
+            written = pd.read_parquet(out / f"{table}.parquet")
+            assert len(written) == n
+            for col in written.select_dtypes("number").columns:  # finite and plausible, whatever came in
+                v = written[col].to_numpy(dtype=float)
+                v = v[~np.isnan(v)]
+                assert np.isfinite(v).all() and (np.abs(v) <= MAX_ABS_VALUE).all(), (table, col, v.max())
+        if kind == "huge":
+            _assert_huge_rows_quarantined(out, name, placed)
+        return summary
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _assert_huge_rows_quarantined(out: Path, name: str, placed: dict[tuple[int, str], str]) -> None:
+    """Every huge value put in a column the importer reads as a number quarantined its row,
+    with a reason, at its source file and line (a CSV's data row r is line r + 2)."""
+    numeric = NUMERIC_COLUMNS.get(name, set())
+    must = {row + 2 for (row, col), v in placed.items() if col in numeric and v != "1e-400"}
+    if not must:
+        return
+    parts = [pd.read_parquet(f) for f in (out / "quarantine").glob("*.parquet")]
+    q = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["reason", "source_file", "source_line"])
+    lines = set(q.loc[q["source_file"].astype(str).str.contains(name, regex=False), "source_line"].astype(int))
+    assert must <= lines, f"{name}: huge values on lines {sorted(must - lines)} were not quarantined"
+    assert q["reason"].notna().all() and q["reason"].astype(str).ne("").all()
 
 
 case = st.tuples(
@@ -207,5 +259,16 @@ def test_malformed_sources_fail_cleanly_or_reconcile(fmt, key, c):
 
 @pytest.mark.parametrize("fmt", sorted(BUILDERS))
 def test_clean_sample_sources_import(fmt, key):
-    """The property test's base sources are themselves clean."""
-    run_one(fmt, key, 0, "none", 0, [""], 0.0)
+    """The property test's base sources are themselves clean: they import (a refusal fails) and
+    nothing is quarantined."""
+    summary = run_one(fmt, key, 0, "none", 0, [""], 0.0)
+    assert summary is not None and summary["quarantined"] == 0 and summary["written"]["customers"] > 0
+
+
+@pytest.mark.parametrize("fmt", sorted(BUILDERS))
+@pytest.mark.parametrize("target", range(4))
+def test_huge_values_are_quarantined_never_written(fmt, key, target):
+    """`"9" * 60` would be inf at a float32 cast and pass ge(0): each huge value in a numeric
+    column quarantines its row, every written float is finite and plausible."""
+    for seed in range(3):
+        run_one(fmt, key, target, "huge", seed, [""], 1.0)

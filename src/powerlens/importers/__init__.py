@@ -12,7 +12,10 @@ reason, source file and line) and writes the canonical tables plus validation.js
 | credit-history   | credit_history               | customers, bills, payments, labels (arrears)    |
 | csv              | csv_mapping (YAML mapping)   | whatever the mapping describes, labels when it names a label column |
 
-Labels are written only when the source has its label column.
+Labels are written only when the source has its label column. Every importer applies the
+plausibility rules (`plausibility`: params.yaml `validate.plausibility`, default its defaults):
+impossible readings, bills and payments are quarantined (kwh_implausible, inconsistent_aggregate,
+amount_implausible, value_implausible).
 """
 
 from __future__ import annotations
@@ -43,17 +46,19 @@ def _importer(fmt: str) -> Callable[..., dict]:
 
 
 def import_source(fmt: str, src: Path, out: Path, key: bytes, mapping: Path | None = None,
-                  max_reject_fraction: float = 0.05, progress=None) -> dict:
+                  max_reject_fraction: float = 0.05, progress=None, plausibility=None) -> dict:
     """Import one source in format `fmt` into the canonical tables under `out`.
 
     Returns the validation summary (also written to out/validation.json). Raises ImportFailed
     (one line naming the file and the problem) for anything unreadable, or when more than
-    `max_reject_fraction` of the rows are quarantined."""
+    `max_reject_fraction` of the rows are quarantined. `plausibility`: the rules of
+    `validate.plausibility` (a mapping, a config section or None for the defaults)."""
     importer = _importer(fmt)
     src, out = Path(src), Path(out)
     if fmt == "synthetic":
         if mapping is not None:
             raise ImportFailed(f"{Path(mapping).name}: the synthetic format takes no mapping")
-        return importer(src, out, key, max_reject_fraction=max_reject_fraction, progress=progress)
+        return importer(src, out, key, max_reject_fraction=max_reject_fraction, progress=progress,
+                        plausibility=plausibility)
     return importer(src, out, key, mapping=mapping, max_reject_fraction=max_reject_fraction,
-                    progress=progress)
+                    progress=progress, plausibility=plausibility)

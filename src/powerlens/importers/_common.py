@@ -5,6 +5,8 @@ writing the canonical tables, the quarantine and validation.json."""
 from __future__ import annotations
 
 import csv
+import functools
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from powerlens.anonymize import identifier_columns
+from powerlens.atomic import write_parquet
 from powerlens.importers.errors import ImportFailed
 from powerlens.schema import CANONICAL_FILES, Quarantine, check, write_summary
 
@@ -112,12 +115,33 @@ def _read_parquet(path: Path, categorical: Iterable[str], columns: list[str] | N
     return df
 
 
+@functools.cache
+def yaml_loader() -> type:
+    """PyYAML's SafeLoader (no Python objects, no code) with YAML 1.2 booleans: only true/false
+    are booleans, so a key or value `on`, `off`, `yes`, `no` stays the string it is (YAML 1.1 reads
+    a mapping key `on:` as True, which would silently rename a source column called "on")."""
+    import yaml
+
+    class Yaml12SafeLoader(yaml.SafeLoader):
+        pass
+
+    bool_tag = "tag:yaml.org,2002:bool"
+    Yaml12SafeLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != bool_tag]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Yaml12SafeLoader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                           list("tTfF"))
+    return Yaml12SafeLoader
+
+
 def read_yaml(path: Path) -> dict:
+    """A mapping file, read with a safe loader and YAML 1.2 booleans (see `yaml_loader`)."""
     import yaml
 
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=yaml_loader()) or {}  # noqa: S506 - a SafeLoader subclass
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ImportFailed(f"{Path(path).name}: cannot read the mapping ({first_line(exc)})") from None
     if not isinstance(data, dict):
@@ -210,10 +234,14 @@ def typed_if_empty(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def finish(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], max_reject_fraction: float,
-           step: Callable[[str], None], fmt: str, notes: dict | None = None) -> dict:
+           step: Callable[[str], None], fmt: str, notes: dict | None = None,
+           as_of: pd.Timestamp | None = None) -> dict:
     """Refuse a source with too many rejects; otherwise check and write every table, the
     quarantine and validation.json, and remove canonical files a previous import left that
-    this source does not have (e.g. labels from a source that had a label column)."""
+    this source does not have (e.g. labels from a source that had a label column).
+
+    `as_of` is the date the source describes (a snapshot's date), written to validation.json:
+    a folder without readings, bills or labels (new customers to score) is dated by it."""
     summary = q.summary()
     if summary["reject_fraction"] > max_reject_fraction:
         top = sorted(((n, f"{t}: {code}") for t, r in q.reports.items() for code, n in r.reasons.items()),
@@ -234,9 +262,11 @@ def finish(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], max_reject
         if name not in tables and stale.exists():
             stale.unlink()
     for table, df in tables.items():
-        df.to_parquet(out / f"{table}.parquet", index=False)
+        write_parquet(df, out / f"{table}.parquet")
     q.write(out)
     summary["format"] = fmt
+    if as_of is not None:
+        summary["as_of"] = str(pd.Timestamp(as_of).date())
     summary["written"] = {t: int(len(df)) for t, df in tables.items()}
     summary["problems"] = q.problem_lines()
     if notes:

@@ -126,9 +126,10 @@ def history_tables(raw: pd.DataFrame, periods: list[pd.Period]) -> tuple[pd.Data
 
 
 def import_credit_history(src: str | Path, out: str | Path, key: bytes, mapping: str | Path | None = None,
-                          max_reject_fraction: float = 0.05, progress=None) -> dict:
+                          max_reject_fraction: float = 0.05, progress=None, plausibility=None) -> dict:
     """Anonymize, reshape, validate and write accounts, bills, payments and arrears labels."""
     out = Path(out)
+    rules = validation.Plausibility.of(plausibility)
     path, raw, opts, step = read_source(src, mapping, progress, FILE_NAMES, REQUIRED)
     raw, dropped = drop_identifiers(raw)
     try:
@@ -146,7 +147,7 @@ def import_credit_history(src: str | Path, out: str | Path, key: bytes, mapping:
     typed, checks = validation.attribute_checks(
         raw.assign(credit_limit=raw["LIMIT_BAL"], paid_2005_04=raw["PAY_AMT6"],
                    repayment_status_2005_04=raw["PAY_6"]),
-        numeric=["credit_limit", "paid_2005_04", "repayment_status_2005_04"])
+        numeric=["credit_limit", "paid_2005_04", "repayment_status_2005_04"], rules=rules)
     start = periods[-1].to_timestamp(how="start")
     frame = pd.DataFrame({
         "customer_id": raw["customer_id"], "customer_class": str(opts.get("customer_class", "residential")),
@@ -156,17 +157,19 @@ def import_credit_history(src: str | Path, out: str | Path, key: bytes, mapping:
         "credit_limit": typed["credit_limit"], "paid_2005_04": typed["paid_2005_04"],
         "repayment_status_2005_04": typed["repayment_status_2005_04"], "_line": raw["_line"],
     }, index=raw.index)
-    customers = validation.customers(frame, q, path.name, extra_checks=checks)
+    customers = validation.customers(frame, q, path.name, extra_checks=checks, rules=rules)
     known = pd.Index(customers["customer_id"])
     tables = {"customers": customers}
 
     step("bills and payments")
     bills_raw, pays_raw = history_tables(raw, periods)
-    tables["bills"] = validation.bills(bills_raw, q, path.name, known)
+    # a statement in credit is as implausible as one in debit beyond max_amount
+    tables["bills"] = validation.bills(bills_raw, q, path.name, known, rules=rules, extra_checks=[
+        ("amount_implausible", bills_raw["credit_balance"] > rules.max_amount)])
     bill_owner = tables["bills"].set_index("bill_id")["customer_id"]
     bad_status = pays_raw["repayment_status"].isna()
     pays = validation.payments(pays_raw, q, path.name, pd.Index(tables["bills"]["bill_id"]), bill_owner,
-                               extra_checks=[("repayment_status_invalid", bad_status)])
+                               extra_checks=[("repayment_status_invalid", bad_status)], rules=rules)
     pays["months_past_due"] = pays["months_past_due"].astype("int16")
     pays["repayment_status"] = pays["repayment_status"].astype("int16")
     tables["payments"] = pays
@@ -177,4 +180,4 @@ def import_credit_history(src: str | Path, out: str | Path, key: bytes, mapping:
                                "label": raw["defaulted"], "_line": raw["_line"]})
         tables["labels"] = validation.labels(labels, q, path.name, known)
     notes = {"dropped_columns": dropped} if dropped else None
-    return finish(out, q, tables, max_reject_fraction, step, "credit-history", notes)
+    return finish(out, q, tables, max_reject_fraction, step, "credit-history", notes, as_of=as_of)

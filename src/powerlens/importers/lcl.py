@@ -37,6 +37,13 @@ Writes:
                    temperature_mean = their midpoint (the
                    source has no daily mean), is_holiday (UK bank holidays).
 
+Plausibility (validate.plausibility): a day or half-hour above the residential class's maximum
+demand x hours x margin, or far above the household's own history (robust z-score of log kWh),
+is `kwh_implausible`; a day whose energy_sum is not energy_mean x energy_count (or lies outside
+energy_min / energy_max x energy_count) is `inconsistent_aggregate` (energy_mean is checked,
+not kept). Where both forms exist, a complete day whose half-hours (all accepted) sum to another
+total than its daily row is `inconsistent_aggregate` too (the daily row is quarantined).
+
 Ids (LCLid) become keyed pseudonyms; the block `file` column is dropped. A MAPPING YAML may set
 `region` and `stale_after_days`.
 """
@@ -64,12 +71,13 @@ from powerlens.importers.errors import ImportFailed
 from powerlens.schema import EARLIEST, Quarantine, to_datetime, to_number
 
 DAILY = ["LCLid", "day", "energy_sum"]
-DAILY_OPTIONAL = ["energy_max", "energy_count", "energy_min"]
+DAILY_OPTIONAL = ["energy_max", "energy_count", "energy_min", "energy_mean"]
 HALFHOURLY = ["LCLid", "tstp", "energy(kWh/hh)"]
 HOUSEHOLDS = "informations_households.csv"
 WEATHER = "weather_daily_darksky.csv"
 HOLIDAYS = "uk_bank_holidays.csv"
 INTERVALS_PER_DAY = 48
+MAX_ABS_CELSIUS = 60  # a London daily temperature beyond +-60 C is not a temperature (as weather_daily)
 
 
 def _files(src: Path, stem: str) -> list[Path]:
@@ -175,8 +183,9 @@ def _weather(path: Path, q: Quarantine) -> pd.DataFrame:
     date = to_datetime(raw["time"]).dt.round("D")
     tmax, tmin = to_number(raw["temperatureMax"]), to_number(raw["temperatureMin"])
     bad_num = (raw["temperatureMax"].notna() & tmax.isna()) | (raw["temperatureMin"].notna() & tmin.isna())
+    outside = ((tmax.abs() > MAX_ABS_CELSIUS) | (tmin.abs() > MAX_ABS_CELSIUS)).fillna(False)
     checks = [("ts_unparseable", date.isna()), ("duplicate_date", date.duplicated() & date.notna()),
-              ("attribute_not_numeric", bad_num)]
+              ("attribute_not_numeric", bad_num), ("temperature_out_of_range", outside)]
     ok = q.split("weather", raw.assign(date=date, temperature_max=tmax, temperature_min=tmin),
                  checks, path.name, 2)
     return ok[["date", "temperature_max", "temperature_min"]]
@@ -190,9 +199,10 @@ def _holidays(path: Path, q: Quarantine) -> pd.Series:
 
 
 def import_lcl(src: str | Path, out: str | Path, key: bytes, mapping: str | Path | None = None,
-               max_reject_fraction: float = 0.05, progress=None) -> dict:
+               max_reject_fraction: float = 0.05, progress=None, plausibility=None) -> dict:
     """Anonymize, validate and write the LCL tables; returns the validation summary."""
     src, out = Path(src), Path(out)
+    rules = validation.Plausibility.of(plausibility)
     step = quiet(progress)
     opts = read_yaml(Path(mapping)) if mapping else {}
     region = str(opts.get("region", "london"))
@@ -209,10 +219,10 @@ def import_lcl(src: str | Path, out: str | Path, key: bytes, mapping: str | Path
     step("households")
     households_path = folder / HOUSEHOLDS
     info, hh_name, tou = _households(households_path, key, last, notes)
-    customers = _customers(info, hh_name, tou, first, last, data_end, region, stale_after_days, q)
+    customers = _customers(info, hh_name, tou, first, last, data_end, region, stale_after_days, q, rules)
     known = pd.Index(customers["customer_id"])
     tables: dict[str, pd.DataFrame] = {"customers": customers}
-    _validate_readings(daily, half, q, known, tables, step)
+    _validate_readings(daily, half, q, known, tables, step, customers, rules)
 
     if households_path.exists() and "Acorn_grouped" in info:
         step("labels")
@@ -226,7 +236,8 @@ def import_lcl(src: str | Path, out: str | Path, key: bytes, mapping: str | Path
     holidays = _holidays(folder / HOLIDAYS, q) if (folder / HOLIDAYS).exists() else None
     tables["calendar"] = calendar(first.min(), data_end, weather, holidays)
     notes["data_end"] = str((data_end + pd.Timedelta(days=1)).date())
-    return finish(out, q, tables, max_reject_fraction, step, "lcl", notes)
+    return finish(out, q, tables, max_reject_fraction, step, "lcl", notes,
+                  as_of=data_end + pd.Timedelta(days=1))
 
 
 def _read_readings(daily_paths: list[Path], half_paths: list[Path], key: bytes
@@ -282,7 +293,8 @@ def _households(households_path: Path, key: bytes, last: pd.Series,
 
 
 def _customers(info: pd.DataFrame, hh_name: str, tou: pd.Series, first: pd.Series, last: pd.Series,
-               data_end: pd.Timestamp, region: str, stale_after_days: int, q: Quarantine) -> pd.DataFrame:
+               data_end: pd.Timestamp, region: str, stale_after_days: int, q: Quarantine,
+               rules: validation.Plausibility | None = None) -> pd.DataFrame:
     """The validated customers: residential, in `region`, from their first reading, closed
     after their last when they stopped reporting; a household without readings is quarantined."""
     cid = info["customer_id"].astype("string")
@@ -295,29 +307,40 @@ def _customers(info: pd.DataFrame, hh_name: str, tou: pd.Series, first: pd.Serie
         "_line": info["_line"],
     })
     no_readings = cid.notna() & start.isna()
-    return validation.customers(customers_raw, q, hh_name, extra_checks=[("no_readings", no_readings)])
+    return validation.customers(customers_raw, q, hh_name, extra_checks=[("no_readings", no_readings)],
+                                rules=rules)
 
 
 def _validate_readings(daily: tuple[pd.DataFrame, str] | None, half: tuple[pd.DataFrame, str] | None,
-                       q: Quarantine, known: pd.Index, tables: dict[str, pd.DataFrame], step) -> None:
+                       q: Quarantine, known: pd.Index, tables: dict[str, pd.DataFrame], step,
+                       customers: pd.DataFrame | None = None, rules: validation.Plausibility | None = None) -> None:
     """Daily readings (partial days flagged) and half-hourly ones, summed into hours (and into
-    days when there is no daily file)."""
-    if daily is not None:
-        daily_raw, daily_name = daily
-        step(f"validating {len(daily_raw):,} daily readings")
-        renamed = daily_raw.rename(columns={"energy_sum": "kwh", "energy_min": "kwh_min_interval",
-                                            "energy_max": "kwh_max_interval", "energy_count": "n_intervals"})
-        renamed = renamed[[c for c in ("customer_id", "ts", "kwh", "kwh_min_interval", "kwh_max_interval",
-                                       "n_intervals", "_line", "_file") if c in renamed]]
-        ok = validation.readings(renamed, q, daily_name, "readings_daily", known)
-        if "n_intervals" in ok:
-            ok["partial_day"] = (ok["n_intervals"] < INTERVALS_PER_DAY).to_numpy()
-        tables["readings_daily"] = ok
+    days when there is no daily file); with both, a daily row that its complete half-hours
+    contradict is quarantined as inconsistent_aggregate."""
+    half_ok = None
     if half is not None:
         half_raw, half_name = half
         step(f"validating {len(half_raw):,} half-hourly readings")
         readings = half_raw[[c for c in ("customer_id", "ts", "kwh", "_line", "_file") if c in half_raw]]
-        ok = validation.readings(readings, q, half_name, "readings_halfhourly", known)
-        tables["readings_hourly"] = to_hourly(ok, per_hour=2)
+        half_ok = validation.readings(readings, q, half_name, "readings_halfhourly", known,
+                                      customers=customers, rules=rules)
+        tables["readings_hourly"] = to_hourly(half_ok, per_hour=2)
         if daily is None:
-            tables["readings_daily"] = to_daily(ok, per_day=INTERVALS_PER_DAY)
+            tables["readings_daily"] = to_daily(half_ok, per_day=INTERVALS_PER_DAY)
+    if daily is not None:
+        daily_raw, daily_name = daily
+        step(f"validating {len(daily_raw):,} daily readings")
+        renamed = daily_raw.rename(columns={"energy_sum": "kwh", "energy_min": "kwh_min_interval",
+                                            "energy_max": "kwh_max_interval", "energy_count": "n_intervals",
+                                            "energy_mean": "kwh_mean_interval"})
+        renamed = renamed[[c for c in ("customer_id", "ts", "kwh", "kwh_min_interval", "kwh_max_interval",
+                                       "kwh_mean_interval", "n_intervals", "_line", "_file") if c in renamed]]
+        checks = []
+        if half_ok is not None:
+            checks = [("inconsistent_aggregate",
+                       validation.daily_disagrees_with_intervals(renamed, half_ok, INTERVALS_PER_DAY, rules))]
+        ok = validation.readings(renamed, q, daily_name, "readings_daily", known, customers=customers,
+                                 rules=rules, extra_checks=checks)
+        if "n_intervals" in ok:
+            ok["partial_day"] = (ok["n_intervals"] < INTERVALS_PER_DAY).to_numpy()
+        tables["readings_daily"] = ok

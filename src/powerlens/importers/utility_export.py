@@ -23,6 +23,7 @@ import pandas as pd
 
 from powerlens import validation
 from powerlens.anonymize import identifier_columns, pseudonymize
+from powerlens.atomic import write_parquet
 from powerlens.importers.errors import ImportFailed
 from powerlens.schema import Quarantine, check, write_summary
 
@@ -71,24 +72,30 @@ def _drop_identifiers(df: pd.DataFrame) -> pd.DataFrame:
 
 def import_utility_export(src: str | Path, out: str | Path, key: bytes,
                           max_reject_fraction: float = 0.05, truth_out: str | Path | None = None,
-                          progress=None) -> dict:
-    """Anonymize, validate and write the canonical tables; returns the validation summary."""
+                          progress=None, plausibility=None) -> dict:
+    """Anonymize, validate and write the canonical tables; returns the validation summary.
+    `plausibility`: validate.plausibility's rules (None: the defaults)."""
     src, out = Path(src), Path(out)
+    rules = validation.Plausibility.of(plausibility)
     step = progress or (lambda msg: None)
     paths = _locate(src)
     out.mkdir(parents=True, exist_ok=True)
     q = Quarantine()
 
     step("customers")
-    customers, meter_to_customer = _customers(paths, key, q)
+    customers, meter_to_customer = _customers(paths, key, q, rules)
     known = pd.Index(customers["customer_id"])
     tables = {"customers": customers}
-    for table, ts_col in (("readings_daily", "reading_date"), ("readings_hourly", "reading_ts")):
+    # hourly first: a daily row that its complete day of hourly readings contradicts is
+    # inconsistent_aggregate
+    for table, ts_col in (("readings_hourly", "reading_ts"), ("readings_daily", "reading_date")):
         if paths[table] is None:
             continue
         step(table)
-        tables[table] = _readings(paths, table, ts_col, meter_to_customer, q, known)
-    _billing_and_events(paths, key, q, known, tables, step)
+        tables[table] = _readings(paths, table, ts_col, meter_to_customer, q, known, customers, rules,
+                                  hourly=tables.get("readings_hourly"))
+    tables = {t: tables[t] for t in ("customers", "readings_daily", "readings_hourly") if t in tables}
+    _billing_and_events(paths, key, q, known, tables, step, rules)
 
     summary = _refuse_too_many_rejects(q, max_reject_fraction)
     _write(out, q, tables, summary, step)
@@ -107,7 +114,8 @@ def _locate(src: Path) -> dict[str, Path | None]:
     return paths
 
 
-def _customers(paths: dict, key: bytes, q: Quarantine) -> tuple[pd.DataFrame, pd.Series | None]:
+def _customers(paths: dict, key: bytes, q: Quarantine,
+               rules: validation.Plausibility) -> tuple[pd.DataFrame, pd.Series | None]:
     """(the validated customers, the customer of each meter number when the export has them)."""
     raw = _drop_identifiers(_read(paths["customers"], "customers"))
     raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
@@ -115,20 +123,26 @@ def _customers(paths: dict, key: bytes, q: Quarantine) -> tuple[pd.DataFrame, pd
     if "meter_no" in raw:
         meter_to_customer = pd.Series(raw["customer_id"].to_numpy(), index=raw.pop("meter_no").astype(str))
         meter_to_customer = meter_to_customer[~meter_to_customer.index.duplicated()]
-    customers = validation.customers(raw, q, paths["customers"].name)
+    customers = validation.customers(raw, q, paths["customers"].name, rules=rules)
     return customers, meter_to_customer
 
 
 def _readings(paths: dict, table: str, ts_col: str, meter_to_customer: pd.Series | None,
-              q: Quarantine, known: pd.Index) -> pd.DataFrame:
-    """One readings table keyed by meter, linked to its customers and validated."""
+              q: Quarantine, known: pd.Index, customers: pd.DataFrame,
+              rules: validation.Plausibility, hourly: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One readings table keyed by meter, linked to its customers and validated (plausible for
+    each customer's capacity and history)."""
     raw = _read(paths[table], table)
     meters = raw.pop("meter_no")
     if meter_to_customer is None:
         raise ImportFailed(f"{paths['customers'].name}: no meter_no column to link {table}")
     raw["customer_id"] = _meters_to_customers(meters, meter_to_customer)
     raw = raw.rename(columns={ts_col: "ts"})
-    return validation.readings(raw, q, paths[table].name, table, known)
+    checks = []
+    if hourly is not None and table == "readings_daily":
+        checks = [("inconsistent_aggregate", validation.daily_disagrees_with_intervals(raw, hourly, 24, rules))]
+    return validation.readings(raw, q, paths[table].name, table, known, customers=customers, rules=rules,
+                               extra_checks=checks)
 
 
 def _meters_to_customers(meters: pd.Series, meter_to_customer: pd.Series) -> pd.Categorical:
@@ -146,13 +160,14 @@ def _meters_to_customers(meters: pd.Series, meter_to_customer: pd.Series) -> pd.
 
 
 def _billing_and_events(paths: dict, key: bytes, q: Quarantine, known: pd.Index,
-                        tables: dict[str, pd.DataFrame], step) -> None:
+                        tables: dict[str, pd.DataFrame], step, rules: validation.Plausibility) -> None:
     """Bills, then payments (linked to the bills), service events and weather when present."""
     step("bills")
     raw = _drop_identifiers(_read(paths["bills"], "bills"))
     raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
     raw["bill_id"] = pseudonymize(key, "bill:" + raw.pop("bill_no").astype(str))
-    tables["bills"] = validation.bills(raw, q, paths["bills"].name, known)
+    tables["bills"] = validation.bills(raw, q, paths["bills"].name, known, customers=tables["customers"],
+                                       rules=rules)
 
     if paths["payments"] is not None:
         step("payments")
@@ -160,7 +175,7 @@ def _billing_and_events(paths: dict, key: bytes, q: Quarantine, known: pd.Index,
         raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
         raw["bill_id"] = pseudonymize(key, "bill:" + raw.pop("bill_no").astype(str))
         tables["payments"] = validation.payments(raw, q, paths["payments"].name,
-                                                 pd.Index(tables["bills"]["bill_id"]))
+                                                 pd.Index(tables["bills"]["bill_id"]), rules=rules)
     if paths["service_events"] is not None:
         step("service events")
         raw = _drop_identifiers(_read(paths["service_events"], "service_events"))
@@ -192,7 +207,7 @@ def _write(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], summary: d
     step("writing canonical tables")
     for table, df in tables.items():
         check(table, df)
-        df.to_parquet(out / f"{table}.parquet", index=False)
+        write_parquet(df, out / f"{table}.parquet")
     q.write(out)
     summary["problems"] = q.problem_lines()
     write_summary(out, summary)
@@ -205,4 +220,4 @@ def _write_truth(src: Path, key: bytes, truth_out: str | Path | None) -> None:
         truth = pd.read_parquet(truth_path) if truth_path.suffix == ".parquet" else pd.read_csv(truth_path)
         truth.insert(0, "customer_id", pseudonymize(key, truth.pop("account_no")))
         Path(truth_out).parent.mkdir(parents=True, exist_ok=True)
-        truth.to_parquet(truth_out, index=False)
+        write_parquet(truth, truth_out)

@@ -15,8 +15,10 @@ from powerlens.paths import ProjectPaths
 
 def run(src: Path, *, out: Path, fmt: str = "synthetic", key_file: str | None = None,
         max_reject_fraction: float = 0.05, mapping: Path | None = None, truth_out: Path | None = None,
-        echo: Callable[[str], Any] = print) -> dict:
-    """Drop direct identifiers, pseudonymize ids, quarantine bad rows; the import summary."""
+        echo: Callable[[str], Any] = print, plausibility=None) -> dict:
+    """Drop direct identifiers, pseudonymize ids, quarantine bad rows (impossible values included:
+    `plausibility` is params.yaml's validate.plausibility, None for its defaults); the import
+    summary."""
     from powerlens.anonymize import load_or_create_key
     from powerlens.importers import import_source
     from powerlens.importers.utility_export import import_utility_export
@@ -24,10 +26,11 @@ def run(src: Path, *, out: Path, fmt: str = "synthetic", key_file: str | None = 
     clock = Clock("validate", echo)
     key = load_or_create_key(key_file, inside=Path(out).resolve().parent, notify=clock)
     if fmt == "synthetic":
-        summary = import_utility_export(src, out, key, max_reject_fraction, truth_out=truth_out, progress=clock)
+        summary = import_utility_export(src, out, key, max_reject_fraction, truth_out=truth_out, progress=clock,
+                                        plausibility=plausibility)
     else:
         summary = import_source(fmt, src, out, key, mapping=mapping, max_reject_fraction=max_reject_fraction,
-                                progress=clock)
+                                progress=clock, plausibility=plausibility)
         if truth_out is not None:  # only the synthetic utility has a ground truth
             Path(truth_out).parent.mkdir(parents=True, exist_ok=True)
             for stale in Path(truth_out).parent.glob("*.parquet"):
@@ -50,7 +53,7 @@ def main() -> None:
     cfg, paths = load_config(), ProjectPaths()
     fmt, src, mapping = cfg.data.source_settings()
     summary = run(src, out=paths.clean, fmt=fmt, max_reject_fraction=cfg.validate.max_reject_fraction,
-                  mapping=mapping, truth_out=paths.truth)
+                  mapping=mapping, truth_out=paths.truth, plausibility=cfg.validate.plausibility)
     write_json(paths.metrics_file("validate"), metrics_of(summary, fmt))
 
 

@@ -52,6 +52,15 @@ REASONS = {
     "duplicate_date": "the same date appears more than once",
     "repayment_status_invalid": "the repayment status is not one of -2, -1, 0, 1..9",
     "no_readings": "the customer has no readings, so no start date can be given",
+    "temperature_not_numeric": "the temperature is not a number",
+    "temperature_out_of_range": "the temperature is beyond -60..60 C",
+    "kwh_implausible": "kWh above what the customer's contracted capacity (or, when unknown, its "
+                       "class's maximum demand) can deliver in the interval, or far above the "
+                       "customer's own history (robust z-score of log kWh)",
+    "inconsistent_aggregate": "the aggregate contradicts its parts (sum != mean x count, or outside "
+                              "min x count .. max x count)",
+    "amount_implausible": "the amount is above validate.plausibility.max_amount",
+    "value_implausible": "a number beyond validate.plausibility.max_abs_value (or a negative voltage)",
 }
 
 
@@ -142,12 +151,15 @@ class Quarantine:
         return sum(r.quarantined for r in self.reports.values())
 
     def write(self, out_dir: Path) -> None:
+        from powerlens.atomic import write_parquet
+
         qdir = Path(out_dir) / "quarantine"
         qdir.mkdir(parents=True, exist_ok=True)
         for old in qdir.glob("*.parquet"):
-            old.unlink()
+            if old.stem not in self.rejected:
+                old.unlink()
         for table, parts in self.rejected.items():
-            pd.concat(parts, ignore_index=True).to_parquet(qdir / f"{table}.parquet", index=False)
+            write_parquet(pd.concat(parts, ignore_index=True), qdir / f"{table}.parquet")
 
     def summary(self) -> dict:
         return {
@@ -163,7 +175,9 @@ class Quarantine:
 
 
 def write_summary(out_dir: Path, summary: dict) -> None:
-    (Path(out_dir) / "validation.json").write_text(json.dumps(summary, indent=2))
+    from powerlens.atomic import write_text
+
+    write_text(Path(out_dir) / "validation.json", json.dumps(summary, indent=2))
 
 
 def first_line_numbers(n: int, header: bool) -> np.ndarray:

@@ -3,6 +3,7 @@ table against its schema, and the empty table of a schema."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -17,6 +18,12 @@ EVENT_KINDS = [
 ]
 EARLIEST = pd.Timestamp("1990-01-01")
 
+
+def _finite() -> pa.Check:
+    """Every given value is a finite number (missing values are the column's nullable's business):
+    ge(0) alone lets inf through, e.g. 1e40 cast to float32."""
+    return pa.Check(lambda s: pd.Series(~np.isinf(s.to_numpy(dtype=float)), index=s.index), name="finite")
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "customers": pa.DataFrameSchema(
         {
@@ -24,8 +31,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "customer_class": pa.Column(str, pa.Check.isin(CUSTOMER_CLASSES)),
             "region": pa.Column(str, nullable=True),
             "industry": pa.Column(str, nullable=True),
-            "voltage_kv": pa.Column(float, pa.Check.ge(0), nullable=True),
-            "capacity_kva": pa.Column(float, pa.Check.ge(0), nullable=True),
+            "voltage_kv": pa.Column(float, [pa.Check.ge(0), _finite()], nullable=True),
+            "capacity_kva": pa.Column(float, [pa.Check.ge(0), _finite()], nullable=True),
             "two_part_tariff": pa.Column(bool),
             "tou_tariff": pa.Column(bool),
             "prepaid_meter": pa.Column(bool),
@@ -38,7 +45,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "customer_id": pa.Column("category"),
             "ts": pa.Column("datetime64[us]"),
-            "kwh": pa.Column("float32", pa.Check.ge(0)),
+            "kwh": pa.Column("float32", [pa.Check.ge(0), _finite()]),
         },
         strict=False,
     ),
@@ -47,8 +54,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "customer_id": pa.Column(str),
             "bill_id": pa.Column(str, unique=True),
             "period": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
-            "kwh": pa.Column(float, pa.Check.ge(0), nullable=True),
-            "amount": pa.Column(float, pa.Check.ge(0)),
+            "kwh": pa.Column(float, [pa.Check.ge(0), _finite()], nullable=True),
+            "amount": pa.Column(float, [pa.Check.ge(0), _finite()]),
             "due_date": pa.Column("datetime64[us]"),
         },
         strict=False,
@@ -58,7 +65,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "customer_id": pa.Column(str),
             "bill_id": pa.Column(str),
             "paid_on": pa.Column("datetime64[us]"),
-            "amount": pa.Column(float, pa.Check.ge(0)),
+            "amount": pa.Column(float, [pa.Check.ge(0), _finite()]),
             "channel": pa.Column(str, nullable=True),
         },
         strict=False,
@@ -85,9 +92,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "calendar": pa.DataFrameSchema(
         {
             "date": pa.Column("datetime64[us]", unique=True),
-            "temperature_mean": pa.Column(float, nullable=True),
-            "temperature_max": pa.Column(float, nullable=True),
-            "temperature_min": pa.Column(float, nullable=True),
+            "temperature_mean": pa.Column(float, _finite(), nullable=True),
+            "temperature_max": pa.Column(float, _finite(), nullable=True),
+            "temperature_min": pa.Column(float, _finite(), nullable=True),
             "is_holiday": pa.Column(bool),
         },
         strict=False,
@@ -97,7 +104,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "date": pa.Column("datetime64[us]"),
             "region": pa.Column(str, nullable=True),
-            "temperature_mean": pa.Column(float),
+            "temperature_mean": pa.Column(float, _finite()),
         },
         unique=["date", "region"],
         strict=False,
@@ -127,6 +134,11 @@ def check(table_or_schema: str, df: pd.DataFrame) -> pd.DataFrame:
     """Check a clean table against its canonical schema; raises ValidationFailed with the
     failing columns named (never a raw traceback for the user)."""
     schema = SCHEMAS[TABLE_SCHEMA.get(table_or_schema, table_or_schema)]
+    infinite = [c for c in df.columns if pd.api.types.is_float_dtype(df[c].dtype)
+                and np.isinf(df[c].to_numpy(dtype=float)).any()]
+    if infinite:  # every float column, the schema's and the source's extra attributes alike
+        raise ValidationFailed(f"{table_or_schema} breaks its schema: {', '.join(map(str, infinite))}: "
+                               "infinite values (a number too large for its type)")
     try:
         return schema.validate(df, lazy=True)
     except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:

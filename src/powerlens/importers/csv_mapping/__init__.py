@@ -1,7 +1,9 @@
 """A utility's own CSV exports, described by a YAML mapping file -> canonical tables.
 
 `import_csv_mapping(src, out, key, mapping)`: SRC is the folder of the exports, MAPPING the YAML
-(default: SRC/mapping.yaml). Every file path in the mapping is relative to SRC. Example:
+(default: SRC/mapping.yaml). Every file path in the mapping is relative to SRC and must stay
+inside it (absolute paths, `..` and symlinks out of SRC are refused); the YAML is read with a safe
+loader and YAML 1.2 booleans (`on`, `yes`, `no` stay strings). Example:
 src/powerlens/importers/examples/state_grid_mapping.yaml (and the tests).
 
 YAML format (version 1)::
@@ -61,6 +63,10 @@ YAML format (version 1)::
 Ids: customer_id, meter_id and bill_id become keyed pseudonyms (one key links every table and
 every import); the columns listed in `identifiers`, and unmapped columns, are dropped.
 Labels: label rows go through the labels validator (binary tasks accept 0/1, t/f, yes/no).
+Several bills files are validated together (a bill id in two files is a duplicate_bill). An hourly
+file and hours summed from a sub-hourly file are merged when they cover different customers or
+times; the same customer and hour from both is refused. Plausibility (validate.plausibility)
+applies to readings (capacity or class ceiling, own history), bills and payments.
 
 Modules: spec (the mapping file and its check), columns (from a mapped file to canonical
 columns), importer (`import_csv_mapping`, step by step). Every name is importable from here.

@@ -17,10 +17,22 @@ from powerlens.importers.errors import ImportFailed
 from powerlens.schema import to_datetime
 
 
+def inside_source(src: Path, name: str) -> Path:
+    """The file `name` of a mapping, resolved inside the source folder `src`; a path that leaves
+    it (absolute, `..`, or a symlink pointing out) is refused in one line."""
+    root = Path(src).resolve()
+    given = Path(str(name))
+    path = (root / given).resolve()
+    if given.is_absolute() or ".." in given.parts or not path.is_relative_to(root):
+        raise ImportFailed(f"{name}: outside the source folder {src} (a mapping's `file:` must name a file "
+                           "inside it; absolute paths, `..` and symlinks out of it are refused)")
+    return path
+
+
 def read_source(src: Path, spec: dict, mapping: dict) -> tuple[pd.DataFrame, str]:
     """Read one mapped file; drop identifiers and unmapped columns; pseudonymize ids."""
-    path = (src / str(spec["file"])).resolve()
-    if not path.exists():
+    path = inside_source(src, str(spec["file"]))
+    if not path.is_file():
         raise ImportFailed(f"{spec['file']}: not found in {src}")
     encoding = str(spec.get("encoding") or mapping.get("encoding") or "utf-8")
     delimiter = spec.get("delimiter") or mapping.get("delimiter")
@@ -79,11 +91,11 @@ def canonical_columns(raw: pd.DataFrame, spec: dict, table: str, key: bytes, fil
     return out
 
 
-def type_attributes(df: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+def type_attributes(df: pd.DataFrame, rules=None) -> tuple[pd.DataFrame, list]:
     types = df.attrs.get("attribute_types", {})
     by = {t: [c for c, k in types.items() if k == t] for t in ATTRIBUTE_TYPES}
     return validation.attribute_checks(df, numeric=by["float"], dates=by["date"], flags=by["bool"],
-                                       categories=by["category"])
+                                       categories=by["category"], rules=rules)
 
 
 def parse_ts(values: pd.Series, fmt: str | None) -> pd.Series:

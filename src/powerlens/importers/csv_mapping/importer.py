@@ -28,10 +28,11 @@ LabelParts = list[tuple[pd.DataFrame, str]]
 
 
 def import_csv_mapping(src: str | Path, out: str | Path, key: bytes, mapping: str | Path | None = None,
-                       max_reject_fraction: float = 0.05, progress=None) -> dict:
+                       max_reject_fraction: float = 0.05, progress=None, plausibility=None) -> dict:
     """Read, map, anonymize, validate and write the tables a mapping describes."""
     src, out = Path(src), Path(out)
     step = quiet(progress)
+    rules = validation.Plausibility.of(plausibility)
     m = _load(src, mapping)
     specs = m["specs"]
     q = Quarantine()
@@ -43,20 +44,31 @@ def import_csv_mapping(src: str | Path, out: str | Path, key: bytes, mapping: st
     meter_owner = None
     if "customers" in specs:
         customers, customer_source, meter_owner = _mapped_customers(src, m, key, q, readings_in,
-                                                                    label_parts, step)
+                                                                    label_parts, step, rules)
     else:
-        customers, customer_source = derived_customers(readings_in, m, q, meter_owner)
+        customers, customer_source = derived_customers(readings_in, m, q, meter_owner, rules)
     known = pd.Index(customers["customer_id"])
     tables["customers"] = customers
-    last_reading = _validate_readings(readings_in, meter_owner, q, known, tables, step)
-    _bills(src, m, key, q, known, tables, step)
-    _payments(src, m, key, q, tables, step)
+    last_reading = _validate_readings(readings_in, meter_owner, q, known, tables, step, rules)
+    _bills(src, m, key, q, known, tables, step, rules)
+    _payments(src, m, key, q, tables, step, rules)
     _service_events(src, m, key, q, known, tables, step)
     if label_parts:
         step("labels")
         tables["labels"] = _labels(label_parts, m, last_reading, q, known)
     notes = {"customers_from": customer_source}
-    return finish(out, q, tables, max_reject_fraction, step, "csv", notes)
+    return finish(out, q, tables, max_reject_fraction, step, "csv", notes, as_of=_source_as_of(m))
+
+
+def _source_as_of(m: dict) -> pd.Timestamp | None:
+    """The date the source describes, when the mapping gives one (`labels_as_of`)."""
+    given = m.get("labels_as_of")
+    if given is None:
+        return None
+    try:
+        return pd.Timestamp(str(given))
+    except ValueError:
+        raise ImportFailed(f"mapping: labels_as_of {str(given)[:40]!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _load(src: Path, mapping: str | Path | None) -> dict:
@@ -106,7 +118,8 @@ def _read_readings(src: Path, m: dict, key: bytes, label_parts: LabelParts,
 
 
 def _mapped_customers(src: Path, m: dict, key: bytes, q: Quarantine, readings_in: list,
-                      label_parts: LabelParts, step) -> tuple[pd.DataFrame, str, pd.Series | None]:
+                      label_parts: LabelParts, step,
+                      rules: validation.Plausibility | None = None) -> tuple[pd.DataFrame, str, pd.Series | None]:
     """(the validated customers of the customers file, its name, the account of each meter id
     when the file maps meter_id); start_date defaults to the first reading."""
     meter_owner = None
@@ -127,8 +140,8 @@ def _mapped_customers(src: Path, m: dict, key: bytes, q: Quarantine, readings_in
         first = pd.concat([r[0][["customer_id", "ts"]] for r in readings_in if "customer_id" in r[0]] or
                           [pd.DataFrame({"customer_id": [], "ts": []})])
         df["start_date"] = df["customer_id"].map(first.groupby("customer_id")["ts"].min())
-    typed, checks = type_attributes(df)
-    customers = validation.customers(typed, q, file, extra_checks=checks)
+    typed, checks = type_attributes(df, rules)
+    customers = validation.customers(typed, q, file, extra_checks=checks, rules=rules)
     return customers, file, meter_owner
 
 
@@ -145,14 +158,23 @@ def _by_interval(readings_in: list, meter_owner: pd.Series | None) -> dict[str, 
 
 
 def _validate_readings(readings_in: list, meter_owner: pd.Series | None, q: Quarantine, known: pd.Index,
-                       tables: dict[str, pd.DataFrame], step) -> pd.Timestamp:
-    """Validate the readings of each interval together (a reading given twice is a duplicate)
-    and write sub-hourly ones as hours (and days when no daily file is given); returns the
-    last accepted reading (NaT when none)."""
+                       tables: dict[str, pd.DataFrame], step,
+                       rules: validation.Plausibility | None = None) -> pd.Timestamp:
+    """Validate the readings of each interval together (a reading given twice is a duplicate,
+    one beyond the customer's capacity or history is implausible) and write sub-hourly ones as
+    hours (and days when no daily file is given); returns the last accepted reading (NaT when
+    none). Hours given by an hourly file and hours summed from sub-hourly files are merged when
+    they cover different customers or times; the same customer and hour from both is refused
+    (every accepted reading is written, none overwritten). A daily file is validated last: a
+    daily row that a complete day of the other intervals' accepted readings contradicts is
+    inconsistent_aggregate."""
     daily_given = any(str(s.get("interval", "daily")) == "daily" for _, s, _ in readings_in)
     by_interval = _by_interval(readings_in, meter_owner)
+    customers = tables.get("customers")
+    written: dict[str, list[tuple[pd.DataFrame, str]]] = {}  # table -> (accepted rows, their source)
     last_reading = pd.NaT
-    for interval, parts in by_interval.items():
+    for interval in sorted(by_interval, key=lambda i: i == "daily"):  # daily last
+        parts = by_interval[interval]
         # every file of one interval is validated together: a reading given twice is a duplicate
         if len(parts) > 1:
             df = pd.concat([p.assign(_file=f) for p, f in parts], ignore_index=True)
@@ -161,22 +183,64 @@ def _validate_readings(readings_in: list, meter_owner: pd.Series | None, q: Quar
             df, source = parts[0]
         step(f"validating {len(df):,} {interval} readings")
         table = f"readings_{interval}"
-        ok = validation.readings(df, q, source, table, known)
+        checks = []
+        if interval == "daily" and "readings_hourly" in written:
+            hours = merge_interval_tables("readings_hourly", written["readings_hourly"])
+            if "partial_hour" in hours:
+                hours = hours[~hours["partial_hour"].astype(bool)]
+            checks = [("inconsistent_aggregate", validation.daily_disagrees_with_intervals(df, hours, 24, rules))]
+        ok = validation.readings(df, q, source, table, known, customers=customers, rules=rules,
+                                 extra_checks=checks)
         if interval not in ("daily", "hourly"):
-            tables["readings_hourly"] = to_hourly(ok, INTERVALS[interval])
+            written.setdefault("readings_hourly", []).append((to_hourly(ok, INTERVALS[interval]), source))
             if not daily_given:
-                tables["readings_daily"] = to_daily(ok, PER_DAY[interval])
+                written.setdefault("readings_daily", []).append((to_daily(ok, PER_DAY[interval]), source))
         else:
-            tables[table] = ok
+            written.setdefault(table, []).append((ok, source))
         if len(ok):
             last = ok["ts"].max()
             last_reading = last if pd.isna(last_reading) else max(last, last_reading)
+    for table in ("readings_daily", "readings_hourly"):
+        if table in written:
+            tables[table] = merge_interval_tables(table, written[table])
     return last_reading
 
 
+def merge_interval_tables(table: str, parts: list[tuple[pd.DataFrame, str]]) -> pd.DataFrame:
+    """One readings table from the parts of several intervals (an hourly file and hours summed
+    from a 15-minute file, say). Parts must not overlap: the same customer and hour from two
+    intervals is refused in one line naming both sources. Rows given at the table's own
+    interval count as one complete interval (`n_intervals` 1, not partial)."""
+    if len(parts) == 1:
+        return parts[0][0]
+    seen: list[tuple[pd.MultiIndex, str]] = []
+    frames = []
+    for df, source in parts:
+        keys = pd.MultiIndex.from_arrays([df["customer_id"].astype(str), df["ts"]])
+        for other_keys, other_source in seen:
+            both = keys.intersection(other_keys)
+            if len(both):
+                cid, ts = both[0]
+                raise ImportFailed(f"{other_source} and {source}: both give {table} for the same customer and "
+                                   f"time ({len(both)} times, e.g. {ts}); give each meter's readings at one interval")
+        seen.append((keys, source))
+        frames.append(df.assign(customer_id=df["customer_id"].astype(str)))
+    out = pd.concat(frames, ignore_index=True)
+    flag = "partial_hour" if table == "readings_hourly" else "partial_day"
+    if "n_intervals" in out:
+        out["n_intervals"] = out["n_intervals"].fillna(1).astype("int16")
+    if flag in out:
+        out[flag] = out[flag].fillna(False).astype(bool)
+    out["customer_id"] = out["customer_id"].astype("category")
+    out["customer_id"] = out["customer_id"].cat.reorder_categories(sorted(out["customer_id"].cat.categories))
+    out["kwh"] = out["kwh"].astype("float32")
+    return out.sort_values(["customer_id", "ts"], kind="stable").reset_index(drop=True)
+
+
 def _bills(src: Path, m: dict, key: bytes, q: Quarantine, known: pd.Index,
-           tables: dict[str, pd.DataFrame], step) -> None:
-    """Bills, billing periods normalized to YYYY-MM."""
+           tables: dict[str, pd.DataFrame], step, rules: validation.Plausibility | None = None) -> None:
+    """Bills, billing periods normalized to YYYY-MM; every bills file is validated together, so
+    a bill id given in two files is a duplicate_bill (the first kept), not two bills."""
     specs = m["specs"]
     if "bills" in specs:
         parts = []
@@ -185,13 +249,17 @@ def _bills(src: Path, m: dict, key: bytes, q: Quarantine, known: pd.Index,
             step(f"bills from {file}")
             df = canonical_columns(raw, spec, "bills", key, file)
             df["period"] = normalize_period(df["period"])
-            df = _without_label(df)
-            parts.append(validation.bills(df, q, file, known))
-        tables["bills"] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            parts.append((_without_label(df), file))
+        if len(parts) > 1:
+            df = pd.concat([p.assign(_file=f) for p, f in parts], ignore_index=True)
+            source = f"{parts[0][1]} (+{len(parts) - 1} more)"
+        else:
+            df, source = parts[0]
+        tables["bills"] = validation.bills(df, q, source, known, customers=tables.get("customers"), rules=rules)
 
 
 def _payments(src: Path, m: dict, key: bytes, q: Quarantine, tables: dict[str, pd.DataFrame],
-              step) -> None:
+              step, rules: validation.Plausibility | None = None) -> None:
     """Payments, checked against the bills; a payment without customer_id gets its bill's."""
     specs = m["specs"]
     if "payments" in specs:
@@ -204,7 +272,7 @@ def _payments(src: Path, m: dict, key: bytes, q: Quarantine, tables: dict[str, p
             df = canonical_columns(raw, spec, "payments", key, file)
             if "customer_id" not in df:
                 df["customer_id"] = df["bill_id"].map(owner) if owner is not None else None
-            parts.append(validation.payments(_without_label(df), q, file, bills_known, owner))
+            parts.append(validation.payments(_without_label(df), q, file, bills_known, owner, rules=rules))
         tables["payments"] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
@@ -240,7 +308,8 @@ def _labels(label_parts: LabelParts, m: dict, last_reading: pd.Timestamp, q: Qua
     return pd.concat(parts, ignore_index=True)
 
 
-def derived_customers(readings_in: list, m: dict, q: Quarantine, meter_owner) -> tuple[pd.DataFrame, str]:
+def derived_customers(readings_in: list, m: dict, q: Quarantine, meter_owner,
+                      rules: validation.Plausibility | None = None) -> tuple[pd.DataFrame, str]:
     """Customers as the distinct ids of the readings when the source has no customers table
     (e.g. the State Grid theft data); start_date = the first reading."""
     if not readings_in:
@@ -267,7 +336,7 @@ def derived_customers(readings_in: list, m: dict, q: Quarantine, meter_owner) ->
     file = readings_in[0][2]
     try:
         customers = validation.customers(frame, q, f"{file} (customers derived from readings)",
-                                         extra_checks=[("no_readings", frame["start_date"].isna())])
+                                         extra_checks=[("no_readings", frame["start_date"].isna())], rules=rules)
     except (ValueError, TypeError) as exc:
         raise ImportFailed(f"{file}: cannot derive customers ({first_line(exc)})") from None
     return customers, "readings"

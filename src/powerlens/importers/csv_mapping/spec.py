@@ -50,6 +50,10 @@ def load_mapping(path: Path) -> dict:
         for item in items:
             if not isinstance(item, dict) or not item.get("file"):
                 raise MappingError(f"{name}: tables.{table} needs a `file:`")
+            file = item["file"]
+            if not isinstance(file, str) or Path(file).is_absolute() or ".." in Path(file).parts:
+                raise MappingError(f"{name}: tables.{table}.file {str(file)[:80]!r} must be a path inside the "
+                                   "source folder (no absolute path, no `..`)")
             cols = item.get("columns") or {}
             if not isinstance(cols, dict):
                 raise MappingError(f"{name}: tables.{table}.columns must map source -> canonical")
