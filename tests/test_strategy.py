@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -301,3 +302,24 @@ def test_review_suppresses_small_groups_and_reads_a_holdout(playbook):
     plain = strategy.review_actions(groups[groups["group"] != "holdout"], flags, pb, pd.Index(ids), 10)
     assert "holdout" not in set(plain["_group"])
     assert strategy.review_readings(plain, pb)["call"].startswith("observational only")
+
+
+def test_an_action_ranked_by_a_segment_column_breaks_ties_by_the_values_not_the_pseudonyms():
+    """Two pseudonym keys give the same customers other ids: the list cut at capacity must
+    be the same customers (known by their attributes), whichever key."""
+    rng = np.random.default_rng(2)
+    n = 40
+    segments = pd.DataFrame({"value_score": np.repeat([0.9, 0.5], n // 2), "kwh_365d": rng.gamma(2, 1000, n),
+                             "value_tier": "high"})
+    playbook = {"tiers": {t: {g: {"strategy": "s"} for g in "ABC"} for t in ("high", "medium", "low")},
+                "actions": [{"name": "visit", "when": {"value_tier": ["high"]}, "capacity": 25, "rank_by": "value_score"}]}
+    chosen = []
+    for key in range(2):
+        ids = pd.Series([f"k{key}-{v:06d}" for v in rng.permutation(10**6)[:n]])
+        plan = strategy.plan_actions(segments.assign(customer_id=ids),
+                                     pd.DataFrame(columns=["customer_id", "task", "score"]),
+                                     playbook)
+        kwh = segments.set_index(ids)["kwh_365d"]
+        chosen.append(sorted(kwh.loc[plan["customer_id"]].round(6)))
+        assert plan["priority_score"].is_monotonic_decreasing
+    assert chosen[0] == chosen[1]

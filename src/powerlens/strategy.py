@@ -239,8 +239,9 @@ def _rank_one(segments: pd.DataFrame, scores: pd.DataFrame, action: dict[str, An
             )
     cand = segments
     if "task" in when:
-        task_scores = scores.loc[scores["task"] == when["task"], ["customer_id", "score", "reasons"]]
-        task_scores = task_scores.rename(columns={"reasons": "_score_reasons"})
+        keep = ["customer_id", "score", "reasons"] + (["rank"] if "rank" in scores.columns else [])
+        task_scores = scores.loc[scores["task"] == when["task"], keep]
+        task_scores = task_scores.rename(columns={"reasons": "_score_reasons", "rank": "_score_rank"})
         cand = cand.merge(task_scores, on="customer_id", how="inner")
         cand = cand[pd.to_numeric(cand["score"], errors="coerce") >= when.get("min_score", 0.0)]
     if "flag" in when:
@@ -267,8 +268,7 @@ def _rank_one(segments: pd.DataFrame, scores: pd.DataFrame, action: dict[str, An
         reasons = _condition_reasons(cand, when, member_keys)
     cand = cand.assign(_reasons=reasons)
 
-    cand = cand.sort_values(["_priority", "customer_id"], ascending=[False, True], kind="mergesort")
-    cand = cand.drop_duplicates("customer_id")
+    cand = _ranked(cand)
     ids = cand["customer_id"].astype(str)
     share = float(action.get("holdout_share", 0.0))
     held = holdout_draw(ids, name, holdout_salt) < share if share > 0 else np.zeros(len(cand), dtype=bool)
@@ -288,6 +288,23 @@ def _rank_one(segments: pd.DataFrame, scores: pd.DataFrame, action: dict[str, An
             "group": group,
         }
     )
+
+
+def _ranked(cand: pd.DataFrame) -> pd.DataFrame:
+    """The candidates by descending priority, one row per customer. Equal priorities keep the
+    model's order where the action comes from a score (the scores' rank: the raw score behind
+    equal calibrated scores, then a hash of the features), then a hash of the candidate's
+    segment and feature values (`features.engine.row_fingerprint`, which the pseudonym key does
+    not decide), and only customers whose values are all identical by customer id."""
+    from powerlens.features.engine import row_fingerprint
+
+    score_rank = (pd.to_numeric(cand["_score_rank"], errors="coerce").fillna(np.inf)
+                  if "_score_rank" in cand.columns else pd.Series(0.0, index=cand.index))
+    values = cand.drop(columns=[c for c in cand.columns if c.startswith("_")])
+    fingerprint = row_fingerprint(values) if len(values.columns) > 1 else np.zeros(len(cand), dtype=np.uint64)
+    order = np.lexsort((cand["customer_id"].astype(str).to_numpy(), fingerprint, score_rank.to_numpy(),
+                        -cand["_priority"].to_numpy(dtype=float)))
+    return cand.iloc[order].drop_duplicates("customer_id")
 
 
 def _condition_reasons(cand: pd.DataFrame, when: dict[str, Any], member_keys: list[str]) -> pd.Series:

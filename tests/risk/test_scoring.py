@@ -85,6 +85,8 @@ def test_a_multiclass_score_is_the_predicted_class_and_wide_gives_each_class():
     frame = score_frame(model, feats, "acorn_group")
     assert list(frame.columns) == ["customer_id", "task", "score", "predicted_class", "rank", "reasons"]
     proba = model.predict_proba(feats[["kwh_365d", "daily_cv"]])
+    assert (np.diff(frame["rank"]) == 1).all() and frame["score"].is_monotonic_decreasing  # highest first
+    frame = frame.set_index("customer_id").loc[feats["customer_id"]]
     assert np.allclose(frame["score"], proba.max(axis=1))
     assert set(frame["predicted_class"]) <= {"Affluent", "Adversity", "Comfortable"}
     wide = score_wide(model, feats)

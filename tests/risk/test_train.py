@@ -10,12 +10,12 @@ from sklearn.metrics import roc_auc_score
 
 from powerlens import features as F
 from powerlens.config import project_root
-from powerlens.features.definitions import FEATURES
 from powerlens.jobs.train import fit_and_log
 from powerlens.risk import labels, prepare
-from powerlens.risk.explain import reason_codes, top_drivers
+from powerlens.risk.explain import reason_codes, reason_table
 from powerlens.risk.models import make_model
 from powerlens.risk.train import decide_promotion, fit_and_compare
+from risk.generator_truth import CHURN_DRIVERS, CREDIT, THEFT_DRIVERS
 from support import ROOT
 from support import acorn_like as _acorn_like
 
@@ -30,18 +30,6 @@ def test_promotion_rule():
     assert decide_promotion(0.82, 0.80, 0.01)[0]
     promoted, why = decide_promotion(0.805, 0.80, 0.01)
     assert not promoted and "challenger" in why
-
-
-# the generator's true drivers, as feature columns (synthetic/events.py: _churn_hazard, the payment
-# behaviour of the credit classes, meter tampering)
-CREDIT = {name for name, f in FEATURES.items() if f.group == "credit"} | {"arrears_to_bill"}
-
-
-CHURN_DRIVERS = ({"complaints_12m", "complaints_90d", "days_since_complaint", "tenure_years", "bill_volatility",
-                  "bill_amount_last", "customer_class", "capacity_kva", "two_part_tariff"} | CREDIT)
-
-
-THEFT_DRIVERS = {name for name, f in FEATURES.items() if f.group == "theft_signal"} | {"recent_change_ratio"}
 
 
 SMALL_DATA = {"n_estimators": 150, "learning_rate": 0.05, "num_leaves": 7, "min_child_samples": 10,
@@ -62,13 +50,34 @@ def utility_3000(tmp_path_factory, key):
     return F.load_clean(root / "clean"), root / "truth.parquet"
 
 
+def _permuted(y: pd.Series, as_of: pd.Series, seed: int = 0) -> pd.Series:
+    """The labels shuffled within each cut-off: the same base rates, no link to the features."""
+    rng = np.random.default_rng(seed)
+    return y.groupby(as_of.to_numpy()).transform(lambda s: pd.Series(rng.permutation(s.to_numpy()), index=s.index))
+
+
+def _driver_share(model, rows: pd.DataFrame, drivers: set[str]) -> float:
+    """The share of these rows' reasons (up to 3 each) that name one of the generator's drivers."""
+    table = reason_table(model, rows.reset_index(drop=True), np.arange(len(rows)))
+    return float(table["feature"].isin(drivers).mean())
+
+
+# measured on this utility (seed 11): best ROC-AUC 0.83 / 0.978 / 0.842; the share of the
+# positives' reasons naming a driver 0.55 / 0.92 / 0.45, against 0.28 / 0.11 / 0.13 for the same
+# model on labels permuted within each cut-off (whose ROC-AUC is 0.44 / 0.48 / 0.45). A third of
+# churn's and a quarter of arrears' columns are drivers, so a floor must sit well above that.
+FLOORS = {"churn": {"roc_auc": 0.80, "share": 0.50}, "arrears": {"roc_auc": 0.95, "share": 0.85},
+          "theft": {"roc_auc": 0.78, "share": 0.40}}
+
+
 @pytest.mark.slow
 def test_models_learn_the_generators_drivers(utility_3000, train_params):
     """On a synthetic utility, churn's and theft's best family beats the logistic baseline and
-    random clearly on the latest cut-off (arrears: both far above random); the reasons of the
-    customers who churned, fell into arrears or were caught stealing point at what the generator
-    made them do it; arrears and theft scores rank the generator's true distressed payers and
-    tamperers far above random."""
+    random clearly on the latest cut-off (arrears: both far above random), and a floor near the
+    measured ROC-AUC, while the same model on permuted labels is no better than chance; the
+    reasons of the customers who churned, fell into arrears or were caught stealing name what
+    the generator made them do it, far more often than a model of permuted labels does; arrears
+    and theft scores rank the generator's true distressed payers and tamperers far above random."""
     small_data, small_truth = utility_3000
     training, scoring = F.cutoffs_for(small_data.data_end, 3, 3, 3)
     feats = F.build_many(small_data, training)
@@ -86,13 +95,20 @@ def test_models_learn_the_generators_drivers(utility_3000, train_params):
         # that means distress from a good payer but a bill paid late as usual from a late one
         # "clearly": the lead's 90% paired bootstrap interval is above zero
         assert best.family != "logistic", task
-        assert best.metrics["roc_auc"] > 0.75, (task, best.metrics["roc_auc"])
+        assert best.metrics["roc_auc"] > FLOORS[task]["roc_auc"], (task, best.metrics["roc_auc"])
         assert best.metrics["lead_vs_logistic_low"] > 0, (task, best.family, best.metrics, logit.metrics)
+        y_perm = _permuted(y, feats["as_of"])
+        chance = fit_and_compare(task, feats, y_perm, params, families=("lightgbm",)).families["lightgbm"]
+        assert chance.metrics["roc_auc"] < 0.6, (task, chance.metrics["roc_auc"])
+        assert result.families["lightgbm"].metrics["roc_auc"] - chance.metrics["roc_auc"] > 0.2, task
         # reasons: a model on every cut-off (small-data settings: a few dozen positives)
         cols = prepare.select_columns(feats, task, params)
         model = make_model("lightgbm", params, task=task, hyperparameters=SMALL_DATA).fit(feats[cols], y)
-        top3 = top_drivers(model, feats.loc[y.to_numpy() == 1, cols], top=3)
-        assert len(set(top3) & drivers[task]) >= (1 if task == "theft" else 2), (task, top3)
+        share = _driver_share(model, feats.loc[y.to_numpy() == 1, cols], drivers[task])
+        assert share >= FLOORS[task]["share"], (task, share)
+        noise = make_model("lightgbm", params, task=task, hyperparameters=SMALL_DATA).fit(feats[cols], y_perm)
+        noise_share = _driver_share(noise, feats.loc[y_perm.to_numpy() == 1, cols], drivers[task])
+        assert share - noise_share > 0.2, (task, share, noise_share)
         models[task] = (model, cols)
 
     model, cols = models["arrears"]

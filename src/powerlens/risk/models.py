@@ -39,6 +39,7 @@ from powerlens.risk.calibration import (  # noqa: F401  (re-exported: models.Cal
     one_hot,
     raw_score,
 )
+from powerlens.risk.explain import typical_values
 from powerlens.risk.prepare import add_derived, meaning
 
 FAMILIES = ("lightgbm", "logistic", "histgb")
@@ -89,6 +90,7 @@ class _NativeCategoricalModel(BaseEstimator, ClassifierMixin):
 
     def fit(self, X: pd.DataFrame, y):
         self.feature_names_in_ = np.array(X.columns)
+        self.typical_ = typical_values(X)  # what a reason must differ from (risk.explain)
         self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in categorical_columns(X)}
         self.model_ = self._make()
         with one_thread():
@@ -151,6 +153,7 @@ class LogisticModel(BaseEstimator, ClassifierMixin):
 
     def fit(self, X: pd.DataFrame, y):
         self.feature_names_in_ = np.array(X.columns)
+        self.typical_ = typical_values(X)  # what a reason must differ from (risk.explain)
         cats = categorical_columns(X)
         nums = [c for c in X.columns if c not in cats]
         self.nums_, self.cats_ = nums, cats

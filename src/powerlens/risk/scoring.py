@@ -2,8 +2,11 @@
 predicted class of a multi-class task, and reason codes for the customers someone will read.
 
 - `score_frame`: the long table (customer_id, task, score, rank, reasons) that the score job
-  writes and a snapshot scores with; rank 1 is the highest score, ties broken by customer id,
-  so the ranks do not depend on the rows' order.
+  writes and a snapshot scores with, sorted by rank; rank 1 is the highest score. Calibration is
+  strictly increasing, so equal scores mean equal raw scores; those are ordered by a hash of the
+  customer's feature values (`features.engine.row_fingerprint`), which the pseudonym key does
+  not decide, and only customers whose features are identical by customer id. The ranks do not
+  depend on the rows' order.
 - `add_reasons`: reasons for more customers of a scored table later (a report explains the
   customers it shows, not every account).
 - `score_wide`: one row per customer with one probability per class (`powerlens score TASK`).
@@ -53,27 +56,48 @@ def _proba(model, X: pd.DataFrame) -> np.ndarray:
         return np.asarray(model.predict_proba(X))
 
 
-def rank_scores(customer_ids: pd.Series, score: np.ndarray) -> np.ndarray:
-    """1 for the highest score, ties broken by customer id (independent of the rows' order)."""
-    order = np.lexsort((np.asarray(customer_ids, dtype=str), -np.asarray(score, dtype=float)))
+def rank_scores(customer_ids: pd.Series, score: np.ndarray, *tie_breaks: np.ndarray) -> np.ndarray:
+    """1 for the highest score; ties broken by `tie_breaks` in turn (the first first, the lowest
+    value first: e.g. minus the raw score, then a hash of the features), then by customer id
+    (independent of the rows' order)."""
+    keys = (np.asarray(customer_ids, dtype=str), *(np.asarray(t) for t in reversed(tie_breaks)),
+            -np.asarray(score, dtype=float))
+    order = np.lexsort(keys)
     rank = np.empty(len(order), dtype=int)
     rank[order] = np.arange(1, len(order) + 1)
     return rank
 
 
+def _proba_and_raw(model, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The probabilities (n x K) and the uncalibrated score behind each row's score (the
+    positive class's, or the predicted class's; the probability itself for a model without a
+    calibrator): a tie-break that keeps the model's own ranking where scores are equal."""
+    if not hasattr(model, "proba_and_raw"):
+        proba = _proba(model, X)
+        return proba, (proba[:, 1] if proba.shape[1] == 2 else proba.max(axis=1))
+    with one_thread():
+        proba, raw = model.proba_and_raw(X)
+    proba, raw = np.asarray(proba), np.asarray(raw, dtype=float)
+    return proba, (raw if raw.ndim == 1 else raw[np.arange(len(raw)), proba.argmax(axis=1)])
+
+
 def score_frame(model, feats: pd.DataFrame, task: str, *, model_version: int | None = None,
                 explain: Iterable[str] | str | None = None) -> pd.DataFrame:
-    """Every customer of `feats` scored by `model`: customer_id, task, score (the positive
-    class's probability; for several classes the predicted class's, with `predicted_class`),
-    rank, reasons (for the customers in `explain`, `"all"` for everyone; else empty), and
-    `model_version` when given."""
+    """Every customer of `feats` scored by `model`, highest score first: customer_id, task,
+    score (the positive class's probability; for several classes the predicted class's, with
+    `predicted_class`), rank (equal scores ordered by the raw score, then by a hash of the
+    feature values, then by customer id), reasons (for the customers in `explain`, `"all"` for
+    everyone; else empty), and `model_version` when given."""
+    from powerlens.features.engine import row_fingerprint
+
     X = model_features(model, feats)
-    proba = _proba(model, X)
+    proba, raw = _proba_and_raw(model, X)
     frame = pd.DataFrame({"customer_id": feats["customer_id"].astype(str).to_numpy(), "task": task,
                           "score": proba[:, 1] if proba.shape[1] == 2 else proba.max(axis=1)})
     if proba.shape[1] > 2:
         frame["predicted_class"] = np.asarray(model.classes_)[proba.argmax(axis=1)]
-    frame["rank"] = rank_scores(frame["customer_id"], frame["score"].to_numpy())
+    frame["rank"] = rank_scores(frame["customer_id"], frame["score"].to_numpy(), -raw, row_fingerprint(X))
+    frame = frame.sort_values("rank", kind="stable").reset_index(drop=True)
     frame["reasons"] = ""
     if model_version is not None:
         frame["model_version"] = int(model_version)
