@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +13,6 @@ import pytest
 import yaml
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-warnings.filterwarnings("ignore", category=RuntimeWarning)
 
 SMALL = {"customers": 600, "months": 24, "seed": 11}
 

@@ -1,8 +1,46 @@
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
 import pytest
 from typer.testing import CliRunner
 
 from powerlens.cli import app
 from support import write_daily_csv as _write
+
+
+def powerlens(*args, env=None, timeout=300) -> subprocess.CompletedProcess:
+    """The command as a user runs it (a real process: a traceback would reach its stderr)."""
+    return subprocess.run([sys.executable, "-m", "powerlens.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of the sockets listening on `port`, from the kernel's tables."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        if not os.path.exists(table):
+            continue
+        for line in open(table).read().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A = LISTEN
+                raw = bytes.fromhex(address)
+                if width == 8:
+                    found.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
+                else:
+                    words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                    found.add(socket.inet_ntop(socket.AF_INET6, words))
+    return found
 
 COMMANDS = ["generate", "validate", "features", "segment", "train", "score", "report", "ui", "lab", "bench"]
 
@@ -14,16 +52,32 @@ def test_every_subcommand_has_help(command):
     assert "Usage" in result.output and len(result.output.splitlines()) > 4
 
 
-def test_servers_bind_to_loopback_by_default():
-    for command in ("ui", "lab"):
-        out = CliRunner().invoke(app, [command, "--help"]).output
-        assert "127.0.0.1" in out
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["ui", "lab"])
+def test_servers_listen_on_loopback_only_by_default(command, tmp_path):
+    """Started for real: every socket the server listens on is 127.0.0.1."""
+    port = _free_port()
+    env = {**os.environ, "POWERLENS_ROOT": str(tmp_path), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'm.db'}",
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
+    (tmp_path / "params.yaml").write_text("{}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "powerlens.cli", command, "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not _listening_addresses(port) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+        addresses = _listening_addresses(port)
+        assert addresses == {"127.0.0.1"}, f"{command} listens on {addresses or 'nothing'}"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
 
 
 def test_missing_input_is_one_line_not_a_traceback(tmp_path):
-    result = CliRunner().invoke(app, ["validate", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2
-    assert "no such folder" in result.output and "Traceback" not in result.output
+    result = powerlens("validate", tmp_path / "nowhere", "--out", tmp_path / "o")
+    assert result.returncode == 2, result.stderr
+    assert "no such folder" in result.stderr and "Traceback" not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
@@ -41,11 +95,21 @@ def test_import_command_writes_canonical_tables_and_exits_2_above_the_reject_lim
     assert '"reconciled": true' in result.output
     labels = pd.read_parquet(out / "labels.parquet")
     assert set(labels["task"]) == {"arrears"} and len(labels) > 20_000
+
+    # a well-formed file with 10% of its rows broken: above the 5% limit, refused with exit 2
+    rows = pd.read_csv(src, dtype=str, nrows=400)
+    rows.loc[rows.index[::10], "LIMIT_BAL"] = "not a number"
     bad = tmp_path / "bad.csv"
-    bad.write_text("ID,LIMIT_BAL\n1,x\n")
-    result = CliRunner().invoke(app, ["import", "credit-history", str(bad), "--out", str(tmp_path / "o2"),
-                                      "--key-file", str(key_file)])
-    assert result.exit_code == 2 and "bad.csv" in result.output and "Traceback" not in result.output
+    rows.to_csv(bad, index=False)
+    result = powerlens("import", "credit-history", bad, "--out", tmp_path / "o2", "--key-file", key_file)
+    assert result.returncode == 2, result.stderr
+    assert "bad.csv: " in result.stderr and "rows rejected (10.0% > 5.0%)" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "o2" / "customers.parquet").exists()
+    # the same file under a limit of 20% is imported, the broken rows quarantined
+    result = powerlens("import", "credit-history", bad, "--out", tmp_path / "o3", "--key-file", key_file,
+                       "--max-reject-fraction", "0.2")
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_parquet(tmp_path / "o3" / "quarantine" / "customers.parquet")) == 40
 
 
 def test_pseudonymize_links_raw_ids_to_the_same_pseudonyms_as_the_import(key_file, small_raw, small_clean):
@@ -83,11 +147,10 @@ def test_cli_prints_one_line_per_problem_and_no_traceback(tiny_export, key_file,
 def test_missing_column_is_a_one_line_error_with_exit_code_2(tiny_export, key_file, tmp_path):
     src, daily = tiny_export
     daily.drop(columns=["kwh"]).to_csv(src / "readings_daily.csv", index=False)
-    result = CliRunner().invoke(app, ["validate", str(src), "--out", str(tmp_path / "clean"),
-                                      "--key-file", str(key_file)])
-    assert result.exit_code == 2
-    assert "readings_daily.csv: missing column(s) kwh" in result.output
-    assert "Traceback" not in result.output
+    result = powerlens("validate", src, "--out", tmp_path / "clean", "--key-file", key_file)
+    assert result.returncode == 2
+    assert "readings_daily.csv: missing column(s) kwh" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 def test_a_bug_keeps_its_traceback_and_our_errors_are_one_line(monkeypatch):

@@ -1,4 +1,9 @@
-"""A real MLflow store (sqlite in a temp folder): tags, registry, the champion rule."""
+"""A real MLflow store (sqlite in a temp folder): tags, registry, the champion rule; the git
+commit tag in a real repository; runs of killed processes ended as FAILED."""
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -8,8 +13,6 @@ from mlflow import MlflowClient
 from powerlens import tracking
 from powerlens.jobs.train import fit_and_log
 from powerlens.risk.models import LogisticModel
-
-pytestmark = pytest.mark.slow
 
 
 def _task_data(seed=0, n=600, signal=2.0):
@@ -29,6 +32,7 @@ PARAMS = {"primary_metric": "roc_auc", "promotion_threshold": 0.01, "lightgbm": 
           "logistic": {"C": 1.0}}
 
 
+@pytest.mark.slow
 def test_runs_are_tagged_and_first_model_becomes_champion(mlflow_store, tmp_path):
     feats, y = _task_data()
     data = tmp_path / "features.parquet"
@@ -56,6 +60,7 @@ def test_runs_are_tagged_and_first_model_becomes_champion(mlflow_store, tmp_path
     assert model.predict_proba(feats.drop(columns=["customer_id", "as_of"]).head(3)).shape == (3, 2)
 
 
+@pytest.mark.slow
 def test_a_model_that_does_not_beat_the_champion_becomes_challenger(mlflow_store):
     feats, y = _task_data()
     first = fit_and_log("demo", feats, y, PARAMS, {}, experiment="test-risk", log=lambda m: None)
@@ -67,6 +72,7 @@ def test_a_model_that_does_not_beat_the_champion_becomes_challenger(mlflow_store
     assert str(client.get_model_version_by_alias("powerlens-demo", "challenger").version) == "2"
 
 
+@pytest.mark.slow
 def test_a_clearly_better_model_is_promoted(mlflow_store):
     feats, y = _task_data()
     cols = ["on_time_rate", "kwh_365d", "region"]
@@ -94,6 +100,7 @@ print(json.dumps({"backend": [before_backend, matplotlib.get_backend()], "env": 
 """
 
 
+@pytest.mark.slow
 def test_importing_risk_and_tracking_changes_nothing_in_the_process():
     """No side effects at import: the backend, the environment and MLflow (which reads its
     environment when imported) are left to the entry point's configure_process()."""
@@ -111,6 +118,7 @@ def test_importing_risk_and_tracking_changes_nothing_in_the_process():
     assert seen["env"] == [] and not seen["mlflow_imported"]
 
 
+@pytest.mark.slow
 def test_use_experiment_works_without_configure_process(tmp_path):
     import os
     import subprocess
@@ -122,3 +130,62 @@ def test_use_experiment_works_without_configure_process(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1].endswith(" None")
+
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+
+
+def test_the_git_commit_tag_is_the_commit_of_the_project(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "params.yaml").write_text("{}\n")
+    env = {**os.environ, **GIT_ENV, "GIT_CEILING_DIRECTORIES": str(tmp_path)}
+    monkeypatch.setenv("POWERLENS_ROOT", str(project))
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    subprocess.run(["git", "init", "-q"], cwd=project, env=env, check=True)
+    assert tracking.git_commit() == tracking.NOT_IN_GIT  # a repository without a commit yet
+    subprocess.run(["git", "add", "params.yaml"], cwd=project, env=env, check=True)
+    subprocess.run(["git", "commit", "-qm", "first"], cwd=project, env=env, check=True)
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert len(sha) == 40 and tracking.git_commit() == sha
+    assert tracking.run_tags("train@demo", [project / "params.yaml"])["git_commit"] == sha
+
+
+def test_outside_git_the_tag_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("POWERLENS_ROOT", str(tmp_path))
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert tracking.git_commit() == "none (not a git repository)"
+
+
+def test_a_run_owner_is_gone_when_its_process_is_dead_or_another(tmp_path):
+    mine = tracking.owner_tags()
+    assert mine[tracking.PID_TAG] == str(os.getpid()) and mine[tracking.HOST_TAG]
+    assert not tracking._owner_gone(mine)
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    dead = {**mine, tracking.PID_TAG: finished.stdout.strip()}
+    assert tracking._owner_gone(dead)
+    reused = {**mine, tracking.PID_STARTED_TAG: f"{float(mine[tracking.PID_STARTED_TAG]) - 3600:.2f}"}
+    assert tracking._owner_gone(reused)  # this pid, but a process started an hour earlier
+    assert not tracking._owner_gone({})  # a run without the tags is left alone
+
+
+@pytest.mark.slow
+def test_runs_of_dead_processes_of_this_host_end_failed(mlflow_store, tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    tracking.use_experiment("test-orphans")
+    client = MlflowClient()
+    experiment_id = client.get_experiment_by_name("test-orphans").experiment_id
+    mine = tracking.owner_tags()
+    dead = client.create_run(experiment_id, tags={**mine, tracking.PID_TAG: finished.stdout.strip()}).info.run_id
+    alive = client.create_run(experiment_id, tags=mine).info.run_id
+    elsewhere = client.create_run(experiment_id, tags={**mine, tracking.HOST_TAG: "another-machine",
+                                                        tracking.PID_TAG: finished.stdout.strip()}).info.run_id
+    with tracking.run("next", "test-orphans") as active:
+        assert active.data.tags[tracking.PID_TAG] == str(os.getpid())
+    assert client.get_run(dead).info.status == "FAILED"
+    assert "is gone" in client.get_run(dead).data.tags["powerlens.ended_because"]
+    assert client.get_run(alive).info.status == "RUNNING"
+    assert client.get_run(elsewhere).info.status == "RUNNING"

@@ -94,8 +94,10 @@ def validate(
 
     paths = _paths()
     out = out or paths.clean
-    limit = _config().validate.max_reject_fraction if max_reject_fraction is None else max_reject_fraction
-    summary = job.run(src or paths.raw, out=out, key_file=key_file, max_reject_fraction=limit, truth_out=truth_out)
+    settings = _config().validate
+    limit = settings.max_reject_fraction if max_reject_fraction is None else max_reject_fraction
+    summary = job.run(src or paths.raw, out=out, key_file=key_file, max_reject_fraction=limit, truth_out=truth_out,
+                      plausibility=settings.plausibility)
     typer.echo(f"canonical tables in {out}; quarantine in {out / 'quarantine'}; summary in {out / 'validation.json'}")
     if not summary["reconciled"]:
         raise typer.Exit(2)
@@ -118,8 +120,10 @@ def import_(
     from powerlens.jobs import validate as job
 
     out = out or _paths().clean
-    limit = _config().validate.max_reject_fraction if max_reject_fraction is None else max_reject_fraction
-    summary = job.run(src, out=out, fmt=fmt, key_file=key_file, max_reject_fraction=limit, mapping=mapping)
+    settings = _config().validate
+    limit = settings.max_reject_fraction if max_reject_fraction is None else max_reject_fraction
+    summary = job.run(src, out=out, fmt=fmt, key_file=key_file, max_reject_fraction=limit, mapping=mapping,
+                      plausibility=settings.plausibility)
     tables = {t: {k: r[k] for k in ("rows_in", "accepted", "quarantined")} for t, r in summary["tables"].items()}
     typer.echo(json.dumps({"tables": tables, "reconciled": summary["reconciled"]}, indent=2))
     typer.echo(f"canonical tables in {out}; summary in {out / 'validation.json'}")
@@ -261,22 +265,27 @@ def score(
     model: Annotated[str | None, typer.Option(help="model URI (default models:/powerlens-TASK@champion)")] = None,
     out: Annotated[Path | None, typer.Option(help="CSV to write (one task) or scores folder (all tasks; default runs/score)")] = None,
     features_dir: Annotated[Path | None, typer.Option("--features", help="features folder, all tasks (default data/features)")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="with --data: score as of this date, YYYY-MM-DD (default: the data's end, else the "
+                        "date its source describes)")] = None,
 ):
     """Score accounts with champion models, with reason codes. `score TASK --data DIR --out F.csv`
-    scores any imported data folder at its latest date and refuses data whose features do not
-    match the model."""
+    scores any imported data folder (customers whose outcome is unknown too) at its latest date
+    or --as-of, and refuses data whose features do not match the model."""
     from powerlens.errors import UsageError
     from powerlens.jobs import score as job
 
     paths = _paths()
     if task is None:
+        if as_of is not None or data is not None:
+            raise UsageError("--data and --as-of score one task: powerlens score TASK --data DIR --out F.csv")
         out = out or paths.runs / "score"
         job.run(_config(), features_dir=features_dir or paths.features, out=out)
         typer.echo(f"scores in {out}")
         return
     if data is None or out is None:
         raise UsageError("score TASK needs --data DIR and --out FILE.csv")
-    n = job.score_folder(task, _config(), data=data, out=out, model_uri=model)
+    n = job.score_folder(task, _config(), data=data, out=out, model_uri=model, as_of=as_of)
     typer.echo(f"wrote {n} scores to {out}")
 
 
@@ -377,6 +386,9 @@ def ui(
     from powerlens.tracking import tracking_uri
 
     uri = tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        typer.echo(f"MLFLOW_TRACKING_URI is a tracking server: its UI is at {uri}")
+        return
     typer.echo(f"MLflow UI for {uri} at http://{host}:{port} (Ctrl-C to stop)")
     cmd = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri, "--host", host,
            "--port", str(port), "--workers", "1"]
@@ -384,6 +396,26 @@ def ui(
         cmd += ["--default-artifact-root", _paths().mlartifacts.as_uri()]
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
     raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@app.command()
+@friendly
+def server(
+    store: Annotated[Path, typer.Option(help="folder of the server's PostgreSQL data, artifacts and logs")] = Path("mlflow-server"),
+    port: Annotated[int, typer.Option(help="tracking server port")] = 5000,
+    host: Annotated[str, typer.Option(help="tracking server bind address (0.0.0.0 to serve the network)")] = "127.0.0.1",
+    db_port: Annotated[int, typer.Option(help="PostgreSQL port (on 127.0.0.1 only)")] = 5432,
+    backend_store_uri: Annotated[str | None, typer.Option(
+        help="your team's own database (postgresql://USER:PASSWORD@HOST:PORT/DB): no PostgreSQL is started")] = None,
+):
+    """The team's MLflow tracking server: PostgreSQL (started here unless --backend-store-uri)
+    and `mlflow server` with served artifacts. Prints the MLFLOW_TRACKING_URI to set; Ctrl-C or
+    SIGTERM stops both. See docs/operations.md, "Team mode"."""
+    from powerlens.server import ServerSettings, serve
+
+    settings = ServerSettings(store=store, host=host, port=port, db_port=db_port,
+                              backend_store_uri=backend_store_uri or os.environ.get("POWERLENS_BACKEND_STORE_URI"))
+    raise typer.Exit(serve(settings, echo=lambda m: typer.echo(m)))
 
 
 @app.command()

@@ -69,21 +69,33 @@ def use_experiment(name: str) -> str:
     if exp is None:
         location = project_paths().mlartifacts.as_uri() if _is_local(uri) else None
         description = EXPERIMENT_DESCRIPTIONS.get(name, f"powerlens runs ({name})")
-        experiment_id = mlflow.create_experiment(name, artifact_location=location,
-                                                 tags={"mlflow.note.content": description})
+        try:
+            experiment_id = mlflow.create_experiment(name, artifact_location=location,
+                                                     tags={"mlflow.note.content": description})
+        except mlflow.exceptions.MlflowException as exc:
+            # another process (a second training at once) created it between our look and ours
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS" or mlflow.get_experiment_by_name(name) is None:
+                raise
+            experiment_id = mlflow.get_experiment_by_name(name).experiment_id
         mlflow.set_experiment(experiment_id=experiment_id)  # else the first run lands in "Default"
         return experiment_id
     mlflow.set_experiment(name)
     return exp.experiment_id
 
 
+NOT_IN_GIT = "none (not a git repository)"
+
+
 def git_commit() -> str:
+    """The sha of the project's HEAD commit; NOT_IN_GIT outside a git repository (or a repository
+    without a commit, or without git), so that a run's tag never looks like a commit it is not."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=project_root(), timeout=10).stdout.strip()
-        return sha or "unknown"
+        result = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD^{commit}"], capture_output=True,
+                                text=True, cwd=project_root(), timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return NOT_IN_GIT
+    sha = result.stdout.strip()
+    return sha if result.returncode == 0 and len(sha) >= 40 else NOT_IN_GIT
 
 
 def data_hash(*paths: str | Path) -> str:
@@ -108,15 +120,86 @@ def run_tags(stage: str, data_paths: list[str | Path], **extra: Any) -> dict[str
     return tags
 
 
+# who started a run: the machine and the process (with its start time, so that a reused pid is
+# not taken for the process that started the run)
+HOST_TAG = "powerlens.host"
+PID_TAG = "powerlens.pid"
+PID_STARTED_TAG = "powerlens.pid_started"
+
+
+def _process_started(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), None when there is no such process."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+        return None
+
+
+def owner_tags() -> dict[str, str]:
+    """The tags that say which process on which machine started a run."""
+    import socket
+
+    started = _process_started(os.getpid())
+    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()),
+            PID_STARTED_TAG: f"{started:.2f}" if started is not None else ""}
+
+
+def _owner_gone(tags: dict[str, str]) -> bool:
+    """True when the process a run's tags name is no longer alive on this machine (its pid is
+    free, or now belongs to a process started at another time)."""
+    try:
+        pid = int(tags.get(PID_TAG, ""))
+    except ValueError:
+        return False
+    started = _process_started(pid)
+    if started is None:
+        return True
+    recorded = tags.get(PID_STARTED_TAG) or ""
+    try:
+        return abs(float(recorded) - started) > 1.0
+    except ValueError:
+        return False
+
+
+def end_orphaned_runs() -> list[str]:
+    """End as FAILED every RUNNING run of the store that a process of this machine started and
+    that process is gone (killed with -9, a crash of the machine): MLflow cannot know, and such
+    a run would stay RUNNING forever. Runs of other machines are left alone (their processes
+    cannot be seen from here), as are runs without the owner tags. Returns the ended runs' ids."""
+    import socket
+
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    host = socket.gethostname()
+    experiment_ids = [e.experiment_id for e in client.search_experiments()]
+    ended = []
+    if not experiment_ids:
+        return ended
+    for found in client.search_runs(experiment_ids, filter_string=f"attributes.status = 'RUNNING' and "
+                                    f"tags.`{HOST_TAG}` = '{host}'", max_results=1000):
+        if _owner_gone(found.data.tags):
+            client.set_tag(found.info.run_id, "powerlens.ended_because",
+                           f"process {found.data.tags.get(PID_TAG)} on {host} is gone (killed?)")
+            client.set_terminated(found.info.run_id, status="FAILED")
+            ended.append(found.info.run_id)
+    return ended
+
+
 @contextmanager
 def run(name: str, experiment: str, tags: dict[str, str] | None = None, nested: bool = False,
         params: dict | None = None):
-    """A run (nested under the active one when `nested`), tagged and with flattened params."""
+    """A run (nested under the active one when `nested`), tagged and with flattened params.
+    Every run carries the host and pid that started it; a top-level run first ends as FAILED the
+    runs of killed processes of this machine (end_orphaned_runs)."""
     import mlflow
 
     if not nested:
         use_experiment(experiment)
-    with mlflow.start_run(run_name=name, nested=nested, tags=tags or {}) as active:
+        end_orphaned_runs()
+    with mlflow.start_run(run_name=name, nested=nested, tags={**(tags or {}), **owner_tags()}) as active:
         if params:
             mlflow.log_params({k: str(v)[:500] for k, v in flatten(params).items()})
         yield active
@@ -184,12 +267,19 @@ def log_model(model, name: str, X_example) -> str:
     return info.model_uri
 
 
+# when this process last read each task's champion (the champion rule compares with it)
+_champion_read_at: dict[str, float] = {}
+
+
 def champion_version(task: str):
     """The registry's champion version of a task (None when it has none)."""
+    import time
+
     import mlflow
     from mlflow import MlflowClient
 
     client = MlflowClient()
+    _champion_read_at[task] = time.time()
     try:
         return client.get_model_version_by_alias(registered_name(task), CHAMPION)
     except mlflow.exceptions.MlflowException:
@@ -222,21 +312,135 @@ def champion_of(task: str, root: Path | None = None):
     return load_champion(task), version
 
 
+# a promotion in progress: set on the new version before it takes the champion alias, "done"
+# after; the champion alias goes to the best of the versions whose promotion is in progress
+PROMOTION_TAG = "powerlens.promotion"
+PROMOTION_STARTED_TAG = "powerlens.promotion_started"
+PROMOTION_DONE_TAG = "powerlens.promotion_done"
+PROMOTION_WINDOW_SECONDS = 600  # a promotion left "pending" by a killed process counts no longer
+PROMOTION_SETTLE_SECONDS = 0.5
+PROMOTION_ROUNDS = 5
+
+
+def _tagged_metric(tags: dict[str, str]) -> float | None:
+    """The primary metric a version was registered with: its only numeric tag (the train job
+    tags the version `{primary_metric: value}` beside its family)."""
+    values = []
+    for key, value in tags.items():
+        if key.startswith(("powerlens.", "mlflow.")):
+            continue
+        try:
+            values.append(float(value))
+        except (TypeError, ValueError):
+            continue
+    return values[0] if len(values) == 1 else None
+
+
+def _rank(version) -> tuple[float, int]:
+    """Better first: the higher tagged metric, then the earlier version (the one promoted first)."""
+    metric = _tagged_metric(version.tags or {})
+    return (metric if metric is not None and metric == metric else float("-inf"), -int(version.version))
+
+
+def _contenders(client, name: str, since: float) -> list:
+    """The versions promoted at the same time as ours: promotions still in progress (started in
+    the last PROMOTION_WINDOW_SECONDS: one left pending by a killed process counts no longer) and
+    promotions that ended after `since`, when our training read the champion it compared with."""
+    import time
+
+    now = time.time()
+    found = []
+    for v in client.search_model_versions(f"name = '{name}'"):
+        tags = v.tags or {}
+        try:
+            started = float(tags.get(PROMOTION_STARTED_TAG, "nan"))
+            done = float(tags.get(PROMOTION_DONE_TAG, "nan"))
+        except ValueError:
+            continue
+        if (tags.get(PROMOTION_TAG) == "pending" and now - started < PROMOTION_WINDOW_SECONDS) or done >= since:
+            found.append(v)
+    return found
+
+
+def _promote(client, name: str, version: str, since: float) -> str:
+    """Give `version` the champion alias, safely when several trainings of a task promote at once.
+
+    The champion rule is decided per training against the champion it read (at `since`); two
+    trainings that run at once both read the same champion and may both decide to promote, and
+    MLflow's alias is last-writer-wins with no compare-and-set (a lock in the PostgreSQL backend
+    is not reachable through the tracking server's REST API). So a promotion announces itself
+    first (the version's `powerlens.promotion` tag is "pending", with its time); then the process
+    sets the alias to the best contender (the versions pending now or promoted after `since`:
+    higher primary metric as tagged, then the earlier version), waits a moment, and reads the
+    alias and the contenders again, until the alias has pointed to the best contender in two
+    reads in a row. Every process computes the same winner from the same tags and only ever moves
+    the alias to that winner; a process that announces itself later sees every earlier
+    announcement, and a process that still sees a worse alias sets it again, so the alias ends on
+    the best of the concurrent versions. The alias is only ever set, never deleted, so it is never
+    lost, and it names one version, so there is exactly one champion. Concurrent trainings are
+    compared by the metric each computed on its own validation rows: the same rows when they
+    train the same task on the same features, which is the case this guards. Times are the
+    clients' clocks. Returns the champion version after the promotion."""
+    import time
+
+    client.set_model_version_tag(name, version, PROMOTION_STARTED_TAG, f"{time.time():.3f}")
+    client.set_model_version_tag(name, version, PROMOTION_TAG, "pending")
+    winner, stable = version, 0
+    try:
+        for _ in range(PROMOTION_ROUNDS * 2):
+            contenders = _contenders(client, name, since)
+            winner = str(max(contenders, key=_rank).version) if contenders else version
+            if _alias_version(client, name, CHAMPION) != winner:
+                client.set_registered_model_alias(name, CHAMPION, winner)
+                stable = 0
+            else:
+                stable += 1
+                if stable >= 2:
+                    break
+            time.sleep(PROMOTION_SETTLE_SECONDS)
+        return winner
+    finally:
+        state = "done" if winner == version else f"lost to version {winner}, promoted at the same time"
+        client.set_model_version_tag(name, version, PROMOTION_TAG, state)
+        client.set_model_version_tag(name, version, PROMOTION_DONE_TAG, f"{time.time():.3f}")
+
+
+def _alias_version(client, name: str, alias: str) -> str | None:
+    import mlflow
+
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
 def register(model_uri: str, task: str, promote: bool, tags: dict[str, str]) -> str:
-    """Register a model version; alias it champion when promoted, else challenger."""
+    """Register a model version; alias it champion when promoted (safe when trainings of the task
+    run at once: see _promote), else challenger. A promotion removes the challenger alias of an
+    older version (it was compared with the old champion), never a newer one's."""
+    import time
+
     import mlflow
     from mlflow import MlflowClient
 
-    version = mlflow.register_model(model_uri, registered_name(task), tags=tags)
+    name = registered_name(task)
+    version = mlflow.register_model(model_uri, name, tags=tags).version
     client = MlflowClient()
-    client.set_registered_model_alias(registered_name(task), CHAMPION if promote else CHALLENGER,
-                                      version.version)
     if promote:
+        since = _champion_read_at.get(task, time.time() - PROMOTION_WINDOW_SECONDS)
+        promote = _promote(client, name, str(version), since) == str(version)
+    if not promote:
+        challenger = _alias_version(client, name, CHALLENGER)
+        if challenger is None or int(challenger) < int(version):
+            client.set_registered_model_alias(name, CHALLENGER, version)
+        return version
+    challenger = _alias_version(client, name, CHALLENGER)
+    if challenger is not None and int(challenger) < int(version):
         try:
-            client.delete_registered_model_alias(registered_name(task), CHALLENGER)
+            client.delete_registered_model_alias(name, CHALLENGER)
         except mlflow.exceptions.MlflowException:
             pass
-    return version.version
+    return version
 
 
 def latest_comparison(task: str, experiment: str = RISK_EXPERIMENT):

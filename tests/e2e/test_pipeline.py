@@ -51,7 +51,8 @@ def test_models_are_registered_with_a_champion(pipeline_run):
             version = client.get_model_version_by_alias(f"powerlens-{task}", "champion")
             assert version.version is not None
             mlrun = client.get_run(summary["run_id"])
-            assert mlrun.data.tags["git_commit"] != "unknown" and mlrun.data.tags["dvc_stage"] == f"train@{task}"
+            head = run(["git", "rev-parse", "HEAD"], project, env).stdout.strip()
+            assert mlrun.data.tags["git_commit"] == head and mlrun.data.tags["dvc_stage"] == f"train@{task}"
         assert {"churn", "arrears"} <= set(trained)
     finally:
         os.environ.pop("MLFLOW_TRACKING_URI", None)

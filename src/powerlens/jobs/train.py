@@ -237,6 +237,12 @@ def _register_and_promote(task: str, result: TaskResult, best, calibrated, param
         promote, decision = False, f"experiment: registered as challenger ({decision})"
         version_tags["dvc_experiment"] = tracking.dvc_experiment()
     version = tracking.register(model_uri, task, promote, tags=version_tags)
+    if promote:  # a training that promoted at the same time with a better model keeps the alias
+        holder = tracking.champion_version(task)
+        if holder is None or str(holder.version) != str(version):
+            promote = False
+            decision += (f"; not champion: version {holder.version if holder else '?'} "
+                         "was promoted at the same time with a better metric")
     seconds = time.perf_counter() - started
     tracking.log_metrics({f"best_{primary}": new_metric, "training_seconds": seconds,
                           **({"champion_" + primary: champion_metric} if champion_metric is not None else {})})
