@@ -166,8 +166,8 @@ else:
     else:
         top = latent.sort_values(["latent_big_rank", "customer_id"]).head(top_n)
         display(top[["customer_id", "latent_big_rank", "customer_class", "value_score", "potential_value",
-                     "latent_big_reason"]]
-                .round({"value_score": 3, "potential_value": 3, "latent_big_rank": 0}).set_index("customer_id"))
+                     "latent_big_reason"]].assign(latent_big_rank=top["latent_big_rank"].round().astype("Int64"))
+                .round({"value_score": 2, "potential_value": 2}).set_index("customer_id"))
 
 # %% [markdown]
 # ## 5. Load-shape segments
@@ -208,6 +208,8 @@ else:
 # ## 6. Risk lists
 #
 # The riskiest customers per task at the period's end, with the reasons behind each score. The
+# probability is the model's calibrated chance of the event in the label window, shown with the
+# precision it has (whole percents, one decimal below 10%, "< 1%" and "> 99%" at the ends). The
 # model of each task learned only from label windows that ended before the period's end (see
 # model health).
 
@@ -217,8 +219,7 @@ for task in tasks:
     if task_scores is None or task_scores.empty:
         print(f"no scores for {task} yet")
         continue
-    display_top = (task_scores.sort_values(["rank", "customer_id"]).head(top_n)
-                   [["customer_id", "rank", "score", "reasons"]].round({"score": 3}).set_index("customer_id"))
+    display_top = tables.risk_list(task_scores, top_n)
     print(f"{task}: top {len(display_top)} of {len(task_scores):,} scored customers")
     display(display_top)
 
@@ -238,9 +239,11 @@ else:
     if plan["holdout"].any():
         print("holdout = drawn at random from the list and left untreated on purpose, so that the "
               "action's effect can be measured next period")
+    rank_by = snap.actions.set_index("action")["rank_by"].to_dict()
     for name, rows in plan.groupby("action", sort=False):
         print(f"{name}: first {min(top_n, len(rows))} of {len(rows)}")
-        display(rows.head(top_n).drop(columns=["action", "region"]).round({"priority_score": 3})
+        first = rows.head(top_n).drop(columns=["action", "region"])
+        display(first.assign(priority_score=tables.priority_text(first["priority_score"], rank_by.get(name)))
                 .set_index("customer_id"))
     if plan.empty:
         print("no customer meets any action's condition")
@@ -287,7 +290,7 @@ comparison, decisions = snap.model_comparison, manifest.get("decisions", {})
 if comparison is None or comparison.empty:
     print("no model metrics yet")
 else:
-    display(comparison.set_index(["task", "family"]).round(3))
+    display(tables.model_comparison(comparison, min_group_size))
     for task, decision in decisions.items():
         print(f"{task}: {decision}")
     for task in tasks:
@@ -302,4 +305,4 @@ if snap.drift is None or snap.drift.empty:
     print("no previous-period scores: score drift not shown")
 else:
     print(f"Score drift of each model from {snap.previous_cutoff.date()} to {snap.cutoff.date()}:")
-    display(snap.drift.set_index("task").round(3))
+    display(tables.score_drift(snap.drift))

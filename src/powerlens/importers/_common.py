@@ -267,7 +267,7 @@ def finish(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], max_reject
     summary["format"] = fmt
     if as_of is not None:
         summary["as_of"] = str(pd.Timestamp(as_of).date())
-    summary["written"] = {t: int(len(df)) for t, df in tables.items()}
+    summary["written"] = {t: int(len(tables[t])) for t in sorted(tables)}
     summary["problems"] = q.problem_lines()
     if notes:
         summary["notes"] = notes

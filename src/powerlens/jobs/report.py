@@ -6,8 +6,10 @@ Outside DVC (`powerlens report`), a period whose snapshot does not exist yet get
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from powerlens.config import load_config, write_json
@@ -22,12 +24,15 @@ def ensure_snapshots(periods: list[str], cfg: Any, paths: ProjectPaths, *, echo:
     run: they share features and walk-forward models). With `isolate`, a period that fails is
     returned (period -> its failure) instead of stopping the others."""
     from powerlens.jobs import snapshot
+    from powerlens.snapshots.store import snapshots_lock
 
-    stale = snapshot.stale_periods(periods, cfg, data=paths.data_paths, playbook=paths.playbook)
-    if not stale:
-        return {}
-    echo(f"computing the snapshot of {', '.join(stale)} first (missing, or made from other inputs)")
-    result = snapshot.run(stale, cfg, data=paths.data_paths, playbook=paths.playbook, echo=echo, isolate=isolate)
+    with snapshots_lock(paths.data_paths.snapshots):  # a concurrent render of the period waits here
+        stale = snapshot.stale_periods(periods, cfg, data=paths.data_paths, playbook=paths.playbook)
+        if not stale:
+            return {}
+        echo(f"computing the snapshot of {', '.join(stale)} first (missing, incomplete, or made from other inputs)")
+        result = snapshot.run(stale, cfg, data=paths.data_paths, playbook=paths.playbook, echo=echo,
+                              isolate=isolate)
     return {p: r for p, r in result.items() if "error" in r}
 
 
@@ -43,8 +48,15 @@ def run(period: str, cfg: Any, paths: ProjectPaths, *, region: str | None = None
     if refresh:
         ensure_snapshots([period], cfg, paths, echo=clock)
     html = render(period, paths.snapshot_dir(period), paths.reports, paths.report_notebook, region=region)
-    clock(f"wrote {html}")
-    return {"period": period, "region": region, "seconds": round(clock.elapsed, 1)}
+    shown = project_relative(html, paths.root)
+    clock(f"wrote {shown}")
+    return {"period": period, "region": region, "html": shown, "seconds": round(clock.elapsed, 1)}
+
+
+def project_relative(path: Path, root: Path) -> str:
+    """A path as metrics and manifests record it: relative to the project root, with forward
+    slashes, so that `dvc metrics diff` does not differ between machines or checkouts."""
+    return Path(os.path.relpath(Path(path).resolve(), Path(root).resolve())).as_posix()
 
 
 def run_range(periods: list[str], cfg: Any, paths: ProjectPaths, *, region: str | None = None, workers: int = 2,

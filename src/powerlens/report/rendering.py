@@ -11,14 +11,17 @@ so re-rendering an unchanged period changes nothing.
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 from typing import Any
 
+from powerlens.atomic import write_text
 from powerlens.errors import PowerlensError
 from powerlens.rules import is_period, period_bounds
 
 REPORT_NAME = "strategy_report"
+_TMP = ".tmp-"  # powerlens.atomic's mark: a staging folder is a temporary name (atomic.is_temporary)
 
 # The lab template without anything fetched from the network: require.js, MathJax, mermaid
 # and the widget manager are CDN scripts; the report needs none of them (plots are PNGs,
@@ -91,12 +94,21 @@ def render(period: str, snapshot: Path, out_root: Path, notebook: Path, region: 
     then refreshes <out_root>/index.html unless update_index is False. On failure the executed
     notebook is kept as strategy_report.failed.ipynb (a previous good report is left untouched)
     and ReportFailed is raised.
+
+    Safe to run twice at once for the same period (two `powerlens report`) and to kill: the
+    notebook runs in a private staging folder beside the report's folder, and every file is
+    written under a temporary name and renamed into place (`powerlens.atomic`), so the report
+    folder only ever holds complete files. Paths recorded in the executed notebook are relative
+    (the snapshot as seen from the report's folder), so it is the same file on every machine.
     """
+    import shutil
+    import tempfile
+
     import jupytext
     import nbformat
     import papermill as pm
 
-    from powerlens.snapshots.store import load_snapshot
+    from powerlens.snapshots.store import load_snapshot, remove_leftovers
 
     snapshot, out_root, notebook = (Path(p).resolve() for p in (snapshot, out_root, notebook))
     snap = load_snapshot(snapshot, tables=["plan"])  # a missing snapshot fails here, in one line
@@ -105,32 +117,41 @@ def render(period: str, snapshot: Path, out_root: Path, notebook: Path, region: 
     if not notebook.exists():
         raise PowerlensError(f"report notebook not found: {notebook}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out_dir)  # what killed renders left: their staging folders, temporary files
+    for name in (f"{REPORT_NAME}.ipynb", f"{REPORT_NAME}.html", f"{REPORT_NAME}.failed.ipynb", "actions.csv"):
+        remove_leftovers(out_dir / name)
+    (out_dir / f"{REPORT_NAME}.running.ipynb").unlink(missing_ok=True)  # from versions before staging
     nb = jupytext.read(notebook)
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"
     nb.metadata.setdefault("kernelspec", {"name": "python3", "language": "python",
                                           "display_name": "Python 3 (ipykernel)"})
     nb.metadata["title"] = f"Strategy report {period}" + (f" — {region}" if region else "")
-    parameters = {"period": period, "snapshot_dir": str(snapshot), "region": region, "top_n": int(top_n),
-                  "min_group_size": int(min_group_size)}
-    running, failed = out_dir / f"{REPORT_NAME}.running.ipynb", out_dir / f"{REPORT_NAME}.failed.ipynb"
+    # the kernel runs in a staging folder beside out_dir (same depth): a relative path to the
+    # snapshot resolves the same from both, and names no machine's folders
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{_TMP}{os.getpid()}-", dir=out_dir.parent))
     try:
-        pm.execute_notebook(nb, str(running), parameters=parameters, kernel_name="python3", language="python",
-                            cwd=str(out_dir), progress_bar=False)
-    except Exception as exc:  # noqa: BLE001 - papermill's errors carry the failing cell
-        if not running.exists():
-            raise
-        running.replace(failed)
-        detail = getattr(exc, "ename", type(exc).__name__)
-        evalue = getattr(exc, "evalue", str(exc))
-        message = f"report {period} failed: {detail}: {evalue}"
-        if _ours(detail):
-            raise ReportFailed(message, failed) from exc
-        raise ReportNotebookBug(message, failed, str(exc)) from exc
-    executed_path = out_dir / f"{REPORT_NAME}.ipynb"
-    executed = _without_run_metadata(nbformat.read(running, as_version=4), executed_path)
+        parameters = {"period": period, "snapshot_dir": Path(os.path.relpath(snapshot, staging)).as_posix(),
+                      "region": region, "top_n": int(top_n), "min_group_size": int(min_group_size)}
+        running, failed = staging / f"{REPORT_NAME}.ipynb", out_dir / f"{REPORT_NAME}.failed.ipynb"
+        try:
+            pm.execute_notebook(nb, str(running), parameters=parameters, kernel_name="python3", language="python",
+                                cwd=str(staging), progress_bar=False)
+        except Exception as exc:  # noqa: BLE001 - papermill's errors carry the failing cell
+            if not running.exists():
+                raise
+            write_text(failed, running.read_text(encoding="utf-8"))
+            detail = getattr(exc, "ename", type(exc).__name__)
+            evalue = getattr(exc, "evalue", str(exc))
+            message = f"report {period} failed: {detail}: {evalue}"
+            if _ours(detail):
+                raise ReportFailed(message, failed) from exc
+            raise ReportNotebookBug(message, failed, str(exc)) from exc
+        executed_path = out_dir / f"{REPORT_NAME}.ipynb"
+        executed = _without_run_metadata(nbformat.read(running, as_version=4), executed_path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     _write_if_changed(executed_path, nbformat.writes(executed) + "\n")
-    running.unlink()
     failed.unlink(missing_ok=True)
     html_path = out_dir / f"{REPORT_NAME}.html"
     _write_if_changed(html_path, to_offline_html(executed))
@@ -143,13 +164,12 @@ def render(period: str, snapshot: Path, out_root: Path, notebook: Path, region: 
 
 
 def _write_if_changed(path: Path, text: str) -> bool:
-    """Write text unless the file already holds it (an unchanged report keeps its mtime)."""
+    """Write text unless the file already holds it (an unchanged report keeps its mtime); the
+    write itself is atomic (a temporary name of this process, then one rename)."""
     path = Path(path)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, text)
     return True
 
 
@@ -163,7 +183,7 @@ def _without_run_metadata(nb: Any, output_path: Path) -> Any:
     for key in (*_RUN_KEYS, "environment_variables"):
         meta.pop(key, None)
     if meta:
-        meta["output_path"] = str(output_path)
+        meta["output_path"] = Path(output_path).name  # beside the HTML; no machine's folder
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"
         cell.metadata.pop("execution", None)
@@ -269,6 +289,9 @@ th, td {{ padding: 0.3em 1em; border-bottom: 1px solid #ddd; text-align: left; }
 </html>
 """
     index = out_root / "index.html"
+    from powerlens.snapshots.store import remove_leftovers
+
+    remove_leftovers(index)
     _write_if_changed(index, page)
     return index
 

@@ -22,6 +22,65 @@ def small_label(min_group_size: int) -> str:
     return f"<{min_group_size}"
 
 
+def count_text(n: float | None, min_group_size: int) -> str:
+    """A count of customers as the report shows it: "<n" from 1 to min_group_size - 1."""
+    if n is None or pd.isna(n):
+        return "–"
+    n = int(n)
+    return small_label(min_group_size) if 0 < n < min_group_size else f"{n:,}"
+
+
+def probability_text(p: float | None) -> str:
+    """A probability with the precision a calibrated risk score has: whole percents from 10%,
+    one decimal below, and "< 1%" / "> 99%" at the ends (never "1.000" or "0.000": no model
+    knows a 3-month outcome that surely)."""
+    if p is None or pd.isna(p):
+        return "–"
+    p = float(p)
+    if p < 0.01:
+        return "< 1%"
+    if p > 0.99:
+        return "> 99%"
+    return f"{p:.1%}" if round(p * 100, 1) < 10 else f"{p:.0%}"
+
+
+def risk_list(task_scores: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    """The top_n riskiest customers of one task, by rank, with their probability as text and
+    their reasons (indexed by customer)."""
+    top = task_scores.sort_values(["rank", "customer_id"]).head(top_n)
+    return pd.DataFrame({"rank": top["rank"].astype(int).to_numpy(),
+                         "probability": top["score"].map(probability_text).to_numpy(),
+                         "reasons": top["reasons"].fillna("").to_numpy()},
+                        index=pd.Index(top["customer_id"].astype(str), name="customer_id"))
+
+
+def priority_text(values: pd.Series, rank_by: str | None) -> pd.Series:
+    """An action list's priority as people read it: money without decimals (expected revenue),
+    scores in [0, 1] with two."""
+    values = pd.to_numeric(values, errors="coerce")
+    if rank_by is not None and "revenue" in str(rank_by):
+        return values.map(lambda v: "–" if pd.isna(v) else f"{v:,.0f}")
+    return values.map(lambda v: "–" if pd.isna(v) else f"{v:.2f}")
+
+
+def model_comparison(comparison: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
+    """Families x validation metrics, with the counts of customers (positives, n) suppressed
+    below min_group_size like every other count; metrics to three decimals."""
+    shown = comparison.copy()
+    for col in ("positives", "n"):
+        if col in shown:
+            shown[col] = shown[col].map(lambda v: count_text(v, min_group_size))
+    return shown.set_index(["task", "family"]).round(3)
+
+
+def score_drift(drift: pd.DataFrame) -> pd.DataFrame:
+    """Score drift with mean probabilities as percentages (one decimal) and PSI to three."""
+    shown = drift.copy()
+    for col in ("mean score last period", "mean score now"):
+        shown[col] = shown[col].map(lambda v: "–" if pd.isna(v) else f"{v:.1%}")
+    return shown.set_index("task").round(3)
+
+
 
 def tier_matrix(segments: pd.DataFrame, tier_strategies: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
     """One row per value tier x credit grade: customers, revenue share, strategy, why.

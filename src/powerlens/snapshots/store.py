@@ -4,9 +4,13 @@ notebooks read what the pipeline made through it (pandas only; nothing is comput
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,27 +71,74 @@ class Snapshot:
 
 def write_snapshot(folder: Path, tables: dict[str, pd.DataFrame | None], manifest: dict[str, Any]) -> Path:
     """Write the tables (None ones are left out) and manifest.json into `folder`, replacing it
-    whole: written beside it first and moved into place, so a crash never leaves a folder that
-    looks complete."""
+    whole (`powerlens.atomic.atomic_dir`): written into a staging folder beside it and moved
+    into place, so a crash never leaves a folder that looks complete. The staging leftovers of
+    an earlier, killed write are deleted first."""
+    from powerlens.atomic import atomic_dir
+
     unknown = set(tables) - set(TABLES)
     if unknown:
         raise ValueError(f"not snapshot tables: {', '.join(sorted(unknown))}")
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    for name, table in tables.items():
-        if table is not None:
-            table.to_parquet(staging / f"{name}.parquet", index=False)
+    remove_leftovers(folder)
     manifest = {**manifest, "tables": sorted(n for n, t in tables.items() if t is not None)}
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-    retired = folder.with_name(f".{folder.name}.{os.getpid()}.old")
-    if folder.exists():
-        folder.replace(retired)
-    staging.replace(folder)
-    shutil.rmtree(retired, ignore_errors=True)
+    with atomic_dir(folder) as staging:
+        for name, table in tables.items():
+            if table is not None:
+                table.to_parquet(staging / f"{name}.parquet", index=False)
+        # the manifest last: a folder without it is never read as a snapshot
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n",
+                                               encoding="utf-8")
     return folder
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process that made a temporary name (`.<target>.tmp-<pid>-<random>`) runs."""
+    match = re.search(r"\.tmp-(\d+)-", name)
+    if match is None:
+        return False
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Delete what killed writes of `target` left beside it (staging folders, temporary files
+    of `powerlens.atomic` whose process is gone); a running writer's are left alone."""
+    from powerlens.atomic import is_temporary
+
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    removed = []
+    for path in target.parent.glob(f".{glob.escape(target.name)}.tmp-*"):
+        if is_temporary(path) and not _writer_alive(path.name):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+@contextmanager
+def snapshots_lock(snapshots: Path) -> Iterator[None]:
+    """One process at a time computes snapshots in a data folder (two `powerlens report` of the
+    same period at once: the second waits, then finds the snapshot current)."""
+    import fcntl
+
+    snapshots = Path(snapshots)
+    snapshots.mkdir(parents=True, exist_ok=True)
+    with open(snapshots / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
