@@ -27,6 +27,20 @@ REGISTERED_MODEL_PREFIX = "powerlens-"
 CHAMPION, CHALLENGER = "champion", "challenger"
 
 
+def probability_text(p) -> str:
+    """A probability with the precision a calibrated risk score has: whole percents from 10%,
+    one decimal below, and "< 1%" / "> 99%" at the ends (never "1.000" or "0.000": no model
+    knows a 3-month outcome that surely). The report and the action lists' reasons both say it so."""
+    if p is None or p != p:  # None or NaN
+        return "–"
+    p = float(p)
+    if p < 0.01:
+        return "< 1%"
+    if p > 0.99:
+        return "> 99%"
+    return f"{p:.1%}" if round(p * 100, 1) < 10 else f"{p:.0%}"
+
+
 def registered_name(task: str) -> str:
     """The registered model of a task: `powerlens-churn`."""
     return f"{REGISTERED_MODEL_PREFIX}{task}"

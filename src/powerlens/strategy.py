@@ -19,7 +19,7 @@ import pandas as pd
 
 from powerlens.errors import InvalidInput, MissingInput, read_yaml
 from powerlens.outcomes import GROUPS, OUTCOMES, outcome_flags, review_actions, review_readings
-from powerlens.rules import CREDIT_GRADES, TASKS, VALUE_TIERS
+from powerlens.rules import CREDIT_GRADES, TASKS, VALUE_TIERS, probability_text
 
 __all__ = [
     "load_playbook", "validate_playbook", "tier_strategy", "plan_actions", "action_groups", "holdout_draw",
@@ -315,8 +315,8 @@ def _condition_reasons(cand: pd.DataFrame, when: dict[str, Any], member_keys: li
 
     parts: list[pd.Series] = []
     if "task" in when:
-        parts.append(f"{when['task']} score " + num("score") + ": "
-                     + cand["_score_reasons"].fillna("").astype(str))
+        risk = pd.to_numeric(cand["score"], errors="coerce").map(probability_text).astype(str)
+        parts.append(f"{when['task']} risk " + risk + ": " + cand["_score_reasons"].fillna("").astype(str))
     if "flag" in when:
         parts.append(pd.Series(when["flag"].replace("_", " "), index=cand.index))
     for column, bound in when.get("min", {}).items():

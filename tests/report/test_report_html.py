@@ -264,7 +264,8 @@ def test_probabilities_have_honest_precision(pages):
 
 
 def test_probability_text():
-    from powerlens.report.tables import count_text, probability_text
+    from powerlens.report.tables import count_text
+    from powerlens.rules import probability_text
 
     assert [probability_text(p) for p in (1.0, 0.99996, 0.991, 0.99, 0.5, 0.1234, 0.0996, 0.0437, 0.01,
                                           0.0099, 0.0, None, float("nan"))] == [

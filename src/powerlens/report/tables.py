@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from powerlens.rules import TIER_CELLS, VALUE_TIERS
+from powerlens.rules import TIER_CELLS, VALUE_TIERS, probability_text
 
 
 def for_region(frame: pd.DataFrame | None, region: str | None, column: str = "region") -> pd.DataFrame | None:
@@ -28,20 +28,6 @@ def count_text(n: float | None, min_group_size: int) -> str:
         return "–"
     n = int(n)
     return small_label(min_group_size) if 0 < n < min_group_size else f"{n:,}"
-
-
-def probability_text(p: float | None) -> str:
-    """A probability with the precision a calibrated risk score has: whole percents from 10%,
-    one decimal below, and "< 1%" / "> 99%" at the ends (never "1.000" or "0.000": no model
-    knows a 3-month outcome that surely)."""
-    if p is None or pd.isna(p):
-        return "–"
-    p = float(p)
-    if p < 0.01:
-        return "< 1%"
-    if p > 0.99:
-        return "> 99%"
-    return f"{p:.1%}" if round(p * 100, 1) < 10 else f"{p:.0%}"
 
 
 def risk_list(task_scores: pd.DataFrame, top_n: int) -> pd.DataFrame:
