@@ -17,8 +17,10 @@ target at once never write into each other's files; the last rename wins whole.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["atomic_file", "atomic_dir", "write_text", "write_json", "write_parquet", "write_csv",
-           "is_temporary"]
+           "is_temporary", "remove_leftovers"]
 
 _MARK = ".tmp-"
 
@@ -102,3 +104,34 @@ def write_csv(frame, path: str | Path, **kwargs) -> Path:
     with atomic_file(path) as tmp:
         frame.to_csv(tmp, **{"index": False, **kwargs})
     return Path(path)
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process that made a temporary name (`.<target>.tmp-<pid>-<random>`) runs."""
+    match = re.search(r"\.tmp-(\d+)-", name)
+    if match is None:
+        return False
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Delete what killed writes of `target` left beside it (staging folders, temporary files
+    of `powerlens.atomic` whose process is gone); a running writer's are left alone."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    removed = []
+    for path in target.parent.glob(f".{glob.escape(target.name)}.tmp-*"):
+        if is_temporary(path) and not _writer_alive(path.name):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

@@ -108,7 +108,8 @@ def render(period: str, snapshot: Path, out_root: Path, notebook: Path, region: 
     import nbformat
     import papermill as pm
 
-    from powerlens.snapshots.store import load_snapshot, remove_leftovers
+    from powerlens.atomic import remove_leftovers
+    from powerlens.snapshots.store import load_snapshot
 
     snapshot, out_root, notebook = (Path(p).resolve() for p in (snapshot, out_root, notebook))
     snap = load_snapshot(snapshot, tables=["plan"])  # a missing snapshot fails here, in one line
@@ -289,7 +290,7 @@ th, td {{ padding: 0.3em 1em; border-bottom: 1px solid #ddd; text-align: left; }
 </html>
 """
     index = out_root / "index.html"
-    from powerlens.snapshots.store import remove_leftovers
+    from powerlens.atomic import remove_leftovers
 
     remove_leftovers(index)
     _write_if_changed(index, page)

@@ -4,11 +4,7 @@ notebooks read what the pipeline made through it (pandas only; nothing is comput
 
 from __future__ import annotations
 
-import glob
 import json
-import os
-import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,7 +70,7 @@ def write_snapshot(folder: Path, tables: dict[str, pd.DataFrame | None], manifes
     whole (`powerlens.atomic.atomic_dir`): written into a staging folder beside it and moved
     into place, so a crash never leaves a folder that looks complete. The staging leftovers of
     an earlier, killed write are deleted first."""
-    from powerlens.atomic import atomic_dir
+    from powerlens.atomic import atomic_dir, remove_leftovers
 
     unknown = set(tables) - set(TABLES)
     if unknown:
@@ -90,39 +86,6 @@ def write_snapshot(folder: Path, tables: dict[str, pd.DataFrame | None], manifes
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n",
                                                encoding="utf-8")
     return folder
-
-
-def _writer_alive(name: str) -> bool:
-    """Whether the process that made a temporary name (`.<target>.tmp-<pid>-<random>`) runs."""
-    match = re.search(r"\.tmp-(\d+)-", name)
-    if match is None:
-        return False
-    pid = int(match.group(1))
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_leftovers(target: Path) -> list[Path]:
-    """Delete what killed writes of `target` left beside it (staging folders, temporary files
-    of `powerlens.atomic` whose process is gone); a running writer's are left alone."""
-    from powerlens.atomic import is_temporary
-
-    target = Path(target)
-    if not target.parent.is_dir():
-        return []
-    removed = []
-    for path in target.parent.glob(f".{glob.escape(target.name)}.tmp-*"):
-        if is_temporary(path) and not _writer_alive(path.name):
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
 
 
 @contextmanager
