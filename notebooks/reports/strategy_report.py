@@ -220,7 +220,7 @@ for task in tasks:
         print(f"no scores for {task} yet")
         continue
     display_top = tables.risk_list(task_scores, top_n)
-    print(f"{task}: top {len(display_top)} of {len(task_scores):,} scored customers")
+    print(f"{task}: top {len(display_top)} of {tables.count_text(len(task_scores), min_group_size)} scored customers")
     display(display_top)
 
 # %% [markdown]
@@ -241,7 +241,7 @@ else:
               "action's effect can be measured next period")
     rank_by = snap.actions.set_index("action")["rank_by"].to_dict()
     for name, rows in plan.groupby("action", sort=False):
-        print(f"{name}: first {min(top_n, len(rows))} of {len(rows)}")
+        print(f"{name}: first {min(top_n, len(rows))} of {tables.count_text(len(rows), min_group_size)}")
         first = rows.head(top_n).drop(columns=["action", "region"])
         display(first.assign(priority_score=tables.priority_text(first["priority_score"], rank_by.get(name)))
                 .set_index("customer_id"))

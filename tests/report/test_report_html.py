@@ -240,6 +240,10 @@ def test_no_count_below_the_threshold_in_any_count_cell(pages):
         suppressed += sum(value.startswith(f"<{MIN_GROUP}") for _, label, _, value in page.cells()
                           if label in COUNT_COLUMNS)
     assert suppressed >= 3  # there were small groups to suppress
+    # nor in the text around the tables: "top 5 of 7 scored customers" tells a small region's size
+    for name in ("all", SCRIPT, "tiny"):
+        said = re.findall(r"\bof (\d[\d,]*) (?:scored customers|$)", pages[name], flags=re.M)
+        assert all(int(n.replace(",", "")) >= MIN_GROUP for n in said), (name, said)
     comparison = Page(pages["all"]).table_with("roc_auc", "positives")
     assert comparison and all(row["positives"] == f"<{MIN_GROUP}" for row in comparison[0])
 
