@@ -205,3 +205,15 @@ def test_keys_with_a_known_set_of_names_or_values_are_checked(section, change, m
     assert message in str(caught.value)
     # a task that a source labels (not a derived one) may have its own capacity
     assert cfg.replace("train", capacity={**cfg.train.capacity, "acorn_group": 30}).train.capacity["acorn_group"] == 30
+
+
+def test_params_are_read_as_yaml_1_2_like_dvc_reads_them(tmp_path):
+    """`on`, `yes`, `no` are strings (YAML 1.2, as DVC's own parser reads params.yaml), not booleans:
+    a region called "on" keeps its name."""
+    path = tmp_path / "params.yaml"
+    path.write_text("features:\n  tou_by_region:\n    on: {peak_hours: [18, 19]}\n    no: {valley_hours: [2]}\n")
+    cfg = load_config(path)
+    assert set(cfg.features.tou_by_region) == {"on", "no"}
+    path.write_text("train:\n  search:\n    enabled: yes\n")
+    with pytest.raises(ConfigError, match="train.search.enabled"):
+        load_config(path)

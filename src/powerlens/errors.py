@@ -4,6 +4,8 @@ traceback."""
 
 from __future__ import annotations
 
+import functools
+
 
 class PowerlensError(Exception):
     """A problem the user can fix (bad input, missing step, wrong option): said in one line."""
@@ -28,13 +30,37 @@ def one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+@functools.cache
+def yaml_loader() -> type:
+    """PyYAML's SafeLoader (no Python objects, no code) with YAML 1.2 booleans: only true/false
+    are booleans, so a key or value `on`, `off`, `yes`, `no` stays the string it is (YAML 1.1 reads
+    a mapping key `on:` as True, which would silently rename a source column or a region called
+    "on"). Every YAML the project reads (params, playbook, mappings) goes through it."""
+    import re
+
+    import yaml
+
+    class Yaml12SafeLoader(yaml.SafeLoader):
+        pass
+
+    bool_tag = "tag:yaml.org,2002:bool"
+    Yaml12SafeLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != bool_tag]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Yaml12SafeLoader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                           list("tTfF"))
+    return Yaml12SafeLoader
+
+
 def read_yaml(path, error: type[PowerlensError] = InvalidInput):
-    """A YAML file's content; a syntax error is `error` in one line naming the file and line."""
+    """A YAML file's content (safe loader, YAML 1.2 booleans: `yaml_loader`); a syntax error is
+    `error` in one line naming the file and line."""
     import yaml
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+        with open(path, encoding="utf-8-sig") as fh:
+            return yaml.load(fh, Loader=yaml_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

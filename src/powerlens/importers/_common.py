@@ -5,8 +5,6 @@ writing the canonical tables, the quarantine and validation.json."""
 from __future__ import annotations
 
 import csv
-import functools
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -115,29 +113,12 @@ def _read_parquet(path: Path, categorical: Iterable[str], columns: list[str] | N
     return df
 
 
-@functools.cache
-def yaml_loader() -> type:
-    """PyYAML's SafeLoader (no Python objects, no code) with YAML 1.2 booleans: only true/false
-    are booleans, so a key or value `on`, `off`, `yes`, `no` stays the string it is (YAML 1.1 reads
-    a mapping key `on:` as True, which would silently rename a source column called "on")."""
-    import yaml
-
-    class Yaml12SafeLoader(yaml.SafeLoader):
-        pass
-
-    bool_tag = "tag:yaml.org,2002:bool"
-    Yaml12SafeLoader.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != bool_tag]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    Yaml12SafeLoader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                           list("tTfF"))
-    return Yaml12SafeLoader
-
-
 def read_yaml(path: Path) -> dict:
-    """A mapping file, read with a safe loader and YAML 1.2 booleans (see `yaml_loader`)."""
+    """A mapping file, read with the project's safe loader and YAML 1.2 booleans
+    (powerlens.errors.yaml_loader)."""
     import yaml
+
+    from powerlens.errors import yaml_loader
 
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
