@@ -85,9 +85,23 @@ def tiny_export(small_raw, tmp_path):
     daily = pd.read_parquet(src / "readings_daily.parquet")
     (src / "readings_daily.parquet").unlink()
     (src / "readings_hourly.parquet").unlink()
+    (src / "region_load.csv").unlink()  # the system side is not what these tests break
     meters = daily["meter_no"].astype(str).unique()[:3]
     daily = daily[daily["meter_no"].astype(str).isin(meters)].head(60).copy()
     daily["meter_no"] = daily["meter_no"].astype(str)
     daily["reading_date"] = daily["reading_date"].dt.strftime("%Y-%m-%d")
     daily["kwh"] = daily["kwh"].astype(str)
     return src, daily
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs with `--dist loadgroup`: the tests of a file stay on one worker (as with
+    loadfile: its module fixtures are built once), and every test of the shared 500-customer
+    pipeline (`pipeline_run`, a session fixture: one `dvc repro` per worker that uses it) runs
+    on the same worker, so the pipeline is built once per run, not once per worker."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            shared = "pipeline_run" in getattr(item, "fixturenames", ())
+            item.add_marker(pytest.mark.xdist_group(name="pipeline_run" if shared else item.nodeid.split("::")[0]))
+

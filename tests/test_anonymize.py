@@ -55,3 +55,11 @@ def test_a_key_others_can_read_is_refused(tmp_path, mode):
     assert str(path) not in str(caught.value)  # the message names the setting, not the path
     path.chmod(0o600)
     assert load_or_create_key(path) == b"ab" * 32
+
+
+def test_a_binary_key_file_is_one_clear_error(tmp_path):
+    path = tmp_path / "k.key"
+    path.write_bytes(b"\x89PNG\r\n" + bytes(range(200, 256)) * 2)
+    path.chmod(0o600)
+    with pytest.raises(PseudonymKeyError, match="not a text key"):
+        load_or_create_key(path)

@@ -45,3 +45,24 @@ def test_every_float_column_must_be_finite():
     check("bills", bills.assign(credit_balance=0.0))  # NaN kWh is allowed: nullable, not infinite
     with pytest.raises(ValidationFailed, match="amount"):
         check("bills", bills.assign(credit_balance=0.0, amount=np.inf))
+
+
+def test_region_load_and_weather_hourly_schemas_refuse_impossible_values():
+    import numpy as np
+
+    from powerlens.schema import LOAD_KW_CAP, ValidationFailed, check, empty_table
+
+    ts = pd.to_datetime(["2020-01-01 00:00", "2020-01-01 01:00"]).astype("datetime64[us]")
+    load = pd.DataFrame({"region": ["zone_1", "zone_1"], "ts": ts, "load_kw": [10.0, 0.0], "outage": [False, True]})
+    check("region_load", load)
+    for bad, match in ((load.assign(load_kw=[10.0, -1.0]), "load_kw"), (load.assign(load_kw=[10.0, np.inf]), "load_kw"),
+                       (load.assign(load_kw=[10.0, LOAD_KW_CAP * 2]), "load_kw"),
+                       (load.assign(ts=ts[[0, 0]]), "region_load breaks its schema")):
+        with pytest.raises(ValidationFailed, match=match):
+            check("region_load", bad)
+    weather = pd.DataFrame({"station": ["1", "1"], "ts": ts, "temperature_c": [-5.0, 20.0]})
+    check("weather_hourly", weather)
+    with pytest.raises(ValidationFailed, match="temperature_c"):
+        check("weather_hourly", weather.assign(temperature_c=[-5.0, 75.0]))
+    assert list(empty_table("region_load").columns) == ["region", "ts", "load_kw", "outage"]
+    check("weather_stations", pd.DataFrame({"station": ["1"], "region": ["zone_1"]}))

@@ -1,4 +1,5 @@
 import hashlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -28,10 +29,10 @@ def test_same_seed_same_utility_other_seed_other_utility(tmp_path):
     generate(SyntheticConfig(customers=80, months=13, seed=4), tmp_path / "c")
     a, b, c = (_digests(tmp_path / name) for name in "abc")
     assert {"readings_daily.parquet", "readings_hourly.parquet", "ground_truth.parquet", "customers.csv",
-            "bills.csv"} <= set(a)
+            "bills.csv", "region_load.csv"} <= set(a)
     assert a == b  # every file, readings and truth included
     for name in ("readings_daily.parquet", "readings_hourly.parquet", "ground_truth.parquet", "customers.csv",
-                 "bills.csv", "payments.csv"):
+                 "bills.csv", "payments.csv", "region_load.csv"):
         assert a[name] != c[name], name
 
 
@@ -81,3 +82,73 @@ def test_churned_accounts_stop_reading_and_billing(small_raw):
     daily = pd.read_parquet(small_raw / "readings_daily.parquet")
     last = daily.groupby("meter_no", observed=True)["reading_date"].max()
     assert (last.reindex(closed["meter_no"]).to_numpy() < closed["end_date"].to_numpy()).all()
+
+
+def _line_loss(raw):
+    """(monthly line loss per region, (region load - billed kWh) / region load; the manifest's
+    truth behind the region load)."""
+    truth = json.loads((raw / "manifest.json").read_text())["region_load"]
+    load = pd.read_csv(raw / "region_load.csv", parse_dates=["ts"])
+    load["period"] = load["ts"].dt.strftime("%Y-%m")
+    customers = pd.read_csv(raw / "customers.csv", usecols=["account_no", "region"])
+    bills = pd.read_csv(raw / "bills.csv", usecols=["account_no", "period", "kwh"]).merge(customers, on="account_no")
+    supplied = load.groupby(["region", "period"])["load_kw"].sum()
+    billed = bills.groupby(["region", "period"])["kwh"].sum()
+    return ((supplied - billed) / supplied).dropna(), truth
+
+
+def test_region_load_line_loss_is_technical_loss_plus_theft(small_raw):
+    loss, truth = _line_loss(small_raw)
+    stolen = pd.DataFrame(truth["stolen_kwh"]).stack().swaplevel()
+    load = pd.read_csv(small_raw / "region_load.csv", parse_dates=["ts"])
+    supplied = load.assign(period=load["ts"].dt.strftime("%Y-%m")).groupby(["region", "period"])["load_kw"].sum()
+    stolen_share = (stolen.reindex(loss.index) / supplied.reindex(loss.index))
+    technical = loss.index.get_level_values("region").map(truth["technical_loss"]).to_numpy()
+    # every month of every region: line loss = technical share + stolen share of the load
+    assert np.allclose(loss.to_numpy(), technical + stolen_share.to_numpy(), atol=0.0005)
+    assert (loss > 0.05).all() and len(loss) == 4 * 24  # every month: the new connection is billed too
+    # theft raises line loss: within a region month by month, and between regions
+    for region, months in loss.groupby(level="region"):
+        if stolen_share[region].std() > 0.001:
+            assert months.corr(stolen_share[region], method="spearman") > 0.8, region
+    per_region = loss.groupby(level="region").mean()
+    theft = stolen_share.groupby(level="region").mean()
+    for a in theft.index:
+        for b in theft.index:
+            if theft[a] > theft[b] + 0.0002:
+                assert per_region[a] > per_region[b], (a, b)
+
+
+def test_region_load_steps_up_at_the_growth_event(small_raw):
+    """A large new connection: an account appended to the export, connected on the event day."""
+    event = json.loads((small_raw / "manifest.json").read_text())["region_load"]["growth_event"]
+    customers = pd.read_csv(small_raw / "customers.csv").set_index("account_no")
+    plant = customers.loc[event["account_no"]]
+    assert (plant["region"], plant["start_date"]) == (event["region"], event["date"]) and len(customers) == 601
+    assert plant["capacity_kva"] >= event["kw"]
+    load = pd.read_csv(small_raw / "region_load.csv", parse_dates=["ts"])
+    day = pd.Timestamp(event["date"])
+    weeks = pd.Timedelta(days=28)
+    before = load[(load["ts"] >= day - weeks) & (load["ts"] < day)].groupby("region")["load_kw"].mean()
+    after = load[(load["ts"] >= day) & (load["ts"] < day + weeks)].groupby("region")["load_kw"].mean()
+    ratio = after / before
+    assert ratio[event["region"]] > 1.15
+    assert ratio.drop(event["region"]).between(0.85, 1.1).all()
+    assert (after - before)[event["region"]] == pytest.approx(event["kw"], rel=0.5)  # plus the season's drift
+    daily = load[load["region"] == event["region"]].set_index("ts")["load_kw"].resample("D").mean()
+    past = daily.rolling(28).mean().shift(1)  # the 4 weeks before each day
+    coming = daily[::-1].rolling(28).mean()[::-1]  # each day and the 3 weeks and 6 days after it
+    assert abs(((coming - past).idxmax() - day).days) <= 7  # the largest 4-week step is the event
+
+
+def test_region_load_export_imports_through_the_csv_mapping(small_raw, key, tmp_path):
+    from powerlens.importers import import_source
+
+    (tmp_path / "mapping.yaml").write_text("version: 1\ntables:\n  region_load: {file: region_load.csv, "
+                                           "columns: {region: region, ts: ts, load_kw: load_kw}}\n")
+    summary = import_source("csv", small_raw, tmp_path / "out", key, mapping=tmp_path / "mapping.yaml")
+    rl = summary["tables"]["region_load"]
+    assert rl["quarantined"] == 0 and rl["accepted"] == len(pd.read_csv(small_raw / "region_load.csv"))
+    assert "gaps" not in rl and summary["reconciled"]
+    load = pd.read_parquet(tmp_path / "out" / "region_load.parquet")
+    assert set(load["region"]) == set(pd.read_csv(small_raw / "customers.csv")["region"])

@@ -69,7 +69,11 @@ def read_key(path: Path) -> bytes:
     if mode & 0o077:
         raise PseudonymKeyError(f"the pseudonym key file is readable by others (mode {mode:03o}); "
                                 f"make it private with `chmod 600` on the file {KEY_ENV} names")
-    key = path.read_text(encoding="ascii").strip()
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except (UnicodeDecodeError, IsADirectoryError):
+        raise PseudonymKeyError("the pseudonym key file is not a text key (expected >= 32 hex characters "
+                                "on one line); restore the right file") from None
     if len(key) < 32:
         raise PseudonymKeyError("the pseudonym key file is too short (need >= 32 hex characters)")
     return key.encode("ascii")

@@ -106,7 +106,7 @@ def validate(
 @app.command("import")
 @friendly
 def import_(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="lcl, powerco, credit-history, csv or synthetic")],
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="lcl, powerco, credit-history, gefcom2012, csv or synthetic")],
     src: Annotated[Path, typer.Argument(help="source file or folder")],
     out: Annotated[Path | None, typer.Option(help="folder for the canonical tables (default data/clean)")] = None,
     key_file: Annotated[str | None, typer.Option(help=KEY_HELP)] = None,

@@ -130,9 +130,10 @@ class PlausibilityConfig(Section):
     aggregate_tolerance: float = 0.01  # relative (+ 0.01 kWh) gap allowed between a sum and mean x count
     max_amount: float = 1.0e9  # a bill or payment above this, in any currency, is not credible
     max_abs_value: float = 1.0e15  # no number in a utility's data is larger (world's yearly kWh ~3e13)
+    outage_share: float = 0.02  # a region's hour below this share of its median load is an outage (flagged, kept)
 
     def _check(self) -> None:
-        for name in ("capacity_margin", "max_robust_z", "min_log_mad", "max_amount", "max_abs_value"):
+        for name in ("capacity_margin", "max_robust_z", "min_log_mad", "max_amount", "max_abs_value", "outage_share"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"'validate.plausibility.{name}' must be above 0, got {getattr(self, name)}")
         if self.min_history_readings < 1:

@@ -243,11 +243,23 @@ def log_table(df, name: str, artifact_path: str | None = None) -> None:
 
 
 def log_dataset(df, name: str, source: str, context: str) -> None:
-    """Dataset lineage: which table (by digest) fed this run."""
+    """Dataset lineage: which table (by digest) fed this run. Two runs logging the same table at
+    once (two trainings on one server) race to insert it into the experiment's datasets: the
+    loser's insert violates the unique key, and a second try links the row the winner wrote."""
+    import time
+
     import mlflow
 
     dataset = mlflow.data.from_pandas(df, source=source, name=name)
-    mlflow.log_input(dataset, context=context)
+    for attempt in range(3):
+        try:
+            mlflow.log_input(dataset, context=context)
+            return
+        except mlflow.exceptions.MlflowException as exc:
+            duplicate = "unique" in str(exc).lower() or "already exists" in str(exc).lower()
+            if not duplicate or attempt == 2:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 def log_model(model, name: str, X_example) -> str:

@@ -23,7 +23,7 @@ from powerlens.importers.utility_export import ImportFailed as LegacyImportFaile
 
 
 def test_registry_and_import_failed_is_shared(small_raw, key, tmp_path):
-    assert set(FORMATS) == {"synthetic", "lcl", "powerco", "credit-history", "csv"}
+    assert set(FORMATS) == {"synthetic", "lcl", "powerco", "credit-history", "csv", "gefcom2012"}
     assert LegacyImportFailed is ImportFailed
     with pytest.raises(ImportFailed, match="unknown source format"):
         import_source("xml", tmp_path, tmp_path / "o", key)

@@ -74,3 +74,15 @@ def test_no_direct_identifier_survives_the_import(small_raw, small_clean):
                 values = set(frame[col].astype(str).unique())
                 assert not (values & raw_values), f"{path.name}:{col} carries a raw identifier"
         assert not {"account_no", "meter_no", "customer_name", "address", "phone"} & set(frame.columns)
+
+
+def test_the_synthetic_region_load_is_imported_per_region_and_hour(small_clean):
+    import pandas as pd
+
+    load = pd.read_parquet(small_clean / "region_load.parquet")
+    customers = pd.read_parquet(small_clean / "customers.parquet")
+    assert set(load["region"]) == set(customers["region"].astype(str))
+    assert not load.duplicated(["region", "ts"]).any() and (load["load_kw"] > 0).all()
+    assert (load["ts"] == load["ts"].dt.floor("h")).all() and not load["outage"].any()
+    hours = load.groupby("region")["ts"].agg(["min", "max", "size"])
+    assert ((hours["max"] - hours["min"]) / pd.Timedelta(hours=1) + 1 == hours["size"]).all()  # no gap

@@ -10,12 +10,14 @@ reason, source file and line) and writes the canonical tables plus validation.js
 | lcl              | lcl                          | customers, readings_daily[, readings_hourly], labels (acorn_group), calendar |
 | powerco          | powerco                      | customers (+ typed attributes), labels (churn)  |
 | credit-history   | credit_history               | customers, bills, payments, labels (arrears)    |
-| csv              | csv_mapping (YAML mapping)   | whatever the mapping describes, labels when it names a label column |
+| csv              | csv_mapping (YAML mapping)   | whatever the mapping describes, labels when it names a label column; region_load from a utility's load export |
+| gefcom2012       | gefcom2012                   | region_load (zone_<id>, hourly, outage flag), weather_hourly, weather_stations (empty), calendar (holidays) |
 
 Labels are written only when the source has its label column. Every importer applies the
 plausibility rules (`plausibility`: params.yaml `validate.plausibility`, default its defaults):
 impossible readings, bills and payments are quarantined (kwh_implausible, inconsistent_aggregate,
-amount_implausible, value_implausible).
+amount_implausible, value_implausible; load_implausible for region load). Hourly load tables
+report their missing hours as gaps (validation.json: tables.region_load.gaps), never as zeros.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "powerco": ("powerlens.importers.powerco", "import_powerco"),
     "credit-history": ("powerlens.importers.credit_history", "import_credit_history"),
     "csv": ("powerlens.importers.csv_mapping", "import_csv_mapping"),
+    "gefcom2012": ("powerlens.importers.gefcom2012", "import_gefcom2012"),
 }
 
 

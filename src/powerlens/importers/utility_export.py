@@ -11,6 +11,7 @@ Layout of SRC (CSV or parquet for each table):
   payments       account_no, bill_no, paid_on, amount, channel
   service_events account_no, ts, kind, outcome           (+ contact_phone: dropped)
   weather_daily  date, region, temperature_mean          (optional; for heating/cooling sensitivity)
+  region_load    region, ts, load_kw                      (optional; the system-side hourly load per region)
   ground_truth   account_no, ...   (synthetic only; written apart, never read by models)
 """
 
@@ -37,8 +38,9 @@ REQUIRED = {
     "payments": ["account_no", "bill_no", "paid_on", "amount"],
     "service_events": ["account_no", "ts", "kind"],
     "weather_daily": ["date", "temperature_mean"],
+    "region_load": ["region", "ts", "load_kw"],
 }
-OPTIONAL_TABLES = {"readings_hourly", "payments", "service_events", "weather_daily"}
+OPTIONAL_TABLES = {"readings_hourly", "payments", "service_events", "weather_daily", "region_load"}
 KEEP_AS_ID = {"account_no", "meter_no", "bill_no"}
 
 
@@ -185,6 +187,11 @@ def _billing_and_events(paths: dict, key: bytes, q: Quarantine, known: pd.Index,
         step("weather")
         tables["weather_daily"] = validation.weather_daily(_read(paths["weather_daily"], "weather_daily"), q,
                                                            paths["weather_daily"].name)
+    if paths["region_load"] is not None:
+        step("region load")
+        tables["region_load"] = validation.region_load(_read(paths["region_load"], "region_load"), q,
+                                                       paths["region_load"].name, rules=rules)
+        q.reports["region_load"].gaps = validation.hourly_gaps(tables["region_load"])
 
 
 def _refuse_too_many_rejects(q: Quarantine, max_reject_fraction: float) -> dict:

@@ -61,6 +61,16 @@ REASONS = {
                               "min x count .. max x count)",
     "amount_implausible": "the amount is above validate.plausibility.max_amount",
     "value_implausible": "a number beyond validate.plausibility.max_abs_value (or a negative voltage)",
+    "missing_region": "the region (zone, feeder, substation) is empty",
+    "missing_station": "the weather station is empty",
+    "load_not_numeric": "the load is not a number",
+    "load_negative": "the load is negative",
+    "load_implausible": "the load is above what any region draws (schema.LOAD_KW_CAP, or "
+                        "validate.plausibility.max_abs_value), or far above the region's own history "
+                        "(robust z-score of log load)",
+    "duplicate_hour": "a second value for the same region (or station) and hour (the first is kept)",
+    "off_the_hour": "the timestamp is not on a whole hour (an hourly table)",
+    "duplicate_mapping": "the same station-to-region pair appears more than once",
 }
 
 
@@ -74,6 +84,8 @@ class TableReport:
     reasons: dict[str, int] = field(default_factory=dict)
     examples: dict[str, int] = field(default_factory=dict)  # reason -> first source line
     example_files: dict[str, str] = field(default_factory=dict)  # reason -> its file (multi-file)
+    # hourly tables: per series (region), the hours with no value: {"hours": n, "ranges": [[a, b]]}
+    gaps: dict[str, dict] = field(default_factory=dict)
 
     @property
     def reconciled(self) -> bool:
@@ -87,6 +99,10 @@ class TableReport:
                 f"{self.table}: {n} row(s) quarantined: {code} ({REASONS.get(code, code)}), "
                 f"first at {self.example_files.get(code, self.source_file)} line {self.examples[code]}"
             )
+        for series, gap in self.gaps.items():
+            first = gap["ranges"][0] if gap["ranges"] else ["?", "?"]
+            out.append(f"{self.table}: {series}: {gap['hours']} hour(s) missing (gaps, not zeros) in "
+                       f"{len(gap['ranges'])} range(s), first {first[0]} .. {first[1]}")
         return out
 
     def as_dict(self) -> dict:
@@ -97,6 +113,7 @@ class TableReport:
             "quarantined": self.quarantined,
             "reconciled": self.reconciled,
             "reasons": dict(self.reasons),
+            **({"gaps": self.gaps} if self.gaps else {}),
         }
 
 
@@ -163,7 +180,8 @@ class Quarantine:
 
     def summary(self) -> dict:
         return {
-            "tables": {t: r.as_dict() for t, r in self.reports.items()},
+            # by table name: tables validated in parallel finish in any order, the file must not
+            "tables": {t: self.reports[t].as_dict() for t in sorted(self.reports)},
             "rows_in": self.rows_in,
             "quarantined": self.quarantined,
             "reject_fraction": self.quarantined / self.rows_in if self.rows_in else 0.0,
@@ -171,7 +189,7 @@ class Quarantine:
         }
 
     def problem_lines(self) -> list[str]:
-        return [line for r in self.reports.values() for line in r.lines()]
+        return [line for t in sorted(self.reports) for line in self.reports[t].lines()]
 
 
 def write_summary(out_dir: Path, summary: dict) -> None:

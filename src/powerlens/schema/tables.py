@@ -17,6 +17,11 @@ EVENT_KINDS = [
     "new_install", "inspection",
 ]
 EARLIEST = pd.Timestamp("1990-01-01")
+# no region, feeder or substation draws more (the world's peak load is ~3e9 kW): a load above it
+# is a unit or parsing error, never a load
+LOAD_KW_CAP = 1.0e12
+# the range of air temperatures on Earth, with a margin (records: -89.2 C and 56.7 C)
+TEMPERATURE_RANGE_C = (-60.0, 60.0)
 
 
 def _finite() -> pa.Check:
@@ -109,6 +114,38 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         unique=["date", "region"],
         strict=False,
     ),
+    # system-side load per region (zone, feeder, substation) and hour, as SCADA or the metering
+    # system records it: ts = the hour's beginning (naive local time); `outage` flags an hour
+    # with near-zero load in a region whose normal load is far higher (kept, not dropped)
+    "region_load": pa.DataFrameSchema(
+        {
+            "region": pa.Column(str),
+            "ts": pa.Column("datetime64[us]"),
+            "load_kw": pa.Column(float, [pa.Check.ge(0), pa.Check.le(LOAD_KW_CAP), _finite()]),
+            "outage": pa.Column(bool),
+        },
+        unique=["region", "ts"],
+        strict=False,
+    ),
+    # hourly air temperature per weather station (ts = the hour's beginning, naive local time)
+    "weather_hourly": pa.DataFrameSchema(
+        {
+            "station": pa.Column(str),
+            "ts": pa.Column("datetime64[us]"),
+            "temperature_c": pa.Column(float, [pa.Check.in_range(*TEMPERATURE_RANGE_C), _finite()]),
+        },
+        unique=["station", "ts"],
+        strict=False,
+    ),
+    # which region each weather station stands for, where the source says so (may be empty)
+    "weather_stations": pa.DataFrameSchema(
+        {
+            "station": pa.Column(str),
+            "region": pa.Column(str),
+        },
+        unique=["station", "region"],
+        strict=False,
+    ),
 }
 # which schema each canonical file follows
 TABLE_SCHEMA = {
@@ -121,6 +158,9 @@ TABLE_SCHEMA = {
     "labels": "labels",
     "calendar": "calendar",
     "weather_daily": "weather_daily",
+    "region_load": "region_load",
+    "weather_hourly": "weather_hourly",
+    "weather_stations": "weather_stations",
 }
 # every file an import may write (an import removes the ones it did not write this time)
 CANONICAL_FILES = tuple(TABLE_SCHEMA)

@@ -12,6 +12,8 @@ Modules, by role (one random generator is drawn from in a fixed order across the
   consumption  weather, true daily kWh, metered kWh under theft, the hourly split
   simulation   the month-by-month loop, with billing (bills, payments) and events (service
                events, churn)
+  region_load  the system-side load per region and hour (consumption, technical losses, theft,
+               a new connection)
   export       `generate`: the simulation, then the raw export, ground truth and manifest
 """
 
@@ -23,6 +25,7 @@ from powerlens.synthetic.config import (
     CLASS_MIX,
     ENERGY_PRICE,
     FIRST_NAMES,
+    GROWTH_EVENT,
     HOURLY_SHAPE,
     INDUSTRIES,
     LAST_NAMES,
@@ -32,6 +35,7 @@ from powerlens.synthetic.config import (
     REGIONS,
     SHAPE_BY_CLASS,
     STREETS,
+    TECHNICAL_LOSS,
     TOU_SHIFT,
     UTILISATION,
     VALLEY_HOURS,
@@ -46,6 +50,7 @@ __all__ = [
     "CLASS_MIX",
     "ENERGY_PRICE",
     "FIRST_NAMES",
+    "GROWTH_EVENT",
     "HOURLY_SHAPE",
     "INDUSTRIES",
     "LAST_NAMES",
@@ -55,6 +60,7 @@ __all__ = [
     "REGION_TEMP_OFFSET",
     "SHAPE_BY_CLASS",
     "STREETS",
+    "TECHNICAL_LOSS",
     "TOU_SHIFT",
     "UTILISATION",
     "VALLEY_HOURS",

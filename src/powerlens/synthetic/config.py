@@ -102,6 +102,19 @@ TOU_SHIFT = 0.18
 PEAK_HOURS = [8, 9, 10, 11, 17, 18, 19, 20]
 VALLEY_HOURS = [0, 1, 2, 3, 4, 5, 6, 23]
 
+# technical (resistive, transformer) losses per region: a constant share of the region's load. The
+# same share everywhere: the tamperers' stolen energy is 0.3-0.9% of a region's load (most energy
+# goes to large accounts, most tamperers are homes), so a spread of technical shares across regions
+# would hide theft in a comparison of line loss between regions
+TECHNICAL_LOSS = {"riverside": 0.06, "hillcrest": 0.06, "lakeshore": 0.06, "eastport": 0.06}
+# the large new connection in one region (region_load.NewConnection): connected this many days
+# before the end of the export, how big (share of the region's mean load before it) and its daily
+# shape. Eight weeks before the end: a recent step that a planner must notice and a forecast must
+# catch, and after every training cut-off of the risk models (which leave a label horizon of at
+# least 2 months before the end), so that their training rows are those of the utility without it
+GROWTH_EVENT = {"region": "lakeshore", "days_before_end": 56, "kw_share_of_region": 0.25,
+                "shape": "flat_multishift"}
+
 FIRST_NAMES = ["Wei", "Li", "Min", "Jing", "Hao", "Lei", "Yan", "Ming", "Anna", "James", "Maria",
                "David", "Sofia", "Omar", "Priya", "Chen", "Yusuf", "Elena", "Ravi", "Grace"]
 LAST_NAMES = ["Wang", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Smith", "Garcia",

@@ -1,6 +1,7 @@
 """`generate`: simulate the synthetic utility and write its raw export (readings, customer master,
-bills, payments, service events, weather) with direct identifiers, plus its ground truth and a
-manifest."""
+bills, payments, service events, weather, the regions' hourly load) with direct identifiers, plus
+its ground truth and a manifest (with the truth behind the region load: technical loss shares
+and the growth event)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from powerlens.synthetic.consumption import (
     _true_daily_kwh,
 )
 from powerlens.synthetic.customers import _customers, _fake_identity
+from powerlens.synthetic.region_load import NewConnection, region_hourly_load
 from powerlens.synthetic.simulation import _monthly_simulation
 
 MASTER_COLUMNS = [
@@ -48,6 +50,10 @@ def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
     active = _close_accounts(cfg, cust, end_day, d)
 
     ident = _fake_identity(rng, n, cust["region"].to_numpy())
+    # the growth event: a large new connection, appended last (its own random stream)
+    connection = NewConnection(cfg, cust, days, true_kwh, active)
+    cust, ident, true_kwh, metered, active, bills, payments, events = connection.append(
+        cust, ident, true_kwh, metered, active, bills, payments, events)
     step("readings")
     meters = pd.Categorical(ident["meter_no"])
     n_daily = _write_daily(out, meters, days, metered, active)
@@ -58,6 +64,10 @@ def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
     _write_transactions(out, ident, bills, payments, events)
     _write_weather(out, days, temps)
     _write_truth(out, cfg, ident, cust)
+    step("region load")
+    load, load_truth = region_hourly_load(cust, days, true_kwh, metered, active, cfg.seed)
+    load_truth["growth_event"] = connection.truth()
+    load.to_csv(out / "region_load.csv", index=False)
     counts = {
         "customers": len(master),
         "readings_daily": n_daily,
@@ -65,8 +75,10 @@ def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
         "bills": len(bills),
         "payments": len(payments),
         "service_events": len(events),
+        "region_load": len(load),
     }
-    manifest = {"generator": "powerlens.synthetic", "config": cfg.__dict__, "rows": counts}
+    manifest = {"generator": "powerlens.synthetic", "config": cfg.__dict__, "rows": counts,
+                "region_load": load_truth}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     return counts
 

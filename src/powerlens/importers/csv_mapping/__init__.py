@@ -57,8 +57,14 @@ YAML format (version 1)::
                  ..: customer_id}}   # customer_id optional: taken from the bill
       service_events: {file: ..., columns: {..: customer_id, ..: ts, ..: kind, ..: outcome},
                        values: {kind: {投诉: complaint, 故障报修: fault_report}}}
+      region_load:             # a load export (SCADA, metering system): hourly load per region;
+        file: 负荷.csv          # needs no customers table; missing hours are reported as gaps
+        layout: long           # long: {..: region, ..: ts, ..: load_kw}; wide: {..: region, ..: date}
+        columns: {站名: region, 时间: ts, 负荷: load_kw}   # + 24 hour columns h1..h24 / 1..24 (hours
+        unit: MW               # ending) or 0..23 / 0时..23时 (hours beginning); `hours: ending|beginning`
+        thousands: ","         # optional: W, kW (default) or MW; a thousands separator to remove
     labels_as_of: 2016-11-01   # as_of of given labels without their own (default: the day
-                               # after the last reading)
+                               # after the last reading; a load-only mapping: the day after the last hour)
 
 Ids: customer_id, meter_id and bill_id become keyed pseudonyms (one key links every table and
 every import); the columns listed in `identifiers`, and unmapped columns, are dropped.
@@ -81,6 +87,7 @@ from powerlens.importers.csv_mapping.columns import (
     parse_ts,
     read_source,
     type_attributes,
+    wide_hours_to_long,
     wide_to_long,
 )
 from powerlens.importers.csv_mapping.importer import derived_customers, import_csv_mapping
@@ -116,5 +123,6 @@ __all__ = [
     "parse_ts",
     "read_source",
     "type_attributes",
+    "wide_hours_to_long",
     "wide_to_long",
 ]

@@ -4,6 +4,7 @@ billing periods, wide readings to long, readings keyed by meter to their account
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +158,45 @@ def link_meters(readings: pd.DataFrame, meter_owner: pd.Series | None, file: str
     readings = readings.copy()
     readings["customer_id"] = readings.pop("meter_id").map(meter_owner)
     return readings
+
+
+# an hour column of a wide load export: h1, H01, 1, 01:00, 1时, 1点 (the number is the hour)
+HOUR_HEADER = re.compile(r"^\s*[hH]?(\d{1,2})(?::00)?\s*(?:时|点)?\s*$")
+
+
+def wide_hours_to_long(df: pd.DataFrame, raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
+    """A load export with one row per region and day and 24 hour columns -> one row per given
+    hour (region, ts = the hour's beginning, load_kw as text, _line). Hour columns numbered
+    1..24 are hours ending (h1 = 00:00-01:00, ts 00:00), 0..23 hours beginning; the spec's
+    `hours` says so explicitly. A blank cell is a missing hour (a gap), not a row; a day that is
+    not a date leaves its hours' ts missing (quarantined as ts_unparseable)."""
+    mapped = set(map(str, (spec.get("columns") or {}))) | {"_line"}
+    hour_of = {}
+    for col in raw.columns:
+        match = HOUR_HEADER.match(str(col)) if col not in mapped else None
+        if match:
+            hour_of[col] = int(match.group(1))
+    numbers = sorted(hour_of.values())
+    hours = spec.get("hours") or ("beginning" if numbers and numbers[0] == 0 else "ending")
+    expected = list(range(0, 24)) if hours == "beginning" else list(range(1, 25))
+    if numbers != expected:
+        raise ImportFailed(f"{file}: a wide load export needs 24 hour columns ({'0..23' if hours == 'beginning' else 'h1..h24'}"
+                           f", hours {hours}); found {len(numbers)}: {', '.join(map(str, list(hour_of)[:6]))}")
+    cols = sorted(hour_of, key=hour_of.get)
+    offset = np.array([hour_of[c] - (0 if hours == "beginning" else 1) for c in cols])
+    day = parse_ts(df["date"], spec.get("date_format")).dt.normalize()
+    values = raw[cols].astype("string").apply(lambda s: s.str.strip()).to_numpy(dtype=object)
+    given = ~pd.isna(values)
+    given[given] = values[given] != ""
+    rows, hour_idx = np.nonzero(given)
+    ts = day.to_numpy().astype("datetime64[us]")[rows] + offset[hour_idx].astype("timedelta64[h]")
+    long = pd.DataFrame({
+        "region": df["region"].to_numpy(dtype=object)[rows],
+        "ts": pd.Series(ts, dtype="datetime64[us]"),
+        "load_kw": pd.Series(values[rows, hour_idx], dtype="string"),
+        "_line": df["_line"].to_numpy()[rows],
+    })
+    if "outage" in df:
+        long["outage"] = df["outage"].to_numpy(dtype=object)[rows]
+    long.attrs["blank_hours"] = int((~given).sum())
+    return long

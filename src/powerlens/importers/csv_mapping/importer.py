@@ -17,9 +17,17 @@ from powerlens.importers.csv_mapping.columns import (
     parse_ts,
     read_source,
     type_attributes,
+    wide_hours_to_long,
     wide_to_long,
 )
-from powerlens.importers.csv_mapping.spec import INTERVALS, PER_DAY, MappingError, load_mapping
+from powerlens.importers.csv_mapping.spec import (
+    INTERVALS,
+    LOAD_UNITS,
+    PER_DAY,
+    WITHOUT_CUSTOMERS,
+    MappingError,
+    load_mapping,
+)
 from powerlens.importers.errors import ImportFailed
 from powerlens.schema import EARLIEST, Quarantine
 
@@ -39,25 +47,73 @@ def import_csv_mapping(src: str | Path, out: str | Path, key: bytes, mapping: st
     tables: dict[str, pd.DataFrame] = {}
     label_parts: LabelParts = []
 
-    # readings are read first: without a customers table they define the customers
-    readings_in = _read_readings(src, m, key, label_parts, step)
-    meter_owner = None
-    if "customers" in specs:
-        customers, customer_source, meter_owner = _mapped_customers(src, m, key, q, readings_in,
-                                                                    label_parts, step, rules)
+    notes: dict = {}
+    as_of = _source_as_of(m)
+    if set(specs) - set(WITHOUT_CUSTOMERS):
+        # readings are read first: without a customers table they define the customers
+        readings_in = _read_readings(src, m, key, label_parts, step)
+        meter_owner = None
+        if "customers" in specs:
+            customers, customer_source, meter_owner = _mapped_customers(src, m, key, q, readings_in,
+                                                                        label_parts, step, rules)
+        else:
+            customers, customer_source = derived_customers(readings_in, m, q, meter_owner, rules)
+        known = pd.Index(customers["customer_id"])
+        tables["customers"] = customers
+        last_reading = _validate_readings(readings_in, meter_owner, q, known, tables, step, rules)
+        _bills(src, m, key, q, known, tables, step, rules)
+        _payments(src, m, key, q, tables, step, rules)
+        _service_events(src, m, key, q, known, tables, step)
+        if label_parts:
+            step("labels")
+            tables["labels"] = _labels(label_parts, m, last_reading, q, known)
+        notes["customers_from"] = customer_source
+    if "region_load" in specs:
+        blank = _region_load(src, m, key, q, tables, step, rules)
+        notes["region_load_blank_hours"] = blank
+        if as_of is None and set(specs) == {"region_load"} and len(tables["region_load"]):
+            as_of = tables["region_load"]["ts"].max().normalize() + pd.Timedelta(days=1)
+    return finish(out, q, tables, max_reject_fraction, step, "csv", notes or None, as_of=as_of)
+
+
+def _region_load(src: Path, m: dict, key: bytes, q: Quarantine, tables: dict[str, pd.DataFrame], step,
+                 rules: validation.Plausibility | None = None) -> int:
+    """A utility's hourly load per region (long: region, ts, load_kw; wide: region, date and 24
+    hour columns), every file validated together (an hour given twice is a duplicate_hour);
+    the missing hours of each region go to validation.json as gaps. Returns the blank cells of
+    wide files (missing hours, not rows)."""
+    parts, blank = [], 0
+    for spec in m["specs"]["region_load"]:
+        raw, file = read_source(src, spec, m)
+        step(f"region load from {file}")
+        wide = spec.get("layout", "long") == "wide"
+        df = canonical_columns(raw, spec, "region_load", key, file, wide=wide)
+        if wide:
+            df = wide_hours_to_long(df, raw, spec, file)
+            blank += df.attrs.get("blank_hours", 0)
+        else:
+            df["ts"] = parse_ts(df["ts"], spec.get("date_format"))
+        thousands = spec.get("thousands")
+        text = df["load_kw"].astype("string").str.strip()
+        if thousands:
+            text = text.str.replace(str(thousands), "", regex=False)
+        factor = LOAD_UNITS[str(spec.get("unit", "kW")).lower()]
+        number = pd.to_numeric(text, errors="coerce")
+        df["load_kw"] = text.where(number.isna() | (factor == 1.0), (number * factor).astype("string"))
+        parts.append((df[[c for c in ("region", "ts", "load_kw", "outage", "_line") if c in df]], file))
+    if len(parts) > 1:
+        df = pd.concat([p.assign(_file=f) for p, f in parts], ignore_index=True)
+        source = f"{parts[0][1]} (+{len(parts) - 1} more)"
     else:
-        customers, customer_source = derived_customers(readings_in, m, q, meter_owner, rules)
-    known = pd.Index(customers["customer_id"])
-    tables["customers"] = customers
-    last_reading = _validate_readings(readings_in, meter_owner, q, known, tables, step, rules)
-    _bills(src, m, key, q, known, tables, step, rules)
-    _payments(src, m, key, q, tables, step, rules)
-    _service_events(src, m, key, q, known, tables, step)
-    if label_parts:
-        step("labels")
-        tables["labels"] = _labels(label_parts, m, last_reading, q, known)
-    notes = {"customers_from": customer_source}
-    return finish(out, q, tables, max_reject_fraction, step, "csv", notes, as_of=_source_as_of(m))
+        df, source = parts[0]
+    step(f"validating {len(df):,} hourly loads")
+    ok = validation.region_load(df, q, source, rules=rules)
+    valid = df["ts"][(df["ts"] >= EARLIEST) & (df["ts"] <= pd.Timestamp.now())]
+    report = q.reports["region_load"]
+    report.gaps = validation.hourly_gaps(ok, "region", valid.min() if len(valid) else None,
+                                         valid.max() if len(valid) else None)
+    tables["region_load"] = ok
+    return blank
 
 
 def _source_as_of(m: dict) -> pd.Timestamp | None:

@@ -9,7 +9,7 @@ from powerlens.anonymize import identifier_columns
 from powerlens.importers._common import read_yaml
 from powerlens.importers.errors import ImportFailed
 
-TABLES = ("customers", "readings", "bills", "payments", "service_events")
+TABLES = ("customers", "readings", "bills", "payments", "service_events", "region_load")
 INTERVALS = {"daily": None, "hourly": 1, "30min": 2, "15min": 4, "5min": 12}
 PER_DAY = {"daily": 1, "hourly": 24, "30min": 48, "15min": 96, "5min": 288}
 REQUIRED = {
@@ -18,7 +18,11 @@ REQUIRED = {
     "bills": ["customer_id", "bill_id", "period", "amount", "due_date"],
     "payments": ["bill_id", "paid_on", "amount"],
     "service_events": ["customer_id", "ts", "kind"],
+    "region_load": ["region"],  # + ts and load_kw (long layout) or date (wide hourly layout)
 }
+# tables that need no customers (a utility's load export may come alone)
+WITHOUT_CUSTOMERS = ("region_load",)
+LOAD_UNITS = {"w": 0.001, "kw": 1.0, "mw": 1000.0}
 ID_COLUMNS = ("customer_id", "meter_id", "bill_id")
 # Chinese headers that name a direct identifier (the English hints live in anonymize)
 CN_IDENTIFIER_HINTS = ("姓名", "户名", "用户名称", "客户名称", "地址", "电话", "手机", "身份证",
@@ -75,9 +79,29 @@ def load_mapping(path: Path) -> dict:
                     raise MappingError(f"{name}: tables.readings.layout must be long or wide")
                 if str(item.get("interval", "daily")) not in INTERVALS:
                     raise MappingError(f"{name}: tables.readings.interval must be one of {', '.join(INTERVALS)}")
+            if table == "region_load":
+                _check_region_load(name, item)
         specs[table] = items
     if len(specs.get("customers", [])) > 1:
         raise MappingError(f"{name}: only one customers file")
     m["specs"] = specs
     m["_file"] = name
     return m
+
+
+def _check_region_load(name: str, item: dict) -> None:
+    """A region_load spec: long (region, ts, load_kw per row) or wide (region, date, 24 hour
+    columns); `hours` (wide) says whether hour columns are numbered by the hour's end (h1..h24,
+    1..24: `ending`) or beginning (0..23: `beginning`); `unit` W, kW or MW."""
+    layout = item.get("layout", "long")
+    if layout not in ("long", "wide"):
+        raise MappingError(f"{name}: tables.region_load.layout must be long or wide")
+    if item.get("hours") is not None and item["hours"] not in ("ending", "beginning"):
+        raise MappingError(f"{name}: tables.region_load.hours must be ending (h1..h24) or beginning (0..23)")
+    if str(item.get("unit", "kW")).lower() not in LOAD_UNITS:
+        raise MappingError(f"{name}: tables.region_load.unit must be W, kW or MW")
+    targets = {str(v) for v in (item.get("columns") or {}).values()} | set(map(str, item.get("constants") or {}))
+    needed = ["region", "ts", "load_kw"] if layout == "long" else ["region", "date"]
+    missing = [c for c in needed if c not in targets]
+    if missing:
+        raise MappingError(f"{name}: tables.region_load ({layout} layout) maps no column to {', '.join(missing)}")
