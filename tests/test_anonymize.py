@@ -63,3 +63,19 @@ def test_a_binary_key_file_is_one_clear_error(tmp_path):
     path.chmod(0o600)
     with pytest.raises(PseudonymKeyError, match="not a text key"):
         load_or_create_key(path)
+
+
+def test_processes_creating_the_key_at_once_all_get_the_same_key(tmp_path):
+    """The first run of several commands at once: one key is created, every process reads it."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "keys" / "k.key"
+    code = ("import sys; from powerlens.anonymize import load_or_create_key; "
+            "print(load_or_create_key(sys.argv[1], notify=lambda m: None).decode())")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in results]
+    assert len({out.strip() for out, _ in results}) == 1 and len(results[0][0].strip()) == 64
+    assert sorted(p.name for p in path.parent.iterdir()) == ["k.key"]

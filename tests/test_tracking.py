@@ -183,9 +183,13 @@ def test_runs_of_dead_processes_of_this_host_end_failed(mlflow_store, tmp_path):
     alive = client.create_run(experiment_id, tags=mine).info.run_id
     elsewhere = client.create_run(experiment_id, tags={**mine, tracking.HOST_TAG: "another-machine",
                                                         tracking.PID_TAG: finished.stdout.strip()}).info.run_id
+    # a container sharing this host name (another pid namespace): its pids mean other processes
+    container = client.create_run(experiment_id, tags={**mine, tracking.MACHINE_TAG: "0000/4026531836",
+                                                        tracking.PID_TAG: finished.stdout.strip()}).info.run_id
     with tracking.run("next", "test-orphans") as active:
         assert active.data.tags[tracking.PID_TAG] == str(os.getpid())
     assert client.get_run(dead).info.status == "FAILED"
     assert "is gone" in client.get_run(dead).data.tags["powerlens.ended_because"]
     assert client.get_run(alive).info.status == "RUNNING"
     assert client.get_run(elsewhere).info.status == "RUNNING"
+    assert client.get_run(container).info.status == "RUNNING"

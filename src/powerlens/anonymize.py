@@ -52,15 +52,29 @@ def load_or_create_key(key_file: str | Path | None = None, inside: Path | None =
                             f"set {KEY_ENV} to a path outside it")
         except ValueError:
             pass
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # created readable by its owner only from the first byte (no chmod after the write)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
+    if not path.exists() and _create_key(path):
         notify("created a new pseudonym key outside the project (keep it safe: it links "
                f"pseudonyms back to accounts); set {KEY_ENV} to use another")
     return read_key(path)
+
+
+def _create_key(path: Path) -> bool:
+    """Write a new random key at `path`, readable by its owner only from the first byte, and
+    complete before it appears (written aside, then hard-linked into place). Two processes
+    creating it at once: one key wins, the other process reads it. True if this one created it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(staging, path)  # fails if another process created the key meanwhile
+            return True
+        except FileExistsError:
+            return False
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def read_key(path: Path) -> bytes:

@@ -24,6 +24,17 @@ def project_root() -> Path:
     return here
 
 
+def project_relative(path: str | Path, root: str | Path | None = None) -> str:
+    """A path as metrics, manifests and reports record it: relative to the project root (default
+    `project_root()`) with forward slashes when inside it, so that `dvc metrics diff` and the
+    outputs' bytes do not differ between machines or checkouts; else the absolute path."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path(root or project_root()).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 @dataclass(frozen=True)
 class DataPaths:
     """The layout of a data folder (`data/` of the project, or any folder a command is given)."""

@@ -70,7 +70,7 @@ class ServerSettings:
     @property
     def tracking_uri(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -81,9 +81,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def _port_in_use(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """Whether something listens on host:port; a host that is not an address of this machine
+    (or does not resolve) is a UsageError naming it."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise UsageError(f"--host {host!r} is not an address of this machine (e.g. 127.0.0.1, 0.0.0.0, ::1)") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as s:
         s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
+        return s.connect_ex(address) == 0
 
 
 def postgres_bin() -> Path:

@@ -125,16 +125,38 @@ def run_tags(stage: str, data_paths: list[str | Path], **extra: Any) -> dict[str
 HOST_TAG = "powerlens.host"
 PID_TAG = "powerlens.pid"
 PID_STARTED_TAG = "powerlens.pid_started"
+MACHINE_TAG = "powerlens.machine"  # boot and pid namespace: pids are only comparable within one
+
+
+_ALIVE_UNKNOWN = -1.0  # a process we may not inspect: taken as alive, never ended
 
 
 def _process_started(pid: int) -> float | None:
-    """When process `pid` started (seconds since the epoch), None when there is no such process."""
+    """When process `pid` started (seconds since the epoch); None when there is no such process,
+    _ALIVE_UNKNOWN when there is one we may not inspect (another user's, hidepid)."""
     import psutil
 
     try:
         return psutil.Process(pid).create_time()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+    except psutil.AccessDenied:
+        return _ALIVE_UNKNOWN
+    except (psutil.NoSuchProcess, ProcessLookupError):
         return None
+
+
+def _machine() -> str:
+    """This boot of this machine and this process's pid namespace: two containers sharing a
+    host name (or one host after a reboot) have different ones, so a pid is only compared with
+    the pids it can mean."""
+    def read(path: str, how) -> str:
+        try:
+            return how(path)
+        except OSError:
+            return "?"
+
+    boot = read("/proc/sys/kernel/random/boot_id", lambda p: Path(p).read_text().strip()[:8])
+    namespace = read("/proc/self/ns/pid", lambda p: str(os.stat(p).st_ino))
+    return f"{boot}/{namespace}"
 
 
 def owner_tags() -> dict[str, str]:
@@ -142,8 +164,8 @@ def owner_tags() -> dict[str, str]:
     import socket
 
     started = _process_started(os.getpid())
-    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()),
-            PID_STARTED_TAG: f"{started:.2f}" if started is not None else ""}
+    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), MACHINE_TAG: _machine(),
+            PID_STARTED_TAG: f"{started:.2f}" if started not in (None, _ALIVE_UNKNOWN) else ""}
 
 
 def _owner_gone(tags: dict[str, str]) -> bool:
@@ -156,6 +178,8 @@ def _owner_gone(tags: dict[str, str]) -> bool:
     started = _process_started(pid)
     if started is None:
         return True
+    if started == _ALIVE_UNKNOWN:
+        return False
     recorded = tags.get(PID_STARTED_TAG) or ""
     try:
         return abs(float(recorded) - started) > 1.0
@@ -166,8 +190,9 @@ def _owner_gone(tags: dict[str, str]) -> bool:
 def end_orphaned_runs() -> list[str]:
     """End as FAILED every RUNNING run of the store that a process of this machine started and
     that process is gone (killed with -9, a crash of the machine): MLflow cannot know, and such
-    a run would stay RUNNING forever. Runs of other machines are left alone (their processes
-    cannot be seen from here), as are runs without the owner tags. Returns the ended runs' ids."""
+    a run would stay RUNNING forever. Runs of other machines, boots or pid namespaces (containers
+    sharing a host name) are left alone (their processes cannot be seen from here), as are runs
+    without the owner tags and processes we may not inspect. Returns the ended runs' ids."""
     import socket
 
     from mlflow import MlflowClient
@@ -180,7 +205,7 @@ def end_orphaned_runs() -> list[str]:
         return ended
     for found in client.search_runs(experiment_ids, filter_string=f"attributes.status = 'RUNNING' and "
                                     f"tags.`{HOST_TAG}` = '{host}'", max_results=1000):
-        if _owner_gone(found.data.tags):
+        if found.data.tags.get(MACHINE_TAG) == _machine() and _owner_gone(found.data.tags):
             client.set_tag(found.info.run_id, "powerlens.ended_because",
                            f"process {found.data.tags.get(PID_TAG)} on {host} is gone (killed?)")
             client.set_terminated(found.info.run_id, status="FAILED")

@@ -267,8 +267,13 @@ def test_clean_sample_sources_import(fmt, key):
 
 @pytest.mark.parametrize("fmt", sorted(BUILDERS))
 @pytest.mark.parametrize("target", range(4))
-def test_huge_values_are_quarantined_never_written(fmt, key, target):
+def test_huge_values_are_quarantined_never_written(fmt, key, target, tmp_path):
     """`"9" * 60` would be inf at a float32 cast and pass ge(0): each huge value in a numeric
-    column quarantines its row, every written float is finite and plausible."""
+    column quarantines its row (the source is not refused), every written float is finite and
+    plausible. Targets are the data files (a mapping YAML holds no numbers to break)."""
+    names = BUILDERS[fmt](tmp_path)
+    data_files = [i for i, n in enumerate(names) if not str(n).endswith((".yaml", ".yml"))]
+    target = data_files[target % len(data_files)]
     for seed in range(3):
-        run_one(fmt, key, target, "huge", seed, [""], 1.0)
+        summary = run_one(fmt, key, target, "huge", seed, [""], 1.0)
+        assert summary is not None, f"{fmt}: a source with one huge value was refused instead of quarantining it"

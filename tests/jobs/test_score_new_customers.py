@@ -118,3 +118,30 @@ def test_new_customers_are_scored_by_the_champion_and_foreign_features_are_refus
     done = _run([*powerlens, "score", "churn", "--data", tmp_path / "pc_new", "--as-of", "March",
                  "--out", tmp_path / "x.csv"], env, tmp_path)
     assert done.returncode == 2 and "--as-of must be a date" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unfinished_import_or_older_features_are_refused_with_what_to_do(key, tmp_path):
+    from powerlens.config import load_config
+    from powerlens.errors import MissingInput
+    from powerlens.jobs import features as features_job
+    from powerlens.jobs.common import features_manifest
+
+    src = tmp_path / "client_data.csv"
+    powerco_like(40, 4, with_churn=True).to_csv(src, index=False)
+    out = tmp_path / "pc"
+    import_source("powerco", src, out, key)
+    cfg = load_config(ROOT / "params.yaml")
+    features_job.run(cfg.features, data=out, out=tmp_path / "features", echo=lambda m: None)
+    manifest = json.loads((tmp_path / "features" / "manifest.json").read_text())
+    assert features_manifest(tmp_path / "features", out)["data_folder"] == manifest["data_folder"]
+
+    # features of an older powerlens (no fingerprint): not "another folder", but "rebuild"
+    manifest.pop("data_fingerprint")
+    (tmp_path / "features" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InvalidInput, match="built by an older powerlens.*powerlens features --data"):
+        features_manifest(tmp_path / "features", out)
+
+    # an import killed before its summary was written is not taken as data
+    (out / "validation.json").unlink()
+    with pytest.raises(MissingInput, match="import did not finish"):
+        features_job.run(cfg.features, data=out, out=tmp_path / "f2", echo=lambda m: None)

@@ -146,8 +146,12 @@ def source_as_of(data_dir: str | Path) -> pd.Timestamp | None:
     path = Path(data_dir) / "validation.json"
     if not path.exists():
         return None
-    given = json.loads(path.read_text(encoding="utf-8")).get("as_of")
-    return pd.Timestamp(given) if given else None
+    try:
+        given = json.loads(path.read_text(encoding="utf-8")).get("as_of")
+        return pd.Timestamp(given) if given else None
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidInput(f"{path}: not the validation summary an import writes (unreadable as_of); "
+                           "import the source again") from None
 
 
 def daily_temperature(data_dir: str | Path) -> pd.DataFrame | None:

@@ -235,6 +235,8 @@ def finish(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], max_reject
         )
     step("writing canonical tables")
     out.mkdir(parents=True, exist_ok=True)
+    # validation.json is written last and says the import finished: the previous one goes first
+    (out / "validation.json").unlink(missing_ok=True)
     for table, df in list(tables.items()):
         tables[table] = df = typed_if_empty(df)
         check(table, df)

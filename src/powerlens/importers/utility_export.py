@@ -212,6 +212,7 @@ def _refuse_too_many_rejects(q: Quarantine, max_reject_fraction: float) -> dict:
 def _write(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], summary: dict, step) -> None:
     """Check and write every table, the quarantine and validation.json."""
     step("writing canonical tables")
+    (out / "validation.json").unlink(missing_ok=True)  # written last: it says the import finished
     for table, df in tables.items():
         check(table, df)
         write_parquet(df, out / f"{table}.parquet")

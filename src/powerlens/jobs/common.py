@@ -80,25 +80,16 @@ def features_manifest(features_dir, data=None) -> dict:
     manifest = json.loads(path.read_text(encoding="utf-8"))
     if data is not None:
         built_from = manifest.get("data_fingerprint")
+        if built_from is None:
+            raise InvalidInput(f"the features in {features_dir} were built by an older powerlens that did not "
+                               f"record their data folder: rebuild them with `powerlens features --data {data} "
+                               f"--out {features_dir}` (or `dvc repro`)")
         if built_from != data_fingerprint(data):
             raise InvalidInput(
                 f"the features in {features_dir} were not built from the data in {data} "
                 + (f"(they come from {manifest['data_folder']}); " if manifest.get("data_folder") else "; ")
                 + f"build them with `powerlens features --data {data} --out FOLDER` and pass --features FOLDER")
     return manifest
-
-
-def display_path(path) -> str:
-    """A path as outputs and metrics record it: relative to the project when inside it (the
-    same on every machine), else as given."""
-    from pathlib import Path
-
-    from powerlens.paths import project_root
-
-    try:
-        return Path(path).resolve().relative_to(project_root().resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def data_fingerprint(data) -> str:

@@ -11,8 +11,9 @@ import pandas as pd
 
 from powerlens.atomic import write_csv, write_parquet
 from powerlens.config import load_config, write_json
-from powerlens.jobs.common import Clock, data_fingerprint, display_path, entry
-from powerlens.paths import ProjectPaths
+from powerlens.errors import MissingInput
+from powerlens.jobs.common import Clock, data_fingerprint, entry
+from powerlens.paths import ProjectPaths, project_relative
 from powerlens.rules import previous_cutoff
 
 
@@ -41,6 +42,9 @@ def run(settings: Any, *, data: Path, out: Path, engine: str | None = None, sche
     from powerlens.features.engine import build_features, canonical_order
 
     clock = Clock("features", echo)
+    if not (Path(data) / "validation.json").exists():
+        raise MissingInput(f"{data} has no validation.json: not an imported data folder, or its import did not "
+                           "finish; run `powerlens validate` / `powerlens import` into it again")
     training, scoring, label_cutoffs, previous, data_end = _cutoffs(data, settings, clock)
     extra = sorted(({t for ts in label_cutoffs.values() for t in ts} | {previous}) - {*training, scoring})
     engine = engine or settings.engine
@@ -57,7 +61,9 @@ def run(settings: Any, *, data: Path, out: Path, engine: str | None = None, sche
         clock(f"as of {pd.Timestamp(cutoff).date()}: {n} customers")
     out = Path(out)
     # each file whole or not at all (powerlens.atomic), the manifest last: it is what says the
-    # folder is complete, and what train, segment and score read first
+    # folder is complete, and what train, segment and score read first; the previous one goes
+    # first, so a kill in between leaves no manifest rather than an old one beside new features
+    (out / "manifest.json").unlink(missing_ok=True)
     write_parquet(feats, out / "features.parquet")
     write_parquet(profiles.reset_index(), out / "profiles.parquet")
     # the one list of what each feature means, next to the features (MLflow runs log it)
@@ -66,7 +72,7 @@ def run(settings: Any, *, data: Path, out: Path, engine: str | None = None, sche
     manifest = {"training_cutoffs": [str(t.date()) for t in training], "scoring_cutoff": str(scoring.date()),
                 "label_cutoffs": {task: [str(t.date()) for t in ts] for task, ts in label_cutoffs.items()},
                 "previous_cutoff": str(previous.date()), "data_end": str(data_end.date()),
-                "data_folder": display_path(data), "data_fingerprint": data_fingerprint(data),
+                "data_folder": project_relative(data), "data_fingerprint": data_fingerprint(data),
                 "horizon_months": settings.horizon_months,
                 "features": [c for c in feats.columns if c not in ("customer_id", "as_of")]}
     write_json(out / "manifest.json", manifest)

@@ -6,15 +6,13 @@ Outside DVC (`powerlens report`), a period whose snapshot does not exist yet get
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from powerlens.config import load_config, write_json
 from powerlens.jobs.common import Clock, entry
-from powerlens.paths import ProjectPaths
+from powerlens.paths import ProjectPaths, project_relative
 from powerlens.rules import period_bounds
 
 
@@ -51,12 +49,6 @@ def run(period: str, cfg: Any, paths: ProjectPaths, *, region: str | None = None
     shown = project_relative(html, paths.root)
     clock(f"wrote {shown}")
     return {"period": period, "region": region, "html": shown, "seconds": round(clock.elapsed, 1)}
-
-
-def project_relative(path: Path, root: Path) -> str:
-    """A path as metrics and manifests record it: relative to the project root, with forward
-    slashes, so that `dvc metrics diff` does not differ between machines or checkouts."""
-    return Path(os.path.relpath(Path(path).resolve(), Path(root).resolve())).as_posix()
 
 
 def run_range(periods: list[str], cfg: Any, paths: ProjectPaths, *, region: str | None = None, workers: int = 2,
