@@ -25,13 +25,27 @@ CLI = [sys.executable, "-m", "powerlens.cli"]
 
 
 def _wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float) -> tuple[str, list[str]]:
+    """The first stdout line starting with `prefix`; the lines are read by a thread, so that a
+    server that hangs without printing fails the test at the deadline instead of blocking it."""
+    import queue
+    import threading
+
+    lines: queue.Queue = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
     seen, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            if proc.poll() is not None:
-                break
-            continue
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
+            break
         seen.append(line.rstrip())
         if line.startswith(prefix):
             return line.strip(), seen

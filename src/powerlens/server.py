@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import stat
@@ -126,13 +127,16 @@ def _system_user() -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
-def _reachable_by_others(path: Path) -> None:
-    """o+x (traverse only) on every folder above `path` that lacks it, and o+rx on the binaries'
-    folders: the PostgreSQL user must reach its data folder and its programs."""
+def _reachable_by_others(path: Path) -> list[Path]:
+    """o+x (traverse only, not read) on every folder above `path` that lacks it: the PostgreSQL
+    user must reach its data folder and its programs. Returns the folders changed (said)."""
+    changed = []
     for parent in path.resolve().parents:
         mode = parent.stat().st_mode
         if not mode & stat.S_IXOTH:
             parent.chmod(mode | stat.S_IXOTH)
+            changed.append(parent)
+    return changed
 
 
 def _as_user(owner: tuple[int, int] | None) -> dict:
@@ -149,13 +153,15 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def init_postgres(settings: ServerSettings, owner: tuple[int, int] | None) -> str:
-    """The PostgreSQL data folder (initdb at the first start) and its superuser's password."""
+def init_postgres(settings: ServerSettings, owner: tuple[int, int] | None, echo: Callable[[str], None] = print) -> str:
+    """The PostgreSQL data folder (initdb at the first start, into a staging folder renamed into
+    place when complete: a start killed during initdb leaves no half data folder) and its
+    superuser's password."""
     store, pgdata = settings.store, settings.pgdata
     store.mkdir(parents=True, exist_ok=True)
     if owner:
-        _reachable_by_others(pgdata)
-        _reachable_by_others(postgres_bin() / "postgres")
+        for folder in _reachable_by_others(pgdata) + _reachable_by_others(postgres_bin() / "postgres"):
+            echo(f"made {folder} traversable by others (o+x, not readable) for the PostgreSQL user")
     if (pgdata / "PG_VERSION").exists():
         if not settings.password_file.exists():
             raise MissingInput(f"{settings.password_file} is missing: the password of the PostgreSQL data "
@@ -167,23 +173,30 @@ def init_postgres(settings: ServerSettings, owner: tuple[int, int] | None) -> st
     fd = os.open(settings.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(password + "\n")
-    pgdata.mkdir(mode=0o700, exist_ok=True)
+    for leftover in store.glob(f".{pgdata.name}.initdb-*"):  # a killed first start's
+        shutil.rmtree(leftover, ignore_errors=True)
+    if pgdata.exists():
+        pgdata.rmdir()  # empty (checked above)
+    staging = store / f".{pgdata.name}.initdb-{os.getpid()}"
+    staging.mkdir(mode=0o700)
     pwfile = store / ".initdb-password"
     fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(password + "\n")
     try:
         if owner:
-            os.chown(pgdata, *owner)
+            os.chown(staging, *owner)
             os.chown(pwfile, *owner)
-        result = subprocess.run([str(postgres_bin() / "initdb"), "-D", str(pgdata), "-U", PG_SUPERUSER,
+        result = subprocess.run([str(postgres_bin() / "initdb"), "-D", str(staging), "-U", PG_SUPERUSER,
                                  "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
                                  "--encoding=UTF8", "--no-instructions"],
                                 capture_output=True, text=True, **_as_user(owner))
     finally:
         pwfile.unlink(missing_ok=True)
     if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
         raise RuntimeError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
+    os.replace(staging, pgdata)
     return password
 
 
@@ -318,7 +331,7 @@ def serve(settings: ServerSettings, echo: Callable[[str], None] = print) -> int:
                 raise UsageError(f"port {settings.db_port} is in use (another PostgreSQL?): pass another "
                                  "--db-port, or --backend-store-uri to use that one")
             owner = _system_user()
-            password = init_postgres(settings, owner)
+            password = init_postgres(settings, owner, echo)
             postgres = start_postgres(settings, owner)
             ensure_database(settings, password, postgres)
             backend = backend_uri(settings, password)
