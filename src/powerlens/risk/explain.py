@@ -74,16 +74,21 @@ def is_typical(typical: dict[str, tuple], inputs: pd.DataFrame) -> pd.DataFrame:
 def population_typical(model) -> dict[str, tuple] | None:
     """The typical values a (calibrated, blended) family model kept from its fitted population,
     or None for a model saved before models kept them."""
+    return next((m.typical_ for m in _layers(model) if getattr(m, "typical_", None) is not None), None)
+
+
+def _layers(model):
+    """The model and the models it wraps, outermost first (calibrated -> blend's first member ->
+    family model): where a fitted family keeps what explanations need."""
     inner = model
     while True:
-        if getattr(inner, "typical_", None) is not None:
-            return inner.typical_
+        yield inner
         if getattr(inner, "members", None):
             inner = inner.members[0]
         elif getattr(inner, "model", None) is not None and inner.model is not inner:
             inner = inner.model
         else:
-            return None
+            return
 
 
 def reason_strengths(model, X: pd.DataFrame, target=None) -> pd.DataFrame:
@@ -145,16 +150,10 @@ def _showable(inputs: pd.DataFrame) -> pd.DataFrame:
 def model_inputs(model, X: pd.DataFrame) -> pd.DataFrame:
     """The columns a (calibrated, blended) family model sees for X: the features plus the
     derived ones, so a reason on a derived column can show its value too."""
-    inner = model
-    while True:
+    for inner in _layers(model):
         if hasattr(inner, "prepare"):
             return inner.prepare(X)
-        if getattr(inner, "members", None):
-            inner = inner.members[0]
-        elif getattr(inner, "model", None) is not None and inner.model is not inner:
-            inner = inner.model
-        else:
-            return X
+    return X
 
 
 def top_drivers(model, X: pd.DataFrame, top: int = 5, target=None) -> list[str]:
