@@ -24,20 +24,36 @@ from support import ROOT
 CLI = [sys.executable, "-m", "powerlens.cli"]
 
 
-def _wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float) -> tuple[str, list[str]]:
-    """The first stdout line starting with `prefix`; the lines are read by a thread, so that a
-    server that hangs without printing fails the test at the deadline instead of blocking it."""
-    import queue
-    import threading
+class _Output:
+    """A process's stdout read by a thread into `lines` (so the pipe never fills and a silent hang
+    fails at a deadline instead of blocking); `text()` once the process has ended."""
 
-    lines: queue.Queue = queue.Queue()
+    def __init__(self, proc: subprocess.Popen):
+        import queue
+        import threading
 
-    def pump():
+        self.queue: queue.Queue = queue.Queue()
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._pump, args=(proc,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, proc):
         for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
+            self.lines.append(line)
+            self.queue.put(line)
+        self.queue.put(None)
 
-    threading.Thread(target=pump, daemon=True).start()
+    def text(self, timeout: float = 30) -> str:
+        self.thread.join(timeout)
+        return "".join(self.lines)
+
+
+def _wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float,
+                   output: _Output) -> tuple[str, list[str]]:
+    """The first stdout line starting with `prefix` (read through `output`), before `timeout` s."""
+    import queue
+
+    lines = output.queue
     seen, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -79,8 +95,9 @@ def team(small_clean, tmp_path_factory):
     server = subprocess.Popen(CLI + ["server", "--store", str(store), "--port", str(port), "--db-port", str(db_port)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=base,
                               env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"})
+    output = _Output(server)
     try:
-        line, seen = _wait_for_line(server, "export MLFLOW_TRACKING_URI=", timeout=180)
+        line, seen = _wait_for_line(server, "export MLFLOW_TRACKING_URI=", timeout=180, output=output)
         uri = line.split("=", 1)[1]
         assert uri == f"http://127.0.0.1:{port}"
         assert any(f"PostgreSQL on 127.0.0.1:{db_port}" in s for s in seen)
@@ -91,7 +108,8 @@ def team(small_clean, tmp_path_factory):
         postmaster = store / "postgres" / "postmaster.pid"
         pg_pid = int(postmaster.read_text().split()[0]) if postmaster.exists() else None
         server.send_signal(signal.SIGTERM)
-        out, _ = server.communicate(timeout=90)
+        server.wait(timeout=90)
+        out = output.text()
     assert server.returncode == 0, out
     assert "stopping" in out
     assert pg_pid is not None and not _alive(pg_pid), "PostgreSQL still runs after the server stopped"
