@@ -129,11 +129,17 @@ def mlflow_runs(project: Path, status: str) -> list[str]:
     store = project / "mlflow.db"
     if not store.exists():
         return []
-    try:
-        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1) as db:
-            return [r[0] for r in db.execute("select run_uuid from runs where status = ?", (status,))]
-    except sqlite3.OperationalError:  # not created yet, or locked for a moment
-        return []
+    # read-write: after a kill -9 the store may hold a hot journal, which only a writable
+    # connection rolls back (a read-only one fails); retried while another process holds the lock
+    for _ in range(20):
+        try:
+            with sqlite3.connect(store, timeout=5) as db:
+                return [r[0] for r in db.execute("select run_uuid from runs where status = ?", (status,))]
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # not created yet
+                return []
+            time.sleep(0.25)
+    raise AssertionError(f"{store} stayed unreadable")
 
 
 def lock_outs(project: Path) -> dict[str, dict[str, str]]:
