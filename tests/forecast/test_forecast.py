@@ -1,0 +1,168 @@
+"""Hourly and monthly forecasts on a small made-up utility: only load before the origin is read,
+the regions add up to the total, intervals hold the point, bad requests are one-line errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from powerlens.errors import InvalidInput
+from powerlens.forecast.hourly import (
+    HOURLY_COLUMNS,
+    HourlySettings,
+    fit_hourly,
+    forecast_origin,
+    hourly_forecast,
+)
+from powerlens.forecast.monthly import MONTHLY_COLUMNS, MonthlySettings, monthly_forecast
+from powerlens.forecast.panel import TOTAL, build_panel
+from powerlens.forecast.reconcile import METHODS, projection, reconcile
+
+FAST = HourlySettings(calibration_weeks=8, lightgbm={"n_estimators": 60, "learning_rate": 0.15})
+ORIGIN = pd.Timestamp("2024-05-06")
+
+
+@pytest.fixture(scope="module")
+def panel(load_tables):
+    return build_panel(load_tables, select_before=ORIGIN)
+
+
+def _tripled_after(tables: dict, origin: pd.Timestamp) -> dict:
+    out = dict(tables)
+    load = tables["region_load"].copy()
+    load.loc[load["ts"] >= origin, "load_kw"] *= 3
+    out["region_load"] = load
+    return out
+
+
+@pytest.mark.parametrize("family", ["seasonal_naive", "vanilla", "lightgbm_global"])
+def test_load_after_the_origin_is_never_read(load_tables, family):
+    settings = HourlySettings(**{**FAST.__dict__, "family": family})
+    origins = [ORIGIN, ORIGIN + pd.Timedelta(weeks=4)]
+    plain = hourly_forecast(build_panel(load_tables, select_before=ORIGIN), origins, 168, "given", settings)
+    # tripling everything from the first origin on changes nothing of the first origin's forecast,
+    # and tripling from the second changes nothing of either
+    tripled = hourly_forecast(build_panel(_tripled_after(load_tables, origins[1]), select_before=ORIGIN),
+                              origins, 168, "given", settings)
+    pd.testing.assert_frame_equal(plain, tripled)
+    first_only = hourly_forecast(build_panel(_tripled_after(load_tables, origins[0]), select_before=ORIGIN),
+                                 origins[:1], 168, "given", settings)
+    pd.testing.assert_frame_equal(plain[plain["origin"] == origins[0]].reset_index(drop=True), first_only)
+    # ... while the load before the origin does change it (the test can fail)
+    earlier = hourly_forecast(build_panel(_tripled_after(load_tables, origins[0] - pd.Timedelta(weeks=2)),
+                                          select_before=ORIGIN), origins[:1], 168, "given", settings)
+    assert not np.allclose(earlier["forecast"], first_only["forecast"])
+
+
+@pytest.mark.parametrize("weather", ["given", "scenario"])
+def test_hourly_forecast_is_coherent_with_intervals(panel, weather):
+    out = hourly_forecast(panel, [ORIGIN, ORIGIN + pd.Timedelta(days=3)], 48, weather, FAST)
+    assert list(out.columns) == HOURLY_COLUMNS
+    assert set(out["region"]) == {"east", "north", "west", TOTAL}
+    assert len(out) == 2 * 48 * 4 and not out.duplicated(["region", "ts", "origin"]).any()
+    wide = out.pivot_table(index=["origin", "ts"], columns="region", values="forecast")
+    np.testing.assert_allclose(wide[["east", "north", "west"]].sum(axis=1), wide[TOTAL], rtol=1e-12)
+    assert (out["lo_80"] <= out["forecast"]).all() and (out["forecast"] <= out["hi_80"]).all()
+    assert (out["hi_80"] > out["lo_80"]).mean() > 0.99
+    assert ((out["ts"] >= out["origin"]) & (out["ts"] < out["origin"] + pd.Timedelta(hours=48))).all()
+    # and it is a forecast: within 10% of what happened in the mean
+    actual = panel.load.stack().rename("actual")
+    actual.index = actual.index.set_names(["ts", "region"])
+    scored = out[out["region"] != TOTAL].join(actual, on=["ts", "region"])
+    assert ((scored["forecast"] - scored["actual"]).abs() / scored["actual"]).mean() < 0.10
+
+
+def test_scenario_weather_widens_the_interval(panel):
+    given = hourly_forecast(panel, [ORIGIN], 168, "given", FAST)
+    scenario = hourly_forecast(panel, [ORIGIN], 168, "scenario", FAST)
+    width = lambda f: (f["hi_80"] - f["lo_80"]).mean()  # noqa: E731
+    assert width(scenario) > width(given)
+
+
+def test_a_new_connection_carries_into_the_forecast(load_tables):
+    # north gains 400 kW 10 weeks before the data's end; a forecast 2 weeks after it carries it
+    # (at least half of it: the temperature regression inside the model still anchors to the old level)
+    end = load_tables["region_load"]["ts"].max()
+    origin = (end - pd.Timedelta(weeks=8)).normalize()
+    without = dict(load_tables)
+    load = load_tables["region_load"].copy()
+    load.loc[(load["region"] == "north") & (load["ts"] >= end - pd.Timedelta(weeks=10)), "load_kw"] -= 400
+    without["region_load"] = load
+
+    def north(tables):
+        out = hourly_forecast(build_panel(tables, select_before=origin), [origin], 168, "given", FAST)
+        return out.loc[out["region"] == "north", "forecast"].mean()
+
+    assert 180 < north(load_tables) - north(without) < 550
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_reconciliation_adds_up_and_keeps_coherent_forecasts(method):
+    rng = np.random.default_rng(0)
+    regions = rng.uniform(50, 100, size=(30, 3))
+    coherent = np.column_stack([regions, regions.sum(axis=1)])
+    errors = rng.normal(0, 5, size=(200, 4))
+    P = projection(method, 3, errors)
+    np.testing.assert_allclose(reconcile(coherent, P), coherent, rtol=1e-9)  # a coherent forecast stays
+    noisy = coherent + rng.normal(0, 10, size=coherent.shape)
+    out = reconcile(noisy, P)
+    np.testing.assert_allclose(out[:, :3].sum(axis=1), out[:, 3], rtol=1e-12)
+    if method == "bottom_up":
+        np.testing.assert_allclose(out[:, :3], np.clip(noisy[:, :3], 0, None))
+    else:  # the total's own forecast moves the regions
+        assert not np.allclose(out[:, :3], noisy[:, :3])
+
+
+def test_monthly_forecast_adds_up_and_brackets(panel, load_tables):
+    origin = pd.Timestamp("2024-05-01")
+    out = monthly_forecast(build_panel(load_tables, select_before=origin), origin, 6, MonthlySettings(history_years=1.0))
+    assert list(out.columns) == MONTHLY_COLUMNS
+    assert sorted(out["month"].unique()) == ["2024-05", "2024-06", "2024-07", "2024-08", "2024-09", "2024-10"]
+    wide = out.pivot(index="month", columns="region", values="energy")
+    np.testing.assert_allclose(wide[["east", "north", "west"]].sum(axis=1), wide[TOTAL], rtol=1e-12)
+    assert (out["energy_lo_80"] <= out["energy_hi_80"]).all() and (out["peak_lo_80"] <= out["peak_hi_80"]).all()
+    peaks = out.pivot(index="month", columns="region", values="peak")
+    assert (peaks[TOTAL] <= peaks[["east", "north", "west"]].sum(axis=1) + 1e-6).all()  # coincident, not summed
+
+
+@pytest.mark.parametrize(("origins", "horizon", "message"), [
+    (["2026-01-05"], 168, "beyond the data"),
+    (["2023-01-09"], 168, "too little history"),
+    (["2024-05-06"], 400, "horizon-hours must be 1..336"),
+])
+def test_requests_the_data_cannot_answer_are_one_line_errors(panel, origins, horizon, message):
+    with pytest.raises(InvalidInput, match=message) as info:
+        hourly_forecast(panel, [pd.Timestamp(o) for o in origins], horizon, "given", FAST)
+    assert "\n" not in str(info.value)
+
+
+def test_a_region_without_history_is_a_one_line_error(load_tables):
+    tables = dict(load_tables)
+    late = pd.DataFrame({"region": "south", "ts": pd.date_range("2024-04-20", "2024-05-10", freq="h"),
+                         "load_kw": 500.0, "outage": False})
+    tables["region_load"] = pd.concat([tables["region_load"], late], ignore_index=True)
+    tables["weather_daily"] = pd.concat([tables["weather_daily"], tables["weather_daily"].query("region == 'east'")
+                                         .assign(region="south")], ignore_index=True)
+    with pytest.raises(InvalidInput, match="region south has no load history before 2024-05-06"):
+        hourly_forecast(build_panel(tables, select_before=ORIGIN), [ORIGIN], 24, "given", FAST)
+
+
+def test_monthly_origin_must_be_a_first_of_month(panel):
+    with pytest.raises(InvalidInput, match="first of a month"):
+        monthly_forecast(panel, pd.Timestamp("2024-05-06"), 3, MonthlySettings())
+
+
+def test_given_weather_must_cover_the_horizon(load_tables):
+    end = load_tables["region_load"]["ts"].max() + pd.Timedelta(hours=1)
+    panel = build_panel(load_tables, select_before=end)
+    with pytest.raises(InvalidInput, match="--weather scenario"):
+        hourly_forecast(panel, [end], 24, "given", FAST)
+    out = hourly_forecast(panel, [end], 24, "scenario", FAST)  # the week after the data: ex-ante
+    assert out["ts"].min() == end and out["forecast"].notna().all()
+
+
+def test_fitted_model_reads_nothing_from_its_first_origin_on(panel):
+    fitted = fit_hourly(panel, ORIGIN, 168, FAST)
+    a = forecast_origin(fitted, panel, ORIGIN, "given", FAST)
+    assert a["forecast"].notna().all() and (a["forecast"] > 0).all()
