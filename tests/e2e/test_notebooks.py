@@ -24,6 +24,7 @@ NOTEBOOKS = {
                     "Distributions at the scoring cut-off"],
     "segmentation": ["Tier sizes", "Pareto: top 20% =", "Cluster validity by k", "load-shape profiles"],
     "risk_models": ["top reasons", "histogram of the champion's scores"],
+    "regional": ["Monthly energy per region", "Growth and load factor per region", "Line loss vs"],
 }
 
 SHOWN_SEGMENTS = ["customer_id", "value_tier", "credit_grade", "load_shape", "load_shape_family"]
