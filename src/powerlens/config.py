@@ -363,6 +363,80 @@ class ScoreConfig(Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class RegionalConfig(Section):
+    """The regional analysis (powerlens.regional: degree days, weather sensitivity, new-load steps)."""
+
+    _path: ClassVar[str] = "regional"
+
+    heating_base_c: float = 18.0          # heating degree-days: max(0, base - daily mean temperature)
+    cooling_base_c: float = 18.0          # cooling degree-days: max(0, daily mean temperature - base)
+    sensitivity_window_days: int = 365    # the trailing window of a month's weather regression
+    sensitivity_min_days: int = 300       # complete days that window needs
+    growth_min_days: int = 20             # complete days both months need for year-on-year growth
+    step_window_weeks: int = 4            # weeks compared before and after a candidate step
+    step_min_weeks: int = 3               # valid weeks needed on each side
+    step_min_share: float = 0.10          # smallest shift of the level, as a share of the level before
+    step_sharpness: float = 0.5           # the 7-day jump at the step day must be this share of the shift
+    step_min_noise_ratio: float = 7.0     # the shift must be this many times the week-to-week noise
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecastConfig(Section):
+    """Load forecasts (powerlens.forecast; docs/forecasting.md)."""
+
+    _path: ClassVar[str] = "forecast"
+
+    family: Literal["lightgbm_global", "vanilla", "seasonal_naive"] = "lightgbm_global"  # `powerlens forecast`'s model
+    families: tuple[Literal["seasonal_naive", "vanilla", "lightgbm_global"], ...] = (
+        "seasonal_naive", "vanilla", "lightgbm_global")  # compared by the backtest
+    reconciliation: Literal["bottom_up", "ols", "wls", "mint_shrink"] = "wls"
+    stations_per_region: int = 3          # stations averaged per region when the source maps none
+    calibration_weeks: int = 52           # errors of a probe model: interval widths and reconciliation weights
+    history_years: float = 3.0            # hours the hourly model learns from
+    horizon_hours: int = 168              # the stage's short-term horizon
+    horizon_months: int = 12              # the stage's medium-term horizon
+    backtest_origins: int = 6             # the stage's rolling origins (every `backtest_step_weeks`, the last
+    backtest_step_weeks: int = 4          #   one a horizon before the data's end)
+    scenario_shift_days: tuple[int, ...] = (-6, -4, -2, 0, 2, 4, 6)  # shifted-date weather scenarios
+    scenario_years: int = 10              # past years drawn as weather scenarios
+    monthly_history_years: float = 3.0    # hours the monthly regression learns from
+    monthly_level_weeks: int = 52         # the level: actual over fitted load in these weeks before the origin
+    monthly_recent_weeks: int = 8         # ... or in these, when they differ by more than
+    monthly_step_share: float = 0.10      # this share (a new connection, a lost plant)
+    promotion_threshold: float = 0.0      # skill a challenger must add to the champion's (1 - MAPE / naive MAPE)
+    lightgbm: Table = _table({})          # over the global model's defaults (powerlens.forecast.models)
+    seed: int = 0
+
+    def _check(self) -> None:
+        if not 1 <= self.horizon_hours <= 336:
+            raise ConfigError(f"'forecast.horizon_hours' must be 1..336, got {self.horizon_hours}")
+        if not 1 <= self.horizon_months <= 12:
+            raise ConfigError(f"'forecast.horizon_months' must be 1..12, got {self.horizon_months}")
+        if self.family not in self.families:
+            raise ConfigError(f"'forecast.family' ({self.family}) must be one of 'forecast.families' "
+                              f"({', '.join(self.families)}): the stage backtests the model it uses")
+        if self.calibration_weeks < 2 or self.backtest_origins < 1 or self.backtest_step_weeks < 1:
+            raise ConfigError("'forecast.calibration_weeks' must be >= 2, backtest_origins and "
+                              "backtest_step_weeks >= 1")
+
+    def hourly(self):
+        from powerlens.forecast.hourly import HourlySettings
+
+        return HourlySettings(family=self.family, reconciliation=self.reconciliation,
+                              calibration_weeks=self.calibration_weeks, history_years=self.history_years,
+                              scenario_shift_days=tuple(self.scenario_shift_days),
+                              scenario_years=self.scenario_years, lightgbm=dict(self.lightgbm), seed=self.seed)
+
+    def monthly(self):
+        from powerlens.forecast.monthly import MonthlySettings
+
+        return MonthlySettings(history_years=self.monthly_history_years, level_weeks=self.monthly_level_weeks,
+                               recent_weeks=self.monthly_recent_weeks, step_share=self.monthly_step_share,
+                               scenario_shift_days=tuple(self.scenario_shift_days),
+                               scenario_years=self.scenario_years)
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """All of params.yaml, typed. `cfg.features.horizon_months`, `cfg.train.tasks`..."""
 
@@ -374,6 +448,8 @@ class Config:
     train: TrainConfig = TrainConfig()
     score: ScoreConfig = ScoreConfig()
     report: ReportConfig = ReportConfig()
+    regional: RegionalConfig = RegionalConfig()
+    forecast: ForecastConfig = ForecastConfig()
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
