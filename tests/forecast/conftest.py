@@ -10,7 +10,7 @@ import pytest
 REGIONS = ("east", "north", "west")
 
 
-def make_tables(weeks: int = 80, seed: int = 3, start: str = "2023-01-02") -> dict[str, pd.DataFrame]:
+def make_tables(weeks: int = 120, seed: int = 3, start: str = "2023-01-02") -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     hours = pd.date_range(start, periods=weeks * 168, freq="h")
     days = pd.date_range(start, periods=weeks * 7, freq="D")

@@ -193,8 +193,10 @@ def forecast_origin(fitted: FittedHourly, panel: Panel, origin: pd.Timestamp, we
     temp = M.with_total_temperature(panel, panel.temperature)
     alpha = (1 - settings.interval) / 2
     grid = np.linspace(0.01, 0.99, 49)
-    rel = np.vstack([np.nanquantile(col[~np.isnan(col)], grid) if (~np.isnan(col)).sum() >= 24 else
-                     np.zeros_like(grid) for col in fitted.relative_errors.T])  # series x grid
+    # the probe's error spread around its median: the refitted model is not assumed to share the
+    # probe's bias (a probe fitted a year earlier misses the year's growth), only its spread
+    rel = np.vstack([np.nanquantile(col[~np.isnan(col)], grid) - np.nanmedian(col) if (~np.isnan(col)).sum() >= 24
+                     else np.zeros_like(grid) for col in fitted.relative_errors.T])  # series x grid
     if weather == "given":
         point = _coherent(fitted, series, _given_temperature(temp, origin, hours), origin, hours)
         draws = point[:, :, None] * (1 + rel[None, :, :])

@@ -242,7 +242,7 @@ class GlobalBoosting:
         temp = with_total_temperature(panel, panel.temperature)
         X, level = boosting_frame(known, temp, panel.holidays, self.lag, rows)
         self.regression = Vanilla(history_years=self.history_years).fit(panel, series, fit_end)
-        X["regression_ratio"] = self._regression_ratio(series, temp, fit_end, rows, level)
+        X["regression_ratio"] = self._regression_ratio(known, temp, fit_end, rows)
         y = known.reindex(rows).to_numpy(dtype=float).ravel()
         with np.errstate(invalid="ignore", divide="ignore"):
             target = y / level
@@ -263,14 +263,23 @@ class GlobalBoosting:
         known = masked(series, origin)
         history = known[known.index >= origin - pd.Timedelta(hours=self.lag + 2 * WEEK + 24)]
         X, level = boosting_frame(history, temperature, self.holidays, self.lag, hours)
-        X["regression_ratio"] = self._regression_ratio(series, temperature, origin, hours, level)
+        X["regression_ratio"] = self._regression_ratio(history, temperature, origin, hours)
         ratio = self.booster.predict(X[FEATURES])
         values = (ratio * level).reshape(len(hours), len(self.names))
         return pd.DataFrame(values, index=hours, columns=self.names)
 
-    def _regression_ratio(self, series, temperature, origin, hours, level) -> np.ndarray:
-        """The temperature regression's view of each hour, relative to the level: the weather
-        response the trees would otherwise have to learn from few hot or cold hours."""
-        fitted = self.regression.predict(series, temperature, origin, hours).to_numpy().ravel()
+    def _regression_ratio(self, series, temperature, origin, rows) -> np.ndarray:
+        """The temperature regression's hour over its own mean in the level's week (`lag` hours
+        earlier): the change of weather and calendar since the level was measured, which the
+        trees would otherwise have to learn from few hot or cold hours. A ratio of the
+        regression to itself, so that a new load (a step) in the level is carried in full."""
+        grid = series.index.union(rows)
+        fitted = self.regression.predict(series, temperature, origin, grid).to_numpy(dtype=float)
+        level = _rolling_mean(fitted, WEEK, 24)
+        pos = grid.get_indexer(rows)
+        at = pos - self.lag
+        ok = at >= 0
+        base = level[np.where(ok, at, 0)]
+        base[~ok] = np.nan
         with np.errstate(invalid="ignore", divide="ignore"):
-            return fitted / level
+            return (fitted[pos] / np.where(base > 0, base, np.nan)).ravel()
