@@ -210,6 +210,34 @@ def bench_features(
     typer.echo(summary_line(result))
 
 
+@bench_app.command("forecast")
+@friendly
+def bench_forecast(
+    data: Annotated[Path, typer.Option(help="an imported folder with region_load and weather (e.g. GEFCom2012)")],
+    origins: Annotated[int, typer.Option(min=1, help="rolling origins, every --step-weeks")] = 13,
+    step_weeks: Annotated[int, typer.Option(min=1, help="weeks between origins")] = 4,
+    horizon_hours: Annotated[int, typer.Option(min=1, max=336, help="hours ahead")] = 168,
+    arima_series: Annotated[int, typer.Option(min=2, help="regions AutoARIMA forecasts (the first only compiles)")] = 3,
+    arima_weeks: Annotated[int, typer.Option(min=2, help="weeks of history AutoARIMA fits")] = 8,
+    weather: Annotated[str, typer.Option(help="given or scenario")] = "given",
+):
+    """`powerlens forecast` (every region and total, every origin) against statsforecast's
+    AutoARIMA on the same series: seconds per series and origin, their ratio, both MAPEs. The
+    last line is machine-readable."""
+    from powerlens.bench import bench_forecast as run
+    from powerlens.bench import forecast_summary_line
+    from powerlens.jobs.common import Clock
+
+    result = run(data, _config(), origins=origins, step_weeks=step_weeks, horizon=horizon_hours,
+                 arima_series=arima_series, arima_weeks=arima_weeks, weather=weather, progress=Clock("bench"))
+    typer.echo(f"powerlens: {result['seconds']} s for {result['series_origins']} series x origins "
+               f"({result['seconds_per_series_origin']} s each); AutoARIMA: "
+               f"{result['autoarima_seconds_per_series_origin']} s per series and origin (after a "
+               f"{result['autoarima_warmup_seconds']} s first one): {result['speedup_vs_autoarima']}x; MAPE on "
+               f"those series {result['mape_powerlens_on_those']:.2%} vs {result['mape_autoarima']:.2%}")
+    typer.echo(forecast_summary_line(result))
+
+
 @app.command()
 @friendly
 def segment(
@@ -287,6 +315,30 @@ def score(
         raise UsageError("score TASK needs --data DIR and --out FILE.csv")
     n = job.score_folder(task, _config(), data=data, out=out, model_uri=model, as_of=as_of)
     typer.echo(f"wrote {n} scores to {out}")
+
+
+@app.command()
+@friendly
+def forecast(
+    data: Annotated[Path | None, typer.Option(help="an imported data folder with region_load and weather (default data/clean)")] = None,
+    origin: Annotated[list[str] | None, typer.Option(help="YYYY-MM-DD, repeatable: the forecast reads only the load before it")] = None,
+    horizon_hours: Annotated[int | None, typer.Option(help="hourly forecast per region and total, 1-336 hours")] = None,
+    horizon_months: Annotated[int | None, typer.Option(help="monthly energy and peak per region and total, 1-12 months")] = None,
+    weather: Annotated[str, typer.Option(help="given: weather_hourly after the origin is the weather forecast; "
+                                             "scenario: past years' weather (ex-ante)")] = "scenario",
+    out: Annotated[Path | None, typer.Option(help="CSV to write")] = None,
+):
+    """Load forecasts per region and total, coherent (the regions add up to the total), with 80%
+    intervals: hourly (region, ts, forecast, lo_80, hi_80, origin) or monthly (region, month,
+    energy, energy_lo_80, energy_hi_80, peak, peak_lo_80, peak_hi_80). docs/forecasting.md."""
+    from powerlens.errors import UsageError
+    from powerlens.jobs.forecast import forecast_command
+
+    if out is None:
+        raise UsageError("give --out FILE.csv")
+    n = forecast_command(_config(), data=data or _paths().clean, origins=origin or [], out=out,
+                         horizon_hours=horizon_hours, horizon_months=horizon_months, weather=weather)
+    typer.echo(f"wrote {n} rows to {out}")
 
 
 @app.command()

@@ -304,6 +304,24 @@ def log_model(model, name: str, X_example) -> str:
     return info.model_uri
 
 
+def log_forecaster(folder: str | Path, name: str) -> str:
+    """Log a forecaster folder (powerlens.forecast.store) as a pyfunc model whose code is
+    powerlens/forecast/registered_model.py (MLflow's models from code: no pickle); its URI."""
+    import mlflow
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
+
+    code = Path(__file__).parent / "forecast" / "registered_model.py"
+    signature = ModelSignature(
+        inputs=Schema([ColSpec("string", "region"), ColSpec("datetime", "ts"), ColSpec("double", "load_kw", required=False),
+                       ColSpec("double", "temperature_c")]),
+        params=ParamSchema([ParamSpec("origin", "string", ""), ParamSpec("weather", "string", "scenario"),
+                            ParamSpec("horizon_months", "long", 12)]))
+    info = mlflow.pyfunc.log_model(name=name, python_model=str(code), artifacts={"forecaster": str(folder)},
+                                   pip_requirements=PIP_REQUIREMENTS, signature=signature)
+    return info.model_uri
+
+
 # when this process last read each task's champion (the champion rule compares with it)
 _champion_read_at: dict[str, float] = {}
 

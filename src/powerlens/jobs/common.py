@@ -114,3 +114,15 @@ def data_fingerprint(data) -> str:
                 fh.seek(size - (1 << 16))
                 digest.update(fh.read())
     return digest.hexdigest()[:20]
+
+
+def skip_stage(out, reason: str, echo: Callable[[str], Any] = print) -> dict:
+    """A stage the data cannot feed (e.g. no system load in a PowerCo import): an empty output
+    folder with a README saying why, so that `dvc repro` goes on and the report leaves the section
+    out; returns the stage's metrics."""
+    from powerlens.atomic import atomic_dir, write_text
+
+    with atomic_dir(out) as tmp:
+        write_text(tmp / "SKIPPED.txt", f"Skipped: {reason}.\n")
+    echo(f"skipped: {reason}")
+    return {"skipped": reason}

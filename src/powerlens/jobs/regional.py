@@ -14,7 +14,7 @@ import pandas as pd
 
 from powerlens.atomic import write_json, write_parquet
 from powerlens.errors import MissingInput
-from powerlens.jobs.common import Clock, entry
+from powerlens.jobs.common import Clock, entry, skip_stage
 from powerlens.paths import ProjectPaths
 
 # the tables the stage writes into its output folder, and the columns it reads of each input
@@ -104,7 +104,10 @@ def main() -> None:
     cfg = load_config()
     # params.yaml `regional`; the theft list's top is the report's
     params = RegionalParams(**cfg.regional.as_dict(), theft_top_n=cfg.report.top_n)
-    result = run(params, data=paths.clean, out=paths.data / "regional", scores=paths.scores)
+    if not (paths.clean / "region_load.parquet").exists():  # a source without system load (PowerCo...)
+        result = skip_stage(paths.data / "regional", "the data has no region_load: no regional analysis")
+    else:
+        result = run(params, data=paths.clean, out=paths.data / "regional", scores=paths.scores)
     write_json(paths.metrics_file("regional"), result)
 
 
