@@ -218,3 +218,98 @@ def summary_line(result: dict) -> str:
     """The machine-readable last line."""
     keys = ("readings_per_s", "ratio_vs_scan", "speedup_vs_tsfresh", "peak_rss_mb")
     return " ".join(f"{k}={result[k]}" for k in keys)
+
+
+# ---------------------------------------------------------------------------------------------
+# `powerlens bench forecast`
+
+STATSFORECAST = "statsforecast==2.1.1"
+
+
+def _autoarima(history: pd.DataFrame, horizon: int, season: int, say: Callable[[str], None]) -> dict:
+    """Run autoarima_worker.py in statsforecast's own environment (uv run --isolated)."""
+    import shutil
+    import tempfile
+
+    uv = shutil.which("uv")
+    command = [uv] if uv else [sys.executable, "-m", "uv"]
+    worker = Path(__file__).parent / "forecast" / "autoarima_worker.py"
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "history.parquet", Path(tmp) / "out.json"
+        history.to_parquet(source, index=False)
+        say(f"AutoARIMA ({STATSFORECAST}, its own environment: it needs pandas < 3) on {history['unique_id'].nunique()} "
+            "series; the first compiles (numba) and is timed apart")
+        start = time.perf_counter()
+        done = subprocess.run([*command, "run", "--quiet", "--no-project", "--isolated", "--with", STATSFORECAST,
+                               "python", str(worker), str(source), str(target), str(horizon), str(season)],
+                              capture_output=True, text=True, timeout=3600,
+                              env={**os.environ, "VIRTUAL_ENV": "", "UV_NO_PROGRESS": "1"})
+        if done.returncode != 0:
+            raise InvalidInput("statsforecast's AutoARIMA could not run (its environment is installed from PyPI by uv): "
+                               + (done.stderr.strip().splitlines() or ["no output"])[-1])
+        out = json.loads(target.read_text())
+        out["wall_seconds"] = time.perf_counter() - start
+        return out
+
+
+def bench_forecast(data: Path, cfg, origins: int = 13, step_weeks: int = 4, horizon: int = 168,
+                   arima_series: int = 3, arima_weeks: int = 8, weather: str = "given",
+                   progress: Callable[[str], None] | None = None) -> dict:
+    """`powerlens forecast` for every region and the total from `origins` origins (every
+    `step_weeks`, the last a horizon before the data's end), against statsforecast's AutoARIMA
+    (season 24, the last `arima_weeks` weeks) on the first `arima_series` regions from the last
+    origin: seconds per series and origin, and both MAPEs on those series."""
+    from powerlens.forecast.hourly import hourly_forecast
+    from powerlens.forecast.panel import build_panel
+    from powerlens.jobs.forecast import read_tables
+
+    if origins < 1 or arima_series < 2 or arima_weeks < 2:
+        raise InvalidInput("the benchmark needs at least 1 origin, 2 AutoARIMA series (the first only compiles) "
+                           "and 2 weeks of AutoARIMA history")
+    say = progress or (lambda message: None)
+    tables = read_tables(data)
+    probe = build_panel(tables, select_before=pd.Timestamp.max)
+    end = probe.last_hour + pd.Timedelta(hours=1)
+    last = (end - pd.Timedelta(hours=horizon)).floor("D")
+    when = [last - pd.Timedelta(weeks=step_weeks * k) for k in range(origins)][::-1]
+    say(f"{len(probe.regions)} regions + total x {origins} origins x {horizon} hours ({weather} weather)")
+    start = time.perf_counter()
+    panel = build_panel(tables, select_before=when[0], stations_per_region=cfg.forecast.stations_per_region)
+    ours = hourly_forecast(panel, when, horizon, weather, cfg.forecast.hourly(), progress=say)
+    seconds = time.perf_counter() - start
+    series_origins = (len(panel.regions) + 1) * origins
+    say(f"powerlens: {seconds:.1f} s for {series_origins} series x origins")
+    regions = panel.regions[:arima_series]
+    history = panel.load[regions]
+    history = history[(history.index < last) & (history.index >= last - pd.Timedelta(weeks=arima_weeks))]
+    history = history.interpolate(limit_direction="both")  # AutoARIMA takes no gaps
+    long = history.stack().rename("y").reset_index().rename(columns={"ts": "ds", "region": "unique_id"})
+    long = long[["unique_id", "ds", "y"]].sort_values(["unique_id", "ds"])
+    arima = _autoarima(long, horizon, 24, say)
+    per_arima = float(np.mean(arima["seconds"]))
+    per_ours = seconds / series_origins
+    actual = panel.load
+    mine = ours[(ours["origin"] == last) & ours["region"].isin(regions)]
+
+    def mape(frame: pd.DataFrame, column: str) -> float:
+        joined = frame.join(actual.stack().rename("actual").rename_axis(["ts", "region"]), on=["ts", "region"])
+        joined = joined[joined["actual"] > 0]
+        return float(((joined[column] - joined["actual"]).abs() / joined["actual"]).mean())
+
+    theirs = pd.concat([pd.DataFrame({"region": f["unique_id"], "ts": pd.to_datetime(f["ds"]), "yhat": f["yhat"]})
+                        for f in arima["forecasts"]])
+    say(f"AutoARIMA: {per_arima:.1f} s per series after a {arima['warmup_seconds']:.1f} s first one")
+    return {"regions": len(panel.regions), "origins": origins, "horizon_hours": horizon, "weather": weather,
+            "seconds": round(seconds, 1), "series_origins": series_origins,
+            "seconds_per_series_origin": round(per_ours, 3),
+            "autoarima_series": arima_series - 1, "autoarima_seconds_per_series_origin": round(per_arima, 2),
+            "autoarima_warmup_seconds": round(arima["warmup_seconds"], 1),
+            "speedup_vs_autoarima": round(per_arima / per_ours, 1),
+            "mape_powerlens_on_those": round(mape(mine, "forecast"), 4),
+            "mape_autoarima": round(mape(theirs, "yhat"), 4)}
+
+
+def forecast_summary_line(result: dict) -> str:
+    keys = ("series_origins", "seconds", "seconds_per_series_origin", "autoarima_seconds_per_series_origin",
+            "speedup_vs_autoarima")
+    return " ".join(f"{k}={result[k]}" for k in keys)
