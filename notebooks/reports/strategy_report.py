@@ -306,3 +306,111 @@ if snap.drift is None or snap.drift.empty:
 else:
     print(f"Score drift of each model from {snap.previous_cutoff.date()} to {snap.cutoff.date()}:")
     display(tables.score_drift(snap.drift))
+
+# %%
+# 10. Regions: shown only when the data has the load per region (the regional stage's analysis in
+# the snapshot); a utility without region_load gets no regional section
+from IPython.display import Markdown  # noqa: E402
+
+regional_summary = snap.regional_summary
+has_regional = regional_summary is not None and not regional_summary.empty
+regional_monthly = snap.regional_monthly
+shown_regions = tables.regions_in(regional_summary, region) if has_regional else []
+if has_regional:
+    display(Markdown(
+        "## 10. Regions: load, growth, line loss and forecasts\n\n"
+        "The load the system records per region (SCADA or the metering system), per month: energy, "
+        "peak, load factor (mean load over peak load), weather-normalized growth (this month's "
+        "energy at last year's weather against the same month a year earlier), new-load events "
+        "(steps in a region's load at average weather), and line loss (the share of the region's "
+        "load that was not billed: technical losses and theft) next to its theft scores. All over "
+        "the last 12 months up to the period, unless said otherwise."))
+    for note in manifest.get("regional_notes", []):
+        print(note)
+    if region is not None and str(region) not in shown_regions:
+        print(f"region {region} has no load of its own in the regional analysis: the system's rows are shown")
+    display(tables.region_table(regional_summary, shown_regions, min_group_size, top_n))
+    figures.show_figure(figures.regional_load_figure(regional_monthly, shown_regions),
+                        alt="Monthly energy and peak per region: " + ", ".join(shown_regions))
+elif manifest.get("regional_notes"):
+    for note in manifest["regional_notes"]:
+        print(note)
+
+# %%
+if has_regional:
+    display(Markdown("### Growth and load factor\n\n"
+                     "Growth per month with the weather taken out (lines; the system in black), and "
+                     "the load factor of the last 12 months (bars: the closer to 1, the flatter "
+                     "the load and the better the network is used)."))
+    figures.show_figure(figures.growth_load_factor_figure(regional_summary, regional_monthly, shown_regions),
+                        alt="Weather-normalized growth per month and load factor per region: "
+                        + ", ".join(shown_regions))
+
+# %%
+if has_regional and any(r != "total" for r in shown_regions):
+    display(Markdown("### Line loss and theft\n\n"
+                     "Line loss of the last 12 months against the mean theft score of the region's "
+                     "open accounts (this period's theft model). A region whose loss is high for its "
+                     "network with many accounts on the theft list is where inspections recover the "
+                     "most; a high loss with low scores points at the network (technical losses) or "
+                     "at theft the model does not see."))
+    figures.show_figure(figures.line_loss_theft_figure(regional_summary, shown_regions, min_group_size),
+                        alt="Line loss against mean theft score per region: " + ", ".join(
+                            r for r in shown_regions if r != "total"))
+
+# %%
+if has_regional and snap.regional_sales is not None and not snap.regional_sales.empty:
+    display(Markdown("### Sales per customer class\n\n"
+                     "Billed kWh of the last 12 months per region and customer class, its share of the "
+                     "region and its change on the 12 months before (not weather-normalized). Classes "
+                     "with fewer customers than the minimum group size show no kWh."))
+    display(tables.sales_table(snap.regional_sales, shown_regions, min_group_size))
+
+# %%
+if has_regional:
+    display(Markdown("### New-load events\n\n"
+                     "Lasting steps in a region's load at average weather (a large new connection, a "
+                     "plant that closed), with the level before and after."))
+    steps_shown = tables.steps_table(snap.regional_steps, shown_regions)
+    if steps_shown.empty:
+        print(f"no new-load step detected up to {snap.cutoff.date()}")
+    else:
+        display(steps_shown)
+
+# %%
+forecast_hourly = snap.forecast_hourly
+if has_regional and forecast_hourly is not None and not forecast_hourly.empty:
+    display(Markdown("### Last week's forecast against what happened\n\n"
+                     "The hourly forecast made a week before the period's end, from the load before "
+                     "it, against the load that followed (black), with its 80% interval; and the "
+                     "forecast of the week ahead. The regions add up to the system's forecast."))
+    hourly_regions = tables.regions_in(forecast_hourly, region)
+    accuracy = snap.forecast_accuracy
+    if accuracy is not None and not accuracy.empty:
+        origin = pd.Timestamp(accuracy["origin"].max())
+        print(f"Forecast of {origin.date()} for the 7 days after it, against what happened:")
+        display(tables.forecast_accuracy_table(accuracy[accuracy["origin"] == accuracy["origin"].max()],
+                                               hourly_regions))
+    figures.show_figure(figures.forecast_week_figure(forecast_hourly, hourly_regions, snap.cutoff),
+                        alt="Hourly load against last week's forecast and the week-ahead forecast with 80% "
+                        "intervals: " + ", ".join(hourly_regions))
+    if snap.forecast_backtest is not None and not snap.forecast_backtest.empty:
+        print("How the forecast models did in the rolling-origin backtest (the weeks before, actual weather):")
+        display(tables.backtest_table(snap.forecast_backtest))
+
+# %%
+forecast_monthly = snap.forecast_monthly
+if has_regional and forecast_monthly is not None and not forecast_monthly.empty:
+    display(Markdown("### The 12-month outlook\n\n"
+                     "Monthly energy per region for the next 12 months under weather drawn from past "
+                     "years (ex-ante), with its 80% interval, against the last 12 months; and what "
+                     "drives the change: the region's growth with the weather taken out, and the "
+                     "new-load steps of the last 12 months, which count for a full year in the next."))
+    outlook_regions = tables.regions_in(forecast_monthly, region)
+    months = sorted(forecast_monthly["month"].astype(str).unique())
+    print(f"Outlook {months[0]} to {months[-1]}:")
+    if snap.forecast_outlook is not None and not snap.forecast_outlook.empty:
+        display(tables.outlook_table(snap.forecast_outlook, outlook_regions))
+    figures.show_figure(figures.outlook_figure(forecast_monthly, regional_monthly, outlook_regions),
+                        alt="Monthly energy of the last 12 months and the 12-month outlook with 80% intervals: "
+                        + ", ".join(outlook_regions))

@@ -110,3 +110,183 @@ def show_figure(fig: Any, alt: str | None = None, dpi: int = 96) -> None:
         alt = suptitle.get_text() if suptitle is not None else (titles[0] if titles else "figure")
     plt.close(fig)
     display(Image(data=buf.getvalue(), format="png", metadata={"alt": alt}))
+
+
+# --------------------------------------------------------------------------- the regional section
+
+def _grid(n: int, ncols: int = 3, width: float = 4.6, height: float = 2.8, **kw):
+    import matplotlib.pyplot as plt
+
+    ncols = max(1, min(ncols, n))
+    nrows = -(-max(n, 1) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    return fig, list(axes.flat)[:n]
+
+
+def regional_load_figure(monthly: pd.DataFrame, regions: list[str]):
+    """Small multiples: monthly energy (MWh) and peak (kW) of each region, one panel each, months
+    with hours missing marked."""
+    fig, axes = _grid(len(regions))
+    for ax, region in zip(axes, regions, strict=True):
+        m = monthly[monthly["region"].astype(str) == region].sort_values("month")
+        x = pd.PeriodIndex(m["month"].astype(str), freq="M").to_timestamp()
+        ax.plot(x, m["energy_kwh"] / 1e3, marker="o", markersize=3, label="energy (MWh)")
+        if "complete" in m and (~m["complete"].astype(bool)).any():
+            gaps = ~m["complete"].astype(bool).to_numpy()
+            ax.plot(x[gaps], (m["energy_kwh"] / 1e3).to_numpy()[gaps], "x", color="red", label="hours missing")
+        ax.set_title(region, fontsize=10)
+        ax.set_ylabel("MWh per month", fontsize=8)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+        peak = ax.twinx()
+        peak.plot(x, m["peak_kw"], color="tab:orange", linewidth=1, alpha=0.7, label="peak (kW)")
+        peak.tick_params(labelsize=7, colors="tab:orange")
+        peak.grid(False)
+    if axes:
+        handles = [*axes[0].get_legend_handles_labels()[0], *fig.axes[-1].get_legend_handles_labels()[0]]
+        fig.legend(handles, [h.get_label() for h in handles], loc="lower center", ncol=3, fontsize=8,
+                   bbox_to_anchor=(0.5, -0.02))
+    fig.suptitle("Monthly energy (blue, MWh) and peak (orange, kW) per region")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def growth_load_factor_figure(summary: pd.DataFrame, monthly: pd.DataFrame, regions: list[str]):
+    """Per region: the weather-normalized year-on-year growth of each month (lines), and the
+    load factor of the last 12 months (bars)."""
+    import matplotlib.pyplot as plt
+
+    fig, (growth, lf) = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [2, 1]})
+    for region in regions:
+        m = monthly[monthly["region"].astype(str) == region].sort_values("month")
+        g = m["growth_yoy_weather_normalized"]
+        if g.notna().any():
+            x = pd.PeriodIndex(m["month"].astype(str), freq="M").to_timestamp()
+            growth.plot(x, g * 100, marker="o", markersize=3, label=region,
+                        linewidth=2.5 if region == "total" else 1.2, color="black" if region == "total" else None)
+    growth.axhline(0, color="grey", linewidth=0.8)
+    growth.set_ylabel("% against the same month a year earlier")
+    growth.set_title("Weather-normalized growth per month")
+    growth.tick_params(axis="x", labelrotation=45, labelsize=7)
+    if growth.get_legend_handles_labels()[0]:
+        growth.legend(fontsize=7, ncol=2)
+    else:
+        growth.text(0.5, 0.5, "less than 13 months of load: no growth yet", ha="center", transform=growth.transAxes)
+    s = summary.assign(region=summary["region"].astype(str)).set_index("region").reindex(regions)
+    lf.barh(range(len(regions)), s["load_factor_12m"].fillna(0), color=["black" if r == "total" else "tab:blue"
+                                                                        for r in regions])
+    lf.set_yticks(range(len(regions)), regions, fontsize=8)
+    lf.invert_yaxis()
+    lf.set_xlim(0, 1)
+    lf.set_xlabel("mean load / peak load, last 12 months")
+    lf.set_title("Load factor")
+    fig.tight_layout()
+    return fig
+
+
+def line_loss_theft_figure(summary: pd.DataFrame, regions: list[str], min_group_size: int):
+    """Line loss of the last 12 months against the region's mean theft score (a scatter, one
+    point per region); regions with fewer theft-scored accounts than min_group_size are left out
+    (no small group's score is shown), and when no region is left, or there are no theft scores,
+    line loss alone is drawn (bars)."""
+    import matplotlib.pyplot as plt
+
+    s = summary.assign(region=summary["region"].astype(str)).set_index("region").reindex(
+        [r for r in regions if r != "total"]).dropna(subset=["line_loss_12m"])
+    scored = s[s["theft_scored_accounts"].fillna(0) >= min_group_size].dropna(subset=["theft_mean_score"])
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    if len(scored):
+        ax.scatter(scored["theft_mean_score"] * 100, scored["line_loss_12m"] * 100, s=40)
+        for region, row in scored.iterrows():
+            ax.annotate(region, (row["theft_mean_score"] * 100, row["line_loss_12m"] * 100), fontsize=8,
+                        xytext=(4, 3), textcoords="offset points")
+        ax.set_xlabel("mean theft score of the region's accounts (%)")
+        ax.set_ylabel("line loss, last 12 months (%)")
+        ax.set_title("Line loss against theft scores per region")
+    else:
+        ax.barh(range(len(s)), s["line_loss_12m"] * 100)
+        ax.set_yticks(range(len(s)), list(s.index), fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("line loss, last 12 months (%)")
+        none = s["theft_scored_accounts"].isna().all() if "theft_scored_accounts" in s else True
+        ax.set_title("Line loss per region " + ("(no theft scores)" if none else
+                                                f"(theft scores not shown for fewer than {min_group_size} accounts)"))
+    total = summary.loc[summary["region"].astype(str) == "total", "line_loss_12m"]
+    if len(total) and pd.notna(total.iloc[0]):
+        (ax.axhline if len(scored) else ax.axvline)(total.iloc[0] * 100, color="grey", linestyle="--",
+                                                         linewidth=0.8, label="the system")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _band(ax, frame: pd.DataFrame, color: str, label: str | None) -> None:
+    ax.fill_between(frame["ts"], frame["lo_80"], frame["hi_80"], color=color, alpha=0.2, linewidth=0,
+                    label=None if label is None else f"{label}: 80% interval")
+    ax.plot(frame["ts"], frame["forecast"], color=color, linewidth=1.2, label=label)
+
+
+def forecast_week_figure(hourly: pd.DataFrame, regions: list[str], cutoff: pd.Timestamp):
+    """Last week's forecast (from the origin a week before the cut-off) against the load that
+    happened, and the week-ahead forecast, each with its 80% interval: `total` large on top,
+    the regions below as small multiples."""
+    import matplotlib.pyplot as plt
+
+    origins = sorted(pd.to_datetime(hourly["origin"]).unique())
+    past = [o for o in origins if hourly.loc[pd.to_datetime(hourly["origin"]) == o, "actual"].notna().any()]
+    checked = past[-1] if past else None
+    ahead = [o for o in origins if o != checked]
+    ahead = ahead[-1] if ahead else None
+    shown = [r for r in regions if r in set(hourly["region"].astype(str))]
+    on_top = "total" if "total" in shown else (shown[0] if shown else None)
+    small = [r for r in shown if r != on_top]
+    ncols = min(3, max(len(small), 1))
+    nrows = 1 + -(-len(small) // ncols) if small else 1
+    fig = plt.figure(figsize=(4.6 * ncols if small else 12, 3.6 + 2.6 * (nrows - 1)))
+    grid = fig.add_gridspec(nrows, ncols, height_ratios=[1.4] + [1] * (nrows - 1))
+    panels = [(fig.add_subplot(grid[0, :]), on_top)] + [
+        (fig.add_subplot(grid[1 + i // ncols, i % ncols]), r) for i, r in enumerate(small)]
+    for n, (ax, region) in enumerate(panels):
+        h = hourly[hourly["region"].astype(str) == region].assign(
+            ts=lambda f: pd.to_datetime(f["ts"]), origin=lambda f: pd.to_datetime(f["origin"]))
+        if checked is not None:
+            week = h[h["origin"] == checked].sort_values("ts")
+            _band(ax, week, "tab:blue", "last week's forecast" if n == 0 else None)
+            ax.plot(week["ts"], week["actual"], color="black", linewidth=1, label="what happened" if n == 0 else None)
+        if ahead is not None:
+            _band(ax, h[h["origin"] == ahead].sort_values("ts"), "tab:orange", "the week ahead" if n == 0 else None)
+        ax.axvline(cutoff, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_title(region, fontsize=11 if n == 0 else 9)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        if n == 0:
+            ax.set_ylabel("kW")
+            ax.legend(fontsize=8, ncol=3, loc="upper left")
+    fig.suptitle("Hourly load: last week's forecast against what happened, and the week ahead (80% intervals)")
+    fig.tight_layout()
+    return fig
+
+
+def outlook_figure(monthly_forecast: pd.DataFrame, monthly: pd.DataFrame, regions: list[str]):
+    """Small multiples: each region's monthly energy of the last 12 months and the forecast of
+    the next 12 with its 80% interval (MWh)."""
+    shown = [r for r in regions if r in set(monthly_forecast["region"].astype(str))]
+    fig, axes = _grid(len(shown))
+    for ax, region in zip(axes, shown, strict=True):
+        m = monthly[monthly["region"].astype(str) == region].sort_values("month").tail(12)
+        f = monthly_forecast[monthly_forecast["region"].astype(str) == region].sort_values("month")
+        xm = pd.PeriodIndex(m["month"].astype(str), freq="M").to_timestamp()
+        xf = pd.PeriodIndex(f["month"].astype(str), freq="M").to_timestamp()
+        ax.plot(xm, m["energy_kwh"] / 1e3, color="black", marker="o", markersize=3, label="last 12 months")
+        ax.fill_between(xf, f["energy_lo_80"] / 1e3, f["energy_hi_80"] / 1e3, color="tab:orange", alpha=0.25,
+                        linewidth=0, label="80% interval")
+        ax.plot(xf, f["energy"] / 1e3, color="tab:orange", marker="o", markersize=3, label="outlook")
+        ax.set_title(region, fontsize=10)
+        ax.set_ylabel("MWh per month", fontsize=8)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    if axes:
+        axes[0].legend(fontsize=7)
+    fig.suptitle("Monthly energy: the last 12 months and the 12-month outlook per region")
+    fig.tight_layout()
+    return fig

@@ -155,3 +155,133 @@ def clustering_comparison(candidates: pd.DataFrame | None, per_family: int = 4) 
     out = top[["family", "algorithm", "k", *[i for i in CLUSTERING_INDICES if i in top], "chosen"]].copy()
     out["chosen"] = np.where(out["chosen"], "chosen", "")
     return out.rename(columns={"stability_ari": "stability (ARI)"}).round(3).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- the regional section
+
+def _pct(v: float | None, signed: bool = False) -> str:
+    if v is None or pd.isna(v):
+        return "–"
+    return f"{v:+.1%}" if signed else f"{v:.1%}"
+
+
+def _num(v: float | None, scale: float = 1.0, digits: int = 0) -> str:
+    return "–" if v is None or pd.isna(v) else f"{v / scale:,.{digits}f}"
+
+
+def regions_in(frame: pd.DataFrame | None, region: str | None) -> list[str]:
+    """The regions a report shows of a regional table: every region (the stage's order, `total`
+    last) or one region with `total` for context."""
+    if frame is None or frame.empty:
+        return []
+    names = [str(r) for r in frame["region"]]
+    ordered = sorted(set(names) - {"total"}) + (["total"] if "total" in names else [])
+    return ordered if region is None else [r for r in ordered if r in (str(region), "total")]
+
+
+def region_table(summary: pd.DataFrame, regions: list[str], min_group_size: int, top_n: int) -> pd.DataFrame:
+    """One row per region: the last 12 months' energy (MWh), peak (kW), load factor, the latest
+    weather-normalized growth, the steps, line loss, and the theft-scored accounts, their mean
+    score (a percentage with one decimal, like the drift's means) and how many are on the theft
+    top list (counts below min_group_size as "<n"; the mean of a smaller group is not shown)."""
+    s = summary.assign(region=summary["region"].astype(str)).set_index("region").reindex(regions)
+    small = s["theft_scored_accounts"].isna() | (s["theft_scored_accounts"] < min_group_size)
+    return pd.DataFrame({
+        "energy 12 months (MWh)": s["energy_kwh_12m"].map(lambda v: _num(v, 1e3)),
+        "peak (kW)": s["peak_kw_12m"].map(_num),
+        "load factor": s["load_factor_12m"].map(lambda v: _num(v, digits=2)),
+        "growth (weather-normalized, y/y)": s["growth_yoy_weather_normalized"].map(lambda v: _pct(v, True)),
+        "new-load steps": s["steps"].map(lambda v: "–" if pd.isna(v) else str(int(v))),
+        "line loss": s["line_loss_12m"].map(_pct),
+        "theft-scored accounts": s["theft_scored_accounts"].map(lambda v: count_text(v, min_group_size)),
+        "mean theft score": [_pct(v) if not hidden else "–"
+                             for v, hidden in zip(s["theft_mean_score"], small, strict=True)],
+        f"accounts in theft top {top_n}": s["theft_top_accounts"].map(
+            lambda v: "–" if pd.isna(v) else count_text(v, min_group_size)),
+    }, index=pd.Index(regions, name="region"))
+
+
+def steps_table(steps: pd.DataFrame, regions: list[str]) -> pd.DataFrame:
+    """The new-load events: region, first day, level before and after (kW at average weather),
+    the step in kW and as a share of the level before."""
+    s = steps[steps["region"].astype(str).isin(regions)].sort_values(["date", "region"])
+    return pd.DataFrame({
+        "region": s["region"].astype(str).to_numpy(),
+        "from": pd.to_datetime(s["date"]).dt.strftime("%Y-%m-%d").to_numpy(),
+        "level before (kW)": s["level_before_kw"].map(_num).to_numpy(),
+        "level after (kW)": s["level_after_kw"].map(_num).to_numpy(),
+        "step (kW)": s["step_kw"].map(lambda v: f"{v:+,.0f}").to_numpy(),
+        "step": s["step_share"].map(lambda v: _pct(v, True)).to_numpy(),
+    }).set_index(["region", "from"])
+
+
+def sales_table(sales: pd.DataFrame, regions: list[str], min_group_size: int) -> pd.DataFrame:
+    """kWh per region x customer class over the last 12 months (MWh), its share of the region's
+    billed kWh and its growth on the 12 months before; customer counts below min_group_size as
+    "<n" and then no kWh (a group that small would be told by its consumption)."""
+    s = sales[sales["region"].astype(str).isin(regions)].copy()
+    share = s["kwh_12m"] / s.groupby("region")["kwh_12m"].transform("sum")
+    small = (s["customers"] > 0) & (s["customers"] < min_group_size)
+    out = pd.DataFrame({
+        "region": s["region"].astype(str), "customer class": s["customer_class"].astype(str),
+        "customers": s["customers"].map(lambda v: count_text(v, min_group_size)),
+        "billed 12 months (MWh)": [("–" if hide else _num(v, 1e3)) for v, hide in zip(s["kwh_12m"], small, strict=True)],
+        "share of the region": [("–" if hide else _pct(v)) for v, hide in zip(share, small, strict=True)],
+        "growth (y/y, not weather-normalized)": [("–" if hide else _pct(v, True))
+                                                 for v, hide in zip(s["growth"], small, strict=True)],
+    })
+    return out.set_index(["region", "customer class"])
+
+
+def forecast_accuracy_table(accuracy: pd.DataFrame, regions: list[str]) -> pd.DataFrame:
+    """Last week's forecast against what happened, per region: hours compared, MAPE, bias and the
+    share of hours inside the 80% interval."""
+    a = accuracy.assign(region=accuracy["region"].astype(str)).set_index("region").reindex(regions).dropna(
+        subset=["hours"])
+    return pd.DataFrame({"hours": a["hours"].astype(int), "MAPE": a["mape"].map(_pct),
+                         "bias": a["bias"].map(lambda v: _pct(v, True)),
+                         "hours inside the 80% interval": a["coverage_80"].map(lambda v: f"{v:.0%}")},
+                        index=a.index)
+
+
+def backtest_table(backtest: pd.DataFrame) -> pd.DataFrame:
+    """The forecast models' rolling-origin backtest: errors as percentages, MASE and pinball to
+    two decimals, best total MAPE first."""
+    b = backtest.sort_values("mape_total")
+    out = pd.DataFrame({"variant": b["variant"].astype(str)})
+    for col, label in (("mape_total", "MAPE total"), ("mape_regions_mean", "MAPE regions (mean)"),
+                       ("coverage_total", "80% coverage total"), ("coverage_regions_mean", "80% coverage regions")):
+        if col in b:
+            out[label] = b[col].map(_pct)
+    for col, label in (("mase_total", "MASE total"), ("mase_regions_mean", "MASE regions (mean)"),
+                       ("pinball_total", "pinball total (kW)")):
+        if col in b:
+            out[label] = b[col].map(lambda v: _num(v, digits=2))
+    return out.set_index("variant")
+
+
+def outlook_table(outlook: pd.DataFrame, regions: list[str]) -> pd.DataFrame:
+    """The next 12 months against the last 12 per region, with the drivers of the change: the
+    weather-normalized growth and the new-load steps of the last 12 months (the energy a full
+    year of them adds, as a share of the last 12 months)."""
+    o = outlook.assign(region=outlook["region"].astype(str)).set_index("region").reindex(regions).dropna(
+        subset=["energy_kwh_next_12m"])
+
+    def drivers(row) -> str:
+        parts = []
+        if pd.notna(row.growth_yoy_weather_normalized):
+            parts.append(f"weather-normalized growth {row.growth_yoy_weather_normalized:+.1%} y/y")
+        if row.steps_12m:
+            when = "" if pd.isna(row.last_step_date) else f", last on {pd.Timestamp(row.last_step_date):%Y-%m-%d}"
+            parts.append(f"{int(row.steps_12m)} new-load step(s) of {row.step_kw_12m:+,.0f} kW{when}: "
+                         f"{_pct(row.step_carry_over_share, True)} from a full year of them")
+        return "; ".join(parts) or "–"
+
+    return pd.DataFrame({
+        "last 12 months (MWh)": o["energy_kwh_last_12m"].map(lambda v: _num(v, 1e3)),
+        "next 12 months (MWh)": o["energy_kwh_next_12m"].map(lambda v: _num(v, 1e3)),
+        "change": o["change"].map(lambda v: _pct(v, True)),
+        "peak last 12 months (kW)": o["peak_kw_last_12m"].map(_num),
+        "peak next 12 months (kW)": o["peak_kw_next_12m"].map(_num),
+        "drivers": [drivers(r) for r in o.itertuples()],
+    }, index=o.index)

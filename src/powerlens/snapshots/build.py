@@ -3,7 +3,9 @@
 `build_snapshot` takes the utility at the period's cut-off and a month earlier
 (`state.PointInTime`), plans this period's actions, reviews last period's plan against what
 happened since, and computes KPIs, the Pareto curve, migration inputs, model health and score
-drift, for the whole utility and per region. The report only loads, formats and plots these.
+drift, for the whole utility and per region, and adds the regional load analysis and the load
+forecasts as of the cut-off when the data has them (`snapshots.regional`). The report only
+loads, formats and plots these.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pandas as pd
 from powerlens import strategy
 from powerlens.rules import period_bounds, previous_cutoff
 from powerlens.snapshots.kpis import monthly_kpis, pareto_table, revenue_by_customer
+from powerlens.snapshots.regional import regional_tables
 from powerlens.snapshots.state import CutoffState, PointInTime, read_json
 from powerlens.snapshots.store import ALL_REGIONS
 
@@ -221,6 +224,7 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
     comparison, decisions, sources = model_health(pit, list(pit.cfg.train.tasks), current)
     kpis, pareto, pareto_summary = kpi_tables(pit, period, regions)
     candidates = pit.paths.clustering_candidates
+    regional, regional_notes = regional_tables(pit.paths.data, cutoff, customers, current.scores, top_n, pit.cfg)
     tables = {
         "features": current.features, "segments": _with_region(current.segments, region_of),
         "segments_previous": _with_region(previous.segments, region_of), "profiles": current.profiles,
@@ -228,11 +232,11 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
         "scores": _with_region(current.scores, region_of), "plan": _with_region(plan, region_of),
         "actions": actions, "tier_strategies": tiers, "review": review, "review_readings": readings,
         "kpis": kpis, "pareto": pareto, "pareto_summary": pareto_summary, "model_comparison": comparison,
-        "model_sources": sources, "drift": drift,
+        "model_sources": sources, "drift": drift, **regional,
     }
     manifest = {"period": period, "cutoff": str(cutoff.date()), "previous_cutoff": str(previous.cutoff.date()),
                 "notes": notes + current.notes, "previous_notes": previous.notes,
                 "regions": [r for r in regions if r != ALL_REGIONS], "decisions": decisions,
                 "top_n": int(top_n), "min_group_size": int(min_group_size),
-                "playbook": playbook is not None}
+                "playbook": playbook is not None, "regional_notes": regional_notes}
     return tables, manifest

@@ -244,14 +244,16 @@ def inputs_fingerprint(data: DataPaths, playbook, cfg: Any) -> str:
     from pathlib import Path
 
     import powerlens.outcomes
+    import powerlens.regional
     import powerlens.snapshots
     import powerlens.strategy
+    from powerlens.snapshots.regional import regional_inputs
 
     files = [*sorted(data.clean.glob("*.parquet")), data.features_file, data.features_manifest,
              *sorted(data.segments.glob("*")), *sorted(data.scores.glob("*.parquet")),
-             *sorted(data.models.glob("*/metrics.json"))]
+             *sorted(data.models.glob("*/metrics.json")), *regional_inputs(data.data)]
     stamp = [(str(p.relative_to(data.data)), p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.is_file()]
-    code = [Path(powerlens.strategy.__file__), Path(powerlens.outcomes.__file__),
+    code = [Path(powerlens.strategy.__file__), Path(powerlens.outcomes.__file__), Path(powerlens.regional.__file__),
             *sorted(Path(powerlens.snapshots.__file__).parent.glob("*.py"))]
     h = hashlib.sha256(json.dumps([stamp, cfg.report.top_n, cfg.report.min_group_size, cfg.features.as_dict(),
                                    cfg.segment.as_dict(), cfg.train.as_dict()], default=str).encode())

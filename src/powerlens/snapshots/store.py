@@ -34,6 +34,16 @@ TABLES = {
     "model_comparison": "validation metrics of every model family per task (last training)",
     "model_sources": "which model scored each task at the cut-off and what it learned from",
     "drift": "per task: mean score last period and now, population stability index",
+    # the regional section (only when the data has region_load and the stages ran; see snapshots.regional)
+    "regional_monthly": "the regional stage's months that ended by the cut-off, per region and `total`",
+    "regional_summary": "per region: last 12 months' energy, peak, load factor, line loss, growth, theft scores",
+    "regional_steps": "the new-load steps (step changes of a region's load) seen by the cut-off",
+    "regional_sales": "kWh per region x customer class, last 12 months and the 12 before",
+    "forecast_hourly": "the hourly forecasts made by the cut-off, with the load that happened (actual)",
+    "forecast_accuracy": "per region and origin: hours, MAPE, bias and 80% interval coverage",
+    "forecast_monthly": "the 12-month outlook: monthly energy and peak per region with 80% intervals",
+    "forecast_outlook": "per region: last 12 months against the next 12, with the growth and steps behind it",
+    "forecast_backtest": "the forecast models' rolling-origin backtest (one row per variant)",
 }
 ALL_REGIONS = "__all__"  # the rows of the whole utility (no region of the data can be named so)
 
