@@ -114,14 +114,18 @@ def test_reconciliation_adds_up_and_keeps_coherent_forecasts(method):
         assert not np.allclose(out[:, :3], noisy[:, :3])
 
 
-def test_monthly_forecast_adds_up_and_brackets(panel, load_tables):
-    origin = pd.Timestamp("2024-05-01")
-    out = monthly_forecast(build_panel(load_tables, select_before=origin), origin, 6, MonthlySettings(history_years=1.0))
+@pytest.mark.parametrize("origin", ["2024-05-01", "2025-04-01"])  # the second after north's new connection
+def test_monthly_forecast_adds_up_and_brackets(load_tables, origin):
+    origin = pd.Timestamp(origin)
+    out = monthly_forecast(build_panel(load_tables, select_before=origin), origin, 6, MonthlySettings(history_years=2.0))
     assert list(out.columns) == MONTHLY_COLUMNS
-    assert sorted(out["month"].unique()) == ["2024-05", "2024-06", "2024-07", "2024-08", "2024-09", "2024-10"]
+    assert sorted(out["month"].unique()) == list(pd.period_range(origin, periods=6, freq="M").strftime("%Y-%m"))
     wide = out.pivot(index="month", columns="region", values="energy")
     np.testing.assert_allclose(wide[["east", "north", "west"]].sum(axis=1), wide[TOTAL], rtol=1e-12)
     assert (out["energy_lo_80"] <= out["energy_hi_80"]).all() and (out["peak_lo_80"] <= out["peak_hi_80"]).all()
+    # the point lies inside its interval, in the region with a new connection too (its past months
+    # at today's level would otherwise pull the interval below the outlook)
+    assert (out["energy_lo_80"] <= out["energy"]).all() and (out["energy"] <= out["energy_hi_80"]).all()
     peaks = out.pivot(index="month", columns="region", values="peak")
     assert (peaks[TOTAL] <= peaks[["east", "north", "west"]].sum(axis=1) + 1e-6).all()  # coincident, not summed
 

@@ -69,7 +69,7 @@ def _level(model, series: pd.DataFrame, panel: Panel, origin: pd.Timestamp, week
 def _monthly_errors(model, series: pd.DataFrame, panel: Panel, origin: pd.Timestamp, level: pd.Series,
                     history_years: float) -> dict[str, np.ndarray]:
     """Relative errors (actual / fitted - 1) of complete months' energy in the fitted years, per
-    region and total."""
+    region and total, centred on their median."""
     start = origin - pd.Timedelta(days=365 * history_years)
     window = series[series.index >= start]
     fitted = model.predict(series, panel.temperature, origin, window.index) * level
@@ -86,7 +86,10 @@ def _monthly_errors(model, series: pd.DataFrame, panel: Panel, origin: pd.Timest
     for name in a.columns:
         keep = complete[name] & (f[name] > 0)
         if keep.sum() >= 6:
-            out[name] = (a[name][keep] / f[name][keep] - 1).to_numpy()
+            errors = (a[name][keep] / f[name][keep] - 1).to_numpy()
+            # their spread around the median: the level is today's, so a region that gained a new
+            # load looks over-forecast in the years before it (a bias the outlook does not have)
+            out[name] = errors - np.median(errors)
     if not out:
         return {}
     width = min(len(v) for v in out.values())

@@ -175,7 +175,7 @@ def run(cfg, *, data: Path, out: Path, metrics: Path | None = None, echo: Log = 
         naive = results.get("seasonal_naive", (None,))[0]
         best = min(results, key=lambda v: results[v][0]["mape_total"])
         chosen = results[fc.family][0]
-        hourly_summary = {"champion": best, "mape_total": chosen["mape_total"],
+        hourly_summary = {"best_variant": best, "mape_total": chosen["mape_total"],
                           "mape_regions_mean": chosen["mape_regions_mean"],
                           "coverage_total": chosen["coverage_total"],
                           "coverage_regions_mean": chosen["coverage_regions_mean"]}
