@@ -10,7 +10,7 @@ import pytest
 REGIONS = ("east", "north", "west")
 
 
-def make_tables(weeks: int = 120, seed: int = 3, start: str = "2023-01-02") -> dict[str, pd.DataFrame]:
+def make_tables(weeks: int = 80, seed: int = 3, start: str = "2023-01-02") -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     hours = pd.date_range(start, periods=weeks * 168, freq="h")
     days = pd.date_range(start, periods=weeks * 7, freq="D")
@@ -39,10 +39,11 @@ def load_tables() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="session")
-def load_folder(tmp_path_factory, load_tables):
-    """The tables as an imported folder (parquet), for the command."""
+def load_folder(tmp_path_factory):
+    """Two years and four months of the tables as an imported folder (parquet), for the stage (a
+    monthly backtest needs a year before its origin) and the command."""
     folder = tmp_path_factory.mktemp("load")
-    for name, frame in load_tables.items():
+    for name, frame in make_tables(weeks=120).items():
         if frame is not None:
             frame.to_parquet(folder / f"{name}.parquet", index=False)
     return folder

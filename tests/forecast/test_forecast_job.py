@@ -57,7 +57,7 @@ def test_stage_backtests_registers_champions_and_writes_the_report_inputs(load_f
     again = run(cfg.replace("forecast", promotion_threshold=0.5), data=load_folder, out=out, echo=lambda m: None)
     assert not again["hourly"]["promoted"] and "challenger" in again["hourly"]["decision"]
     client = mlflow.MlflowClient()
-    assert client.get_model_version_by_alias("powerlens-forecast-hourly", "champion").version == "1"
+    assert str(client.get_model_version_by_alias("powerlens-forecast-hourly", "champion").version) == "1"
 
 
 def _cli(*args, cwd):
