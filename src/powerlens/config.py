@@ -387,8 +387,8 @@ class ForecastConfig(Section):
     _path: ClassVar[str] = "forecast"
 
     family: Literal["lightgbm_global", "vanilla", "seasonal_naive"] = "lightgbm_global"  # `powerlens forecast`'s model
-    families: tuple[Literal["seasonal_naive", "vanilla", "lightgbm_global"], ...] = (
-        "seasonal_naive", "vanilla", "lightgbm_global")  # compared by the backtest
+    families: tuple[Literal["seasonal_naive", "vanilla", "statsforecast_mstl", "lightgbm_global"], ...] = (
+        "seasonal_naive", "vanilla", "lightgbm_global")  # compared by the backtest (statsforecast_mstl: opt-in)
     reconciliation: Literal["bottom_up", "ols", "wls", "mint_shrink"] = "wls"
     stations_per_region: int = 3          # stations averaged per region when the source maps none
     calibration_weeks: int = 52           # errors of a probe model: interval widths and reconciliation weights

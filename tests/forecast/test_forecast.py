@@ -163,3 +163,21 @@ def test_given_weather_must_cover_the_horizon(load_tables):
     out = hourly_forecast(panel, [end], 24, "scenario", FAST)  # the week after the data: ex-ante
     assert out["ts"].min() == end and out["forecast"].notna().all()
 
+
+
+@pytest.mark.slow
+def test_statsforecast_mstl_is_a_family_that_reads_only_load_before_the_origin(load_tables):
+    from powerlens.forecast.backtest import backtest_hourly
+
+    settings = HourlySettings(**{**FAST.__dict__, "calibration_weeks": 2})
+    origins = [ORIGIN, ORIGIN + pd.Timedelta(weeks=2)]
+    panel = build_panel(load_tables, select_before=ORIGIN)
+    results, _ = backtest_hourly(panel, origins, 48, "given", settings, ("seasonal_naive", "statsforecast_mstl"),
+                                 reconciliations=("wls",))
+    mstl, naive = results["statsforecast_mstl"][0], results["seasonal_naive"][0]
+    assert 0 < mstl["mape_total"] < 0.15 and 0 < naive["mape_total"] < 0.15, (mstl, naive)
+    tripled = build_panel(_tripled_after(load_tables, origins[0]), select_before=ORIGIN)
+    mstl_settings = HourlySettings(**{**settings.__dict__, "family": "statsforecast_mstl"})
+    a = hourly_forecast(panel, origins[:1], 48, "given", mstl_settings)
+    b = hourly_forecast(tripled, origins[:1], 48, "given", mstl_settings)
+    pd.testing.assert_frame_equal(a, b)

@@ -89,4 +89,6 @@ def backtest_hourly(panel: Panel, origins: list[pd.Timestamp], horizon_hours: in
                 chosen = fitted
             if progress:
                 progress(f"{variant}: total MAPE {results[variant][0]['mape_total']:.2%}")
+        if family != settings.family and hasattr(fitted.model, "close"):
+            fitted.model.close()  # a worker process (statsforecast)
     return results, chosen

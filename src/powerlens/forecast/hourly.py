@@ -49,10 +49,13 @@ def make_model(family: str, horizon_hours: int, settings: HourlySettings):
         return M.SeasonalNaive(lag=lag)
     if family == "vanilla":
         return M.Vanilla()
+    if family == "statsforecast_mstl":
+        return M.StatsForecastMSTL()
     if family == "lightgbm_global":
         return M.GlobalBoosting(lag=lag, history_years=settings.history_years, params=dict(settings.lightgbm),
                                 seed=settings.seed)
-    raise InvalidInput(f"unknown forecast family {family!r}: one of seasonal_naive, vanilla, lightgbm_global")
+    raise InvalidInput(f"unknown forecast family {family!r}: one of seasonal_naive, vanilla, statsforecast_mstl, "
+                       "lightgbm_global")
 
 
 def check_request(panel: Panel, origins: list[pd.Timestamp], horizon_hours: int, settings: HourlySettings) -> None:
@@ -83,6 +86,7 @@ def check_request(panel: Panel, origins: list[pd.Timestamp], horizon_hours: int,
 
 
 MIN_CALIBRATION_WEEKS = 2
+MSTL_CALIBRATION_WEEKS = 8
 
 
 def calibration_weeks(panel: Panel, first_origin: pd.Timestamp, horizon_hours: int, settings: HourlySettings) -> int:
@@ -116,9 +120,12 @@ def fit_hourly(panel: Panel, first_origin: pd.Timestamp, horizon_hours: int, set
                family: str | None = None, reconciliation: str | None = None) -> FittedHourly:
     series = M.series_matrix(panel)
     series = series[series.index < first_origin]  # nothing from the first origin on is ever read
-    calibration_start = first_origin - pd.Timedelta(weeks=calibration_weeks(panel, first_origin, horizon_hours,
-                                                                             settings))
-    probe = make_model(family or settings.family, horizon_hours, settings).fit(panel, series, calibration_start)
+    family = family or settings.family
+    weeks = calibration_weeks(panel, first_origin, horizon_hours, settings)
+    if family == "statsforecast_mstl":  # refitted at every origin, so each calibration week costs a fit
+        weeks = min(weeks, MSTL_CALIBRATION_WEEKS)
+    calibration_start = first_origin - pd.Timedelta(weeks=weeks)
+    probe = make_model(family, horizon_hours, settings).fit(panel, series, calibration_start)
     temp = M.with_total_temperature(panel, panel.temperature)
     step = min(M.lag_for(horizon_hours), M.WEEK)
     base, actual = [], []
@@ -133,7 +140,8 @@ def fit_hourly(panel: Panel, first_origin: pd.Timestamp, horizon_hours: int, set
         relative = np.where(base > 0, actual / base - 1, np.nan)
     # the forecasts come from the same model refitted on every hour before the first origin (the
     # calibration errors, of a model that had not seen those weeks, are what it may expect)
-    model = make_model(family or settings.family, horizon_hours, settings).fit(panel, series, first_origin)
+    model = probe if family == "statsforecast_mstl" else make_model(family, horizon_hours, settings).fit(
+        panel, series, first_origin)  # MSTL fits at each origin anyway (and keeps its worker)
     method = reconciliation or settings.reconciliation
     P = projection(method, len(panel.regions), errors)
     return FittedHourly(model=model, horizon_hours=horizon_hours, projection=P, errors=errors,

@@ -5,6 +5,8 @@ a single feature is computed) and a temperature path for the hours ahead.
 - `SeasonalNaive`: the same hour a week (or `lag` hours) earlier.
 - `Vanilla`: Hong's GEFCom2012 benchmark, one least-squares regression per series: trend, month,
   weekday x hour, and a cubic in temperature by hour and by month.
+- `StatsForecastMSTL`: statsforecast's MSTL with an AutoETS trend (univariate), in its own
+  environment.
 - `GlobalBoosting`: one LightGBM model over every series (the regions and the total): calendar,
   temperature (the hour's, its 24-hour and 7-day means) and the series' own load `lag` and
   `lag + 168` hours earlier, all relative to the series' mean load in the week that ends `lag`
@@ -17,7 +19,9 @@ Every model predicts a frame hours x series (the panel's regions and `total`).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -63,6 +67,76 @@ class SeasonalNaive:
         lag = max(self.lag, lag_for(len(hours)))
         source = hours - pd.Timedelta(hours=lag)
         return known.reindex(source).set_axis(hours)
+
+
+# ---------------------------------------------------------------------------------------------
+# statsforecast's MSTL, in its own environment
+
+STATSFORECAST = "statsforecast==2.1.1"
+
+
+@dataclass
+class StatsForecastMSTL:
+    """MSTL (daily and weekly seasonality, AutoETS trend) of statsforecast on each series' last
+    `history_weeks` weeks before the origin (gaps interpolated: it takes none). Univariate: no
+    weather. statsforecast needs pandas < 3, so it runs in a worker process in its own uv
+    environment, started once per model (`close()` stops it)."""
+
+    family: str = "statsforecast_mstl"
+    history_weeks: int = 8
+    _worker: object = None
+
+    def fit(self, panel: Panel, series: pd.DataFrame, fit_end: pd.Timestamp) -> StatsForecastMSTL:
+        return self
+
+    def _start(self):
+        import shutil
+        import subprocess
+        import sys
+
+        if self._worker is None or self._worker.poll() is not None:
+            uv = shutil.which("uv")
+            command = [uv] if uv else [sys.executable, "-m", "uv"]
+            worker = Path(__file__).parent / "statsforecast_worker.py"
+            self._worker = subprocess.Popen(
+                [*command, "run", "--quiet", "--no-project", "--isolated", "--with", STATSFORECAST, "python", str(worker)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                env={**os.environ, "VIRTUAL_ENV": "", "UV_NO_PROGRESS": "1"})
+        return self._worker
+
+    def close(self) -> None:
+        if self._worker is not None and self._worker.poll() is None:
+            self._worker.stdin.close()
+            self._worker.wait(timeout=60)
+        self._worker = None
+
+    def predict(self, series: pd.DataFrame, temperature: pd.DataFrame, origin: pd.Timestamp,
+                hours: pd.DatetimeIndex) -> pd.DataFrame:
+        import json
+        import tempfile
+
+        from powerlens.errors import InvalidInput
+
+        known = masked(series, origin)
+        recent = known[(known.index < origin) & (known.index >= origin - pd.Timedelta(weeks=self.history_weeks))]
+        recent = recent.interpolate(limit_direction="both")
+        usable = [c for c in recent.columns if recent[c].notna().all()]
+        long = recent[usable].stack().rename("y").rename_axis(["ds", "unique_id"]).reset_index()
+        steps = int((hours[-1] - origin) / pd.Timedelta(hours=1)) + 1
+        with tempfile.TemporaryDirectory() as tmp:
+            source, target = Path(tmp) / "in.parquet", Path(tmp) / "out.parquet"
+            long[["unique_id", "ds", "y"]].to_parquet(source, index=False)
+            worker = self._start()
+            worker.stdin.write(json.dumps({"source": str(source), "target": str(target), "horizon": steps}) + "\n")
+            worker.stdin.flush()
+            answer = worker.stdout.readline().strip()
+            if answer != "ok":
+                raise InvalidInput(f"statsforecast's MSTL failed ({answer or 'its environment did not start: '}"
+                                   f"{'' if answer else 'uv installs ' + STATSFORECAST + ' from PyPI'})")
+            out = pd.read_parquet(target)
+        wide = out.pivot(index="ds", columns="unique_id", values="yhat")
+        wide.index = pd.DatetimeIndex(wide.index)
+        return wide.reindex(index=hours, columns=series.columns)
 
 
 # ---------------------------------------------------------------------------------------------
