@@ -20,6 +20,8 @@ def pipeline_run(tmp_path_factory, key_file):
         "generate": {"customers": 500, "months": 24},
         "features": {"n_training_cutoffs": 3},
         "segment": {"clustering": {"k_max": 6, "sample_size": 500}},
+        "forecast": {"backtest_origins": 2, "calibration_weeks": 8,
+                     "lightgbm": {"n_estimators": 100, "learning_rate": 0.12}},
     })
     repro = run([sys.executable, "-m", "dvc", "repro"], project, env)
     # what DVC says right after the repro, before any test runs a command in the project

@@ -32,6 +32,7 @@ PARAMS = {
     "generate": {"customers": 500, "months": 24},
     "features": {"n_training_cutoffs": 3},
     "segment": {"clustering": {"k_max": 6, "sample_size": 500}},
+    "forecast": {"backtest_origins": 2, "calibration_weeks": 8, "lightgbm": {"n_estimators": 100, "learning_rate": 0.12}},
 }
 # outputs whose every byte depends only on the params and the key: the same md5 in dvc.lock
 DETERMINISTIC = [("generate", "data/raw"), ("validate", "data/truth"), ("score", "data/scores")]
