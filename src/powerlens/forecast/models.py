@@ -323,8 +323,10 @@ class GlobalBoosting:
         ok = np.isfinite(target)
         params = {"objective": "l2", "n_estimators": 500, "learning_rate": 0.05, "num_leaves": 63,
                   "min_child_samples": 50, "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8,
-                  "reg_lambda": 1.0, "n_jobs": 2, "verbose": -1} | dict(self.params)
+                  "reg_lambda": 1.0, "verbose": -1} | dict(self.params) | {"n_jobs": 1}
         self.names, self.holidays = list(series.columns), panel.holidays
+        # one thread, like the risk models: the same trees on any machine, and no OpenMP threads
+        # spinning against another process's on a small machine (60x slower in the test suite)
         model = lgb.LGBMRegressor(random_state=self.seed, **params)
         model.fit(X.loc[ok, FEATURES], target[ok], categorical_feature=["series"])
         self.booster = model
