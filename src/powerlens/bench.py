@@ -223,16 +223,12 @@ def summary_line(result: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 # `powerlens bench forecast`
 
-STATSFORECAST = "statsforecast==2.1.1"
-
-
 def _autoarima(history: pd.DataFrame, horizon: int, season: int, say: Callable[[str], None]) -> dict:
     """Run autoarima_worker.py in statsforecast's own environment (uv run --isolated)."""
-    import shutil
     import tempfile
 
-    uv = shutil.which("uv")
-    command = [uv] if uv else [sys.executable, "-m", "uv"]
+    from powerlens.forecast.models import STATSFORECAST, statsforecast_command
+
     worker = Path(__file__).parent / "forecast" / "autoarima_worker.py"
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "history.parquet", Path(tmp) / "out.json"
@@ -240,10 +236,8 @@ def _autoarima(history: pd.DataFrame, horizon: int, season: int, say: Callable[[
         say(f"AutoARIMA ({STATSFORECAST}, its own environment: it needs pandas < 3) on {history['unique_id'].nunique()} "
             "series; the first compiles (numba) and is timed apart")
         start = time.perf_counter()
-        done = subprocess.run([*command, "run", "--quiet", "--no-project", "--isolated", "--with", STATSFORECAST,
-                               "python", str(worker), str(source), str(target), str(horizon), str(season)],
-                              capture_output=True, text=True, timeout=3600,
-                              env={**os.environ, "VIRTUAL_ENV": "", "UV_NO_PROGRESS": "1"})
+        argv, env = statsforecast_command(worker, str(source), str(target), str(horizon), str(season))
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=3600, env=env)
         if done.returncode != 0:
             raise InvalidInput("statsforecast's AutoARIMA could not run (its environment is installed from PyPI by uv): "
                                + (done.stderr.strip().splitlines() or ["no output"])[-1])
@@ -259,8 +253,9 @@ def bench_forecast(data: Path, cfg, origins: int = 13, step_weeks: int = 4, hori
     `step_weeks`, the last a horizon before the data's end), against statsforecast's AutoARIMA
     (season 24, the last `arima_weeks` weeks) on the first `arima_series` regions from the last
     origin: seconds per series and origin, and both MAPEs on those series."""
+    from powerlens.forecast.backtest import rolling_origins
     from powerlens.forecast.hourly import hourly_forecast
-    from powerlens.forecast.panel import build_panel
+    from powerlens.forecast.panel import build_panel, load_end
     from powerlens.jobs.forecast import read_tables
 
     if origins < 1 or arima_series < 2 or arima_weeks < 2:
@@ -268,11 +263,10 @@ def bench_forecast(data: Path, cfg, origins: int = 13, step_weeks: int = 4, hori
                            "and 2 weeks of AutoARIMA history")
     say = progress or (lambda message: None)
     tables = read_tables(data)
-    probe = build_panel(tables, select_before=pd.Timestamp.max)
-    end = probe.last_hour + pd.Timedelta(hours=1)
-    last = (end - pd.Timedelta(hours=horizon)).floor("D")
-    when = [last - pd.Timedelta(weeks=step_weeks * k) for k in range(origins)][::-1]
-    say(f"{len(probe.regions)} regions + total x {origins} origins x {horizon} hours ({weather} weather)")
+    when = rolling_origins(load_end(tables["region_load"]), horizon, origins, step_weeks)
+    last = when[-1]
+    say(f"{tables['region_load']['region'].nunique()} regions + total x {origins} origins x {horizon} hours "
+        f"({weather} weather)")
     start = time.perf_counter()
     panel = build_panel(tables, select_before=when[0], stations_per_region=cfg.forecast.stations_per_region)
     ours = hourly_forecast(panel, when, horizon, weather, cfg.forecast.hourly(), progress=say)

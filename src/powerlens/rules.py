@@ -23,6 +23,7 @@ TIER_CELLS: tuple[str, ...] = tuple(f"{t}/{g}" for t in VALUE_TIERS for g in CRE
 # MLflow: one experiment per kind of run, one registered model per task
 RISK_EXPERIMENT = "powerlens-risk"
 SEGMENTATION_EXPERIMENT = "powerlens-segmentation"
+FORECAST_EXPERIMENT = "powerlens-forecast"
 REGISTERED_MODEL_PREFIX = "powerlens-"
 CHAMPION, CHALLENGER = "champion", "challenger"
 

@@ -26,6 +26,7 @@ from powerlens.paths import ProjectPaths, project_paths, project_root
 from powerlens.rules import (  # noqa: F401  (re-exported)
     CHALLENGER,
     CHAMPION,
+    FORECAST_EXPERIMENT,
     RISK_EXPERIMENT,
     SEGMENTATION_EXPERIMENT,
     registered_name,
@@ -35,6 +36,9 @@ PIP_REQUIREMENTS = ["scikit-learn", "lightgbm", "pandas", "numpy"]
 
 # what each MLflow experiment holds: its description in the UI (the `mlflow.note.content` tag)
 EXPERIMENT_DESCRIPTIONS = {
+    FORECAST_EXPERIMENT: ("The forecast stage: a parent run per horizon (forecast-hourly, forecast-monthly) with a child "
+                          "run per model and reconciliation, each with its rolling-origin backtest; the registered "
+                          "forecasters powerlens-forecast-hourly / -monthly (docs/forecasting.md)."),
     RISK_EXPERIMENT: ("The train@<task> stages (churn, arrears, theft): a parent run per task with a child run "
                       "per model family, the calibrated best model and the champion decision. Runs of a DVC "
                       "experiment (`dvc exp run`) are tagged `dvc_experiment` and only register challengers."),

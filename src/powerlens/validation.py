@@ -524,6 +524,14 @@ def _hours(values: pd.Series) -> pd.Series:
         values.dtype, pd.DatetimeTZDtype) else to_datetime(values)
 
 
+def _second_value_for_hour(series: pd.Series, ts: pd.Series, candidate: pd.Series) -> pd.Series:
+    """Rows that give a series (region, station) a second value for an hour, among the rows
+    otherwise valid (`candidate`): the first valid value of an hour is kept."""
+    dup = pd.Series(False, index=ts.index)
+    dup[candidate] = pd.DataFrame({"s": series[candidate], "t": ts[candidate]}).duplicated(keep="first").to_numpy()
+    return dup
+
+
 def region_load(df: pd.DataFrame, q: Quarantine, source: str, rules: Plausibility | Mapping | None = None,
                 extra_checks: list[tuple[str, pd.Series]] | None = None,
                 outage_share: float | None = None) -> pd.DataFrame:
@@ -551,8 +559,7 @@ def region_load(df: pd.DataFrame, q: Quarantine, source: str, rules: Plausibilit
     usable = ~blank & valid_ts & on_hour & load.notna() & ~(load < 0).fillna(False)
     implausible = too_much | far_above_history(region.fillna(""), load, usable & ~too_much, rules)
     candidate = usable & ~implausible
-    dup = pd.Series(False, index=df.index)
-    dup[candidate] = pd.DataFrame({"r": region[candidate], "t": ts[candidate]}).duplicated(keep="first").to_numpy()
+    dup = _second_value_for_hour(region, ts, candidate)
     checks = [
         ("missing_region", blank),
         ("ts_unparseable", ts.isna()),
@@ -615,8 +622,7 @@ def weather_hourly(df: pd.DataFrame, q: Quarantine, source: str) -> pd.DataFrame
     lo, hi = TEMPERATURE_RANGE_C
     on_hour = (ts == ts.dt.floor("h")).fillna(False)
     candidate = ~blank & ts.notna() & on_hour & temp.between(lo, hi)
-    dup = pd.Series(False, index=df.index)
-    dup[candidate] = pd.DataFrame({"s": station[candidate], "t": ts[candidate]}).duplicated(keep="first").to_numpy()
+    dup = _second_value_for_hour(station, ts, candidate)
     checks = [
         ("missing_station", blank),
         ("ts_unparseable", ts.isna()),

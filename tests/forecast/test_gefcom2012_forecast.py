@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from powerlens.config import Config
-from powerlens.forecast.backtest import backtest_hourly
+from powerlens.forecast.backtest import backtest_hourly, monthly_backtest
 from powerlens.forecast.panel import build_panel
 from powerlens.importers import import_source
-from powerlens.jobs.forecast import monthly_backtest, read_tables
+from powerlens.jobs.forecast import read_tables
 from support import real_data
 
 FIRST_ORIGIN = pd.Timestamp("2006-07-02")  # a Sunday; the data end 2007-06-30

@@ -4,7 +4,8 @@ from each origin with only the load before it, and is scored on the hours that f
 Metrics per series and horizon day: MAPE; MASE (the mean absolute error over the in-sample mean
 absolute error of the same-hour-last-week forecast before the first origin); the pinball loss
 of the interval's bounds (kW, averaged over both bounds); the interval's coverage. Hours without
-an actual (a gap, an outage) are left out, never counted as zeros.
+an actual (a gap, an outage) are left out, never counted as zeros. `monthly_backtest` sets the
+monthly outlook against "the same month last year".
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from powerlens.forecast import models as M
 from powerlens.forecast.hourly import HourlySettings, check_request, fit_hourly, forecast_origin
+from powerlens.forecast.monthly import monthly_actuals, monthly_forecast, same_month_last_year
 from powerlens.forecast.panel import TOTAL, Panel
 from powerlens.forecast.reconcile import METHODS, projection
 
@@ -92,3 +94,29 @@ def backtest_hourly(panel: Panel, origins: list[pd.Timestamp], horizon_hours: in
         if family != settings.family and hasattr(fitted.model, "close"):
             fitted.model.close()  # a worker process (statsforecast)
     return results, chosen
+
+
+def rolling_origins(end: pd.Timestamp, horizon_hours: int, n: int, step_weeks: int) -> list[pd.Timestamp]:
+    """`n` origins every `step_weeks`, the last a horizon before `end` (on a day's start), oldest first."""
+    last = (end - pd.Timedelta(hours=horizon_hours)).floor("D")
+    return [last - pd.Timedelta(weeks=step_weeks * k) for k in range(n)][::-1]
+
+
+def monthly_backtest(panel, origin: pd.Timestamp, horizon_months: int, settings) -> tuple[dict, pd.DataFrame]:
+    """The monthly model against "the same month last year" from `origin`: MAPE of the total's and
+    the regions' energy, and the interval's coverage."""
+    forecast = monthly_forecast(panel, origin, horizon_months, settings)
+    actual = monthly_actuals(panel)
+    naive = same_month_last_year(actual, sorted(forecast["month"].unique()))
+    m = forecast.merge(actual, on=["month", "region"], suffixes=("", "_actual")).merge(
+        naive, on=["month", "region"], suffixes=("", "_naive"))
+    m = m[m["energy_actual"] > 0]
+    m["ape"] = (m["energy"] - m["energy_actual"]).abs() / m["energy_actual"]
+    m["ape_naive"] = (m["energy_naive"] - m["energy_actual"]).abs() / m["energy_actual"]
+    m["covered"] = m["energy_actual"].between(m["energy_lo_80"], m["energy_hi_80"])
+    total, regions = m[m["region"] == TOTAL], m[m["region"] != TOTAL]
+    summary = {"mape_total": float(total["ape"].mean()), "mape_total_same_month_last_year": float(total["ape_naive"].mean()),
+               "mape_regions_mean": float(regions.groupby("region")["ape"].mean().mean()),
+               "mape_regions_mean_same_month_last_year": float(regions.groupby("region")["ape_naive"].mean().mean()),
+               "coverage_energy": float(m["covered"].mean()), "months": int(total["month"].nunique())}
+    return summary, m

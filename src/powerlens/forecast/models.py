@@ -75,6 +75,19 @@ class SeasonalNaive:
 STATSFORECAST = "statsforecast==2.1.1"
 
 
+def statsforecast_command(script: Path, *args: str) -> tuple[list[str], dict[str, str]]:
+    """(argv, environment) that run `script` with statsforecast in its own uv environment
+    (statsforecast needs pandas < 3; uv installs it from PyPI on first use, then from its cache)."""
+    import shutil
+    import sys
+
+    uv = shutil.which("uv")
+    command = [uv] if uv else [sys.executable, "-m", "uv"]
+    argv = [*command, "run", "--quiet", "--no-project", "--isolated", "--with", STATSFORECAST, "python", str(script),
+            *args]
+    return argv, {**os.environ, "VIRTUAL_ENV": "", "UV_NO_PROGRESS": "1"}
+
+
 @dataclass
 class StatsForecastMSTL:
     """MSTL (daily and weekly seasonality, AutoETS trend) of statsforecast on each series' last
@@ -90,18 +103,12 @@ class StatsForecastMSTL:
         return self
 
     def _start(self):
-        import shutil
         import subprocess
-        import sys
 
         if self._worker is None or self._worker.poll() is not None:
-            uv = shutil.which("uv")
-            command = [uv] if uv else [sys.executable, "-m", "uv"]
-            worker = Path(__file__).parent / "statsforecast_worker.py"
-            self._worker = subprocess.Popen(
-                [*command, "run", "--quiet", "--no-project", "--isolated", "--with", STATSFORECAST, "python", str(worker)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                env={**os.environ, "VIRTUAL_ENV": "", "UV_NO_PROGRESS": "1"})
+            argv, env = statsforecast_command(Path(__file__).parent / "statsforecast_worker.py")
+            self._worker = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.DEVNULL, text=True, env=env)
         return self._worker
 
     def close(self) -> None:

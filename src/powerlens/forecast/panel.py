@@ -47,6 +47,14 @@ class Panel:
         return self.load.sum(axis=1, min_count=len(self.load.columns)).where(self.load.notna().all(axis=1))
 
 
+def load_end(region_load: pd.DataFrame) -> pd.Timestamp:
+    """The hour after the last observed load (outage hours are not load): where the data ends."""
+    if region_load is None or not len(region_load):
+        raise MissingInput("no region_load in the data folder: a forecast needs the hourly load per region")
+    kept = region_load[~region_load["outage"].astype(bool)] if "outage" in region_load else region_load
+    return kept["ts"].max() + pd.Timedelta(hours=1)
+
+
 def _grid(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
     return pd.date_range(first.floor("D"), last.floor("D") + pd.Timedelta(hours=23), freq="h", name="ts")
 

@@ -26,20 +26,20 @@ from powerlens.jobs.common import Clock, entry, skip_stage
 
 Log = Callable[[str], Any]
 TABLES = ("region_load", "weather_hourly", "weather_stations", "weather_daily", "calendar")
-FORECAST_EXPERIMENT = "powerlens-forecast"
 BACKTEST_COLUMNS = ["variant", "mape_total", "mase_total", "pinball_total", "coverage_total", "mape_regions_mean",
                     "mase_regions_mean", "coverage_regions_mean"]
 
 
-def read_tables(data: Path) -> dict[str, pd.DataFrame | None]:
+def read_tables(data: Path) -> dict[str, pd.DataFrame]:
     data = Path(data)
     if not data.is_dir():
         raise MissingInput(f"no data folder {data}: import the load first (powerlens import ... --out {data})")
     if not (data / "region_load.parquet").exists():
         raise MissingInput(f"{data} has no region_load: a forecast needs the hourly load per region (import it with "
                            "`powerlens import gefcom2012` or the csv mapping's region_load table)")
-    return {name: pd.read_parquet(data / f"{name}.parquet") if (data / f"{name}.parquet").exists() else None
-            for name in TABLES}
+    from powerlens.schema.reading import read_table
+
+    return {name: read_table(data, name) for name in TABLES}  # an absent table is empty
 
 
 def _origin(text: str) -> pd.Timestamp:
@@ -81,34 +81,6 @@ def forecast_command(cfg, *, data: Path, origins: list[str], out: Path, horizon_
     return len(frame)
 
 
-def _backtest_origins(end: pd.Timestamp, horizon_hours: int, n: int, step_weeks: int) -> list[pd.Timestamp]:
-    last = (end - pd.Timedelta(hours=horizon_hours)).floor("D")
-    return [last - pd.Timedelta(weeks=step_weeks * k) for k in range(n)][::-1]
-
-
-def monthly_backtest(panel, origin: pd.Timestamp, horizon_months: int, settings) -> tuple[dict, pd.DataFrame]:
-    """The monthly model against "the same month last year" from `origin`: MAPE of the total's and
-    the regions' energy, and the interval's coverage."""
-    from powerlens.forecast.monthly import monthly_actuals, monthly_forecast, same_month_last_year
-    from powerlens.forecast.panel import TOTAL
-
-    forecast = monthly_forecast(panel, origin, horizon_months, settings)
-    actual = monthly_actuals(panel)
-    naive = same_month_last_year(actual, sorted(forecast["month"].unique()))
-    m = forecast.merge(actual, on=["month", "region"], suffixes=("", "_actual")).merge(
-        naive, on=["month", "region"], suffixes=("", "_naive"))
-    m = m[m["energy_actual"] > 0]
-    m["ape"] = (m["energy"] - m["energy_actual"]).abs() / m["energy_actual"]
-    m["ape_naive"] = (m["energy_naive"] - m["energy_actual"]).abs() / m["energy_actual"]
-    m["covered"] = m["energy_actual"].between(m["energy_lo_80"], m["energy_hi_80"])
-    total, regions = m[m["region"] == TOTAL], m[m["region"] != TOTAL]
-    summary = {"mape_total": float(total["ape"].mean()), "mape_total_same_month_last_year": float(total["ape_naive"].mean()),
-               "mape_regions_mean": float(regions.groupby("region")["ape"].mean().mean()),
-               "mape_regions_mean_same_month_last_year": float(regions.groupby("region")["ape_naive"].mean().mean()),
-               "coverage_energy": float(m["covered"].mean()), "months": int(total["month"].nunique())}
-    return summary, m
-
-
 def _register(kind: str, variant: str, skills: dict[str, float], threshold: float, save, clock) -> dict:
     """Log and register the forecaster of `variant` as powerlens-forecast-<kind>; champion when its
     skill (1 - MAPE of the total / the naive's) beats the current champion's by `threshold`, the
@@ -146,21 +118,20 @@ def run(cfg, *, data: Path, out: Path, metrics: Path | None = None, echo: Log = 
     from powerlens import tracking
     from powerlens.atomic import atomic_dir
     from powerlens.forecast import store
-    from powerlens.forecast.backtest import backtest_hourly
+    from powerlens.forecast.backtest import backtest_hourly, monthly_backtest, rolling_origins
     from powerlens.forecast.hourly import forecast_origin
     from powerlens.forecast.monthly import monthly_forecast
-    from powerlens.forecast.panel import build_panel
+    from powerlens.forecast.panel import build_panel, load_end
+    from powerlens.rules import FORECAST_EXPERIMENT
 
     clock = Clock("forecast", echo)
     fc = cfg.forecast
     tables = read_tables(data)
-    panel0 = build_panel(tables, select_before=pd.Timestamp.max, stations_per_region=fc.stations_per_region)
-    end = panel0.last_hour + pd.Timedelta(hours=1)
-    origins = _backtest_origins(end, fc.horizon_hours, fc.backtest_origins, fc.backtest_step_weeks)
+    end = load_end(tables["region_load"])
+    origins = rolling_origins(end, fc.horizon_hours, fc.backtest_origins, fc.backtest_step_weeks)
     panel = build_panel(tables, select_before=origins[0], stations_per_region=fc.stations_per_region)
     clock(f"{len(panel.regions)} regions to {panel.last_hour:%Y-%m-%d %H:%M}; backtest origins "
                f"{origins[0]:%Y-%m-%d} .. {origins[-1]:%Y-%m-%d}")
-    tracking.use_experiment(FORECAST_EXPERIMENT)
     tags = tracking.run_tags("forecast", [data])
     summary: dict[str, Any] = {}
     with tracking.run("forecast-hourly", FORECAST_EXPERIMENT, tags=tags):
