@@ -141,3 +141,59 @@ def test_bills_and_payments_with_absurd_amounts_are_quarantined():
                          "amount": ["10", "2e9"], "_line": [2, 3]})
     validation.payments(pays, q, "p.csv", pd.Index(b["bill_id"]))
     assert q.reports["payments"].reasons == {"amount_implausible": 1}
+
+
+def _messy_readings(n_customers: int = 40, days: int = 60) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hourly readings of many customers, interleaved as a meter export writes them, with every
+    kind of bad row spread over the customers: duplicates, autumn repeats, off-grid stamps,
+    spikes, negatives, unknown meters, unparseable values."""
+    rng = np.random.default_rng(7)
+    hours = pd.date_range("2023-10-01", periods=24 * days, freq="h")
+    ids = [f"c{i:03d}" for i in range(n_customers)]
+    frame = pd.DataFrame({"customer_id": np.repeat(ids, len(hours)), "ts": np.tile(hours, n_customers),
+                          "kwh": rng.lognormal(0, 0.3, n_customers * len(hours)).round(3)})
+    frame = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)  # the file's order: not by customer
+    bad = frame.sample(200, random_state=2)
+    extras = pd.concat([
+        bad.iloc[:40],                                                               # duplicates
+        bad.iloc[40:60].assign(ts=pd.Timestamp("2023-10-29 01:00")),                 # autumn repeats
+        bad.iloc[60:80].assign(ts=lambda d: d["ts"] + pd.Timedelta(minutes=15)),     # off the grid
+        bad.iloc[80:100].assign(kwh=-1.0),
+        bad.iloc[100:120].assign(kwh=500.0),                                         # spikes
+        bad.iloc[120:140].assign(customer_id="nobody"),
+    ])
+    frame = pd.concat([frame, extras], ignore_index=True).sample(frac=1.0, random_state=3, ignore_index=True)
+    frame["ts"] = frame["ts"].dt.strftime("%Y-%m-%d %H:%M")
+    frame["kwh"] = frame["kwh"].astype(str)
+    frame.loc[frame.sample(10, random_state=4).index, "kwh"] = "n/a"
+    frame["_line"] = np.arange(2, len(frame) + 2)
+    customers = pd.DataFrame({"customer_id": ids, "customer_class": "residential", "capacity_kva": 10.0})
+    return frame, customers
+
+
+@pytest.mark.parametrize("as_categories", [False, True])
+def test_readings_validated_in_blocks_of_customers_equal_readings_validated_at_once(monkeypatch, tmp_path,
+                                                                                      as_categories):
+    frame, customers = _messy_readings()
+    if as_categories:  # as the utility export links meters: categories in no particular order
+        frame["customer_id"] = pd.Categorical(frame["customer_id"], categories=frame["customer_id"].unique())
+    results = {}
+    for rows_per_block in (10**9, 5_000):
+        monkeypatch.setattr(validation, "READINGS_BLOCK_ROWS", rows_per_block)
+        q = Quarantine()
+        ok = validation.readings(frame, q, "r.csv", "readings_hourly", pd.Index(customers["customer_id"]),
+                                 customers=customers)
+        q.write(tmp_path / str(rows_per_block))
+        results[rows_per_block] = ok, q.reports["readings_hourly"], pd.read_parquet(
+            tmp_path / str(rows_per_block) / "quarantine" / "readings_hourly.parquet")
+    assert len(validation.customer_blocks(frame["customer_id"], 5_000)) > 10
+    (ok_once, report_once, rejected_once), (ok_blocks, report_blocks, rejected_blocks) = results.values()
+    assert set(report_once.reasons) >= {"duplicate_reading", "dst_repeated_hour", "mixed_interval", "kwh_negative",
+                                        "kwh_implausible", "unknown_customer", "kwh_not_numeric"}
+    pd.testing.assert_frame_equal(ok_blocks, ok_once)
+    assert ok_once["customer_id"].cat.categories.is_monotonic_increasing
+    assert ok_once.set_index(["customer_id", "ts"]).index.is_monotonic_increasing
+    assert report_blocks.as_dict() == report_once.as_dict() and report_blocks.examples == report_once.examples
+    assert report_once.reconciled and report_once.rows_in == len(frame)
+    pd.testing.assert_frame_equal(rejected_blocks, rejected_once)
+    assert rejected_once["source_line"].is_monotonic_increasing  # in the file's order

@@ -153,10 +153,14 @@ class Quarantine:
             firsts = rejected.drop_duplicates("reason").set_index("reason")
             for code, n in rejected["reason"].value_counts().items():
                 report.reasons[code] = report.reasons.get(code, 0) + int(n)
-                if code not in report.examples:
-                    report.examples[code] = int(firsts.loc[code, "source_line"])
-                    if firsts.loc[code, "source_file"] != source_file:
-                        report.example_files[code] = str(firsts.loc[code, "source_file"])
+                line, file = int(firsts.loc[code, "source_line"]), str(firsts.loc[code, "source_file"])
+                # the first line: a table split in blocks (of customers, of files) reports its
+                # earliest, whatever the order of the blocks
+                if code not in report.examples or (
+                        file == report.example_files.get(code, source_file) and line < report.examples[code]):
+                    report.examples[code] = line
+                    if file != source_file:
+                        report.example_files[code] = file
         return df.loc[~is_bad].drop(columns=[c for c in ("_line", "_file") if c in df])
 
     @property
@@ -176,7 +180,10 @@ class Quarantine:
             if old.stem not in self.rejected:
                 old.unlink()
         for table, parts in self.rejected.items():
-            write_parquet(pd.concat(parts, ignore_index=True), qdir / f"{table}.parquet")
+            rows = pd.concat(parts, ignore_index=True)
+            if len(parts) > 1:  # in the source's order, however the table was split
+                rows = rows.sort_values(["source_file", "source_line"], kind="stable", ignore_index=True)
+            write_parquet(rows, qdir / f"{table}.parquet")
 
     def summary(self) -> dict:
         return {
