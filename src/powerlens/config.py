@@ -305,6 +305,8 @@ class TrainConfig(Section):
         "max_iter": 600, "learning_rate": 0.01, "max_leaf_nodes": 3, "min_samples_leaf": 100,
         "l2_regularization": 10.0, "max_features": 0.5}})
     seed: int = 0
+    # families fitted side by side in this many processes (1: one after the other; the same models)
+    workers: int = 2
     cv_folds: int = 5  # one snapshot (labels given by a source): stratified k-fold
     search: SearchConfig = SearchConfig()
     by_source: Table = _table(BY_SOURCE)  # a source's own settings over these (by import format)
@@ -313,6 +315,8 @@ class TrainConfig(Section):
     derived_features: Table = _table(DERIVED_FEATURES)  # computed inside each model where the columns exist
 
     def _check(self) -> None:
+        if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
+            raise ConfigError(f"'train.workers' must be a whole number >= 1, got {self.workers!r}")
         for task, size in self.capacity.items():
             if task not in TASKS and task not in self.tasks:
                 close = difflib.get_close_matches(str(task), TASKS, n=1, cutoff=0.6)

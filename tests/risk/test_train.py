@@ -189,3 +189,27 @@ def test_a_source_has_its_own_settings_over_the_tasks():
     assert powerco["lightgbm_by_task"] == {"acorn_group": {"num_leaves": 4}, "churn": {"boosting_type": "dart"}}
     assert powerco["cv_folds"] == 3 and params["cv_folds"] == 5  # the params themselves are untouched
     assert for_source(params, "synthetic") == params and for_source(params, None) == params
+
+
+@pytest.mark.slow
+def test_families_side_by_side_give_the_same_models_and_say_the_same_lines():
+    feats, classes = _acorn_like(300)
+    y = pd.Series((classes == "Affluent").astype(int))
+    params = {"families": ["lightgbm", "logistic", "histgb", "blend"], "cv_folds": 3, "lightgbm": SMALL_DATA,
+              "histgb": {"max_iter": 50}, "search": {"enabled": True, "cross_validated": True, "timeout_seconds": 60,
+                                                     "n_trials": 2, "inner_folds": 2, "min_seconds_per_fold": 0}}
+    said = {}
+    results = {}
+    for workers in (1, 2):
+        said[workers] = []
+        results[workers] = fit_and_compare("churn", feats, y, params | {"workers": workers}, search=True,
+                                           log=said[workers].append)
+    one, two = results[1], results[2]
+    assert list(one.families) == list(two.families) == ["lightgbm", "logistic", "histgb", "blend"]
+    for family in one.families:
+        np.testing.assert_array_equal(one.families[family].valid_score, two.families[family].valid_score)
+        assert one.families[family].metrics == two.families[family].metrics
+        assert one.families[family].hyperparameters == two.families[family].hyperparameters
+    # every line a worker said reaches the caller's log (none lost in another process)
+    assert len(said[2]) == len(said[1]) > 0
+    assert sorted(m.split(":")[0] for m in said[2]) == sorted(m.split(":")[0] for m in said[1])

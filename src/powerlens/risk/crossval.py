@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from powerlens.risk import prepare
-from powerlens.risk.models import BLEND, make_model, raw_score
-from powerlens.risk.results import Found, NotEnoughLabels, TaskResult, family_result
+from powerlens.risk.models import BLEND, make_model, raw_score, side_by_side
+from powerlens.risk.results import FamilyResult, Found, NotEnoughLabels, TaskResult, family_result
 from powerlens.risk.search import enabled_settings, search_within
 from powerlens.risk.splits import check_counts, label_array, stratified
 
@@ -33,34 +34,44 @@ def fit_and_compare_cv(task: str, feats: pd.DataFrame, y: pd.Series, params: dic
     result = TaskResult(task, [as_of], as_of, X, yy, X, yy, classes=classes, derived=derived)
     seed = int(params.get("seed", 0))
     outer = stratified(yy, folds, seed)
-    for family in (f for f in families if f != BLEND):
-        start = time.perf_counter()
-        settings = _nested_settings(params, family, search, folds, log)
-        per_fold = float(settings.get("timeout_seconds", 30)) / folds if settings else 0.0
-        oof = np.zeros((len(yy), len(classes))) if classes is not None else np.zeros(len(yy))
-        candidates, search_seconds, trials = [], 0.0, 0
-        for fit_idx, eval_idx in outer:
-            hp = None
-            if settings:  # nested: the search sees only this outer fold's training rows
-                inner = stratified(yy[fit_idx], int(settings.get("inner_folds", 3)), seed)
-                found = search_within(family, X.iloc[fit_idx].reset_index(drop=True), yy[fit_idx], inner, params,
-                                      task, settings, per_fold, seed, derived, log)
-                hp = found.params
-                candidates.append((found.value, found.params))
-                search_seconds += found.seconds
-                trials += found.n_trials
-            fold_model = make_model(family, params, seed=seed, task=task, hyperparameters=hp, derived=derived)
-            fold_model.fit(X.iloc[fit_idx], yy[fit_idx])
-            oof[eval_idx] = raw_score(fold_model.predict_proba(X.iloc[eval_idx]))
-        scored = [c for c in candidates if c[0] == c[0]]
-        hp = max(scored, key=lambda c: c[0])[1] if scored else None
-        model = make_model(family, params, seed=seed, task=task, hyperparameters=hp, derived=derived).fit(X, yy)
-        seconds = time.perf_counter() - start
-        found = Found(search_seconds, trials) if settings else None
-        result.families[family] = family_result(family, model, oof, yy, classes, task, params, seconds, found, hp,
-                                                folds=outer)
+    fitted = [f for f in families if f != BLEND]
+    jobs = [partial(_fit_family_cv, family, X, yy, outer, classes, derived, task, params, search, folds)
+            for family in fitted]
+    for family, done in zip(fitted, side_by_side(jobs, int(params.get("workers", 1)), log), strict=True):
+        result.families[family] = done
     result.folds = outer
     return result
+
+
+def _fit_family_cv(family: str, X: pd.DataFrame, yy: np.ndarray, outer: list, classes, derived, task: str,
+                   params: dict, search: bool, folds: int, log) -> FamilyResult:
+    """One family's out-of-fold scores (searched within each outer fold when asked) and its
+    final model refit on all rows."""
+    seed = int(params.get("seed", 0))
+    start = time.perf_counter()
+    settings = _nested_settings(params, family, search, folds, log)
+    per_fold = float(settings.get("timeout_seconds", 30)) / folds if settings else 0.0
+    oof = np.zeros((len(yy), len(classes))) if classes is not None else np.zeros(len(yy))
+    candidates, search_seconds, trials = [], 0.0, 0
+    for fit_idx, eval_idx in outer:
+        hp = None
+        if settings:  # nested: the search sees only this outer fold's training rows
+            inner = stratified(yy[fit_idx], int(settings.get("inner_folds", 3)), seed)
+            found = search_within(family, X.iloc[fit_idx].reset_index(drop=True), yy[fit_idx], inner, params,
+                                  task, settings, per_fold, seed, derived, log)
+            hp = found.params
+            candidates.append((found.value, found.params))
+            search_seconds += found.seconds
+            trials += found.n_trials
+        fold_model = make_model(family, params, seed=seed, task=task, hyperparameters=hp, derived=derived)
+        fold_model.fit(X.iloc[fit_idx], yy[fit_idx])
+        oof[eval_idx] = raw_score(fold_model.predict_proba(X.iloc[eval_idx]))
+    scored = [c for c in candidates if c[0] == c[0]]
+    hp = max(scored, key=lambda c: c[0])[1] if scored else None
+    model = make_model(family, params, seed=seed, task=task, hyperparameters=hp, derived=derived).fit(X, yy)
+    seconds = time.perf_counter() - start
+    found = Found(search_seconds, trials) if settings else None
+    return family_result(family, model, oof, yy, classes, task, params, seconds, found, hp, folds=outer)
 
 
 def _nested_settings(params: dict, family: str, search: bool, folds: int, log) -> dict | None:

@@ -16,6 +16,9 @@ probability.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -50,6 +53,32 @@ def one_thread():
     """BLAS and OpenMP on one thread: on a small shared machine (2 cores, other jobs running)
     threads that wait for each other made fits 3-5x slower than one thread, measured."""
     return threadpool_limits(limits=1)
+
+
+def side_by_side(jobs: list[Callable[[Callable[[str], None] | None], Any]], workers: int,
+                 log: Callable[[str], None] | None = None) -> list[Any]:
+    """The results of `jobs` (functions of a log), in order: one after the other, or in `workers`
+    processes (each fit on one thread; the data is pickled to them once per job). The same
+    results either way: each job is seeded and owns its rows. A job in another process says
+    its lines to `log` here when it is done (a log may be a list's append)."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [job(log) for job in jobs]
+    from joblib import Parallel, delayed
+
+    done = Parallel(n_jobs=min(workers, len(jobs)), backend="loky", return_as="generator")(
+        delayed(_said)(job, log is not None) for job in jobs)
+    results = []
+    for result, lines in done:
+        for line in lines:
+            log(line)
+        results.append(result)
+    return results
+
+
+def _said(job: Callable[[Callable[[str], None] | None], Any], logging: bool) -> tuple[Any, list[str]]:
+    """A job's result and the lines it said (in a worker process)."""
+    lines: list[str] = []
+    return job(lines.append if logging else None), lines
 
 
 def categorical_columns(X: pd.DataFrame) -> list[str]:

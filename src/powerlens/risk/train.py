@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from powerlens.risk import evaluate, prepare
 from powerlens.risk.crossval import fit_and_compare_cv
-from powerlens.risk.models import BLEND, FAMILIES, BlendModel, make_model, raw_score
+from powerlens.risk.models import BLEND, FAMILIES, BlendModel, make_model, raw_score, side_by_side
 from powerlens.risk.results import (  # noqa: F401  (re-exported: risk.train.NotEnoughLabels and co.)
     FamilyResult,
     NotEnoughLabels,
@@ -92,21 +93,33 @@ def _fit_and_compare_in_time(task: str, feats: pd.DataFrame, y: pd.Series, param
                         valid_cutoff, X_train, y_train, X_valid, y_valid, classes=classes, derived=derived,
                         valid_rows=feats.loc[~is_train, feature_columns(feats)])
     seed = int(params.get("seed", 0))
-    for family in (f for f in families if f != BLEND):
-        start = time.perf_counter()
-        hp, found = None, None
-        settings = enabled_settings(params, family, search)
-        if settings:
-            found = search_within(family, X_train, y_train, inner_time_splits(feats.loc[is_train, "as_of"], y_train, seed),
-                                  params, task, settings, settings.get("timeout_seconds", 30), seed, derived, log)
-            hp = found.params
-        model = make_model(family, params, seed=seed, task=task, hyperparameters=hp, derived=derived)
-        model.fit(X_train, y_train)
-        seconds = time.perf_counter() - start
-        score = raw_score(model.predict_proba(X_valid))
-        result.families[family] = family_result(family, model, score, y_valid, classes, task, params, seconds,
-                                                found, hp)
+    inner = inner_time_splits(feats.loc[is_train, "as_of"], y_train, seed)
+    fitted = [f for f in families if f != BLEND]
+    jobs = [partial(_fit_family_in_time, family, X_train, y_train, X_valid, y_valid, inner, classes, derived, task,
+                    params, search) for family in fitted]
+    for family, done in zip(fitted, side_by_side(jobs, int(params.get("workers", 1)), log), strict=True):
+        result.families[family] = done
     return result
+
+
+def _fit_family_in_time(family: str, X_train: pd.DataFrame, y_train: np.ndarray, X_valid: pd.DataFrame,
+                        y_valid: np.ndarray, inner: list, classes, derived, task: str, params: dict, search: bool,
+                        log) -> FamilyResult:
+    """One family searched (within `inner`, the training cut-offs' own split), fitted on the
+    earlier cut-offs and judged on the latest."""
+    seed = int(params.get("seed", 0))
+    start = time.perf_counter()
+    hp, found = None, None
+    settings = enabled_settings(params, family, search)
+    if settings:
+        found = search_within(family, X_train, y_train, inner, params, task, settings,
+                              settings.get("timeout_seconds", 30), seed, derived, log)
+        hp = found.params
+    model = make_model(family, params, seed=seed, task=task, hyperparameters=hp, derived=derived)
+    model.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    score = raw_score(model.predict_proba(X_valid))
+    return family_result(family, model, score, y_valid, classes, task, params, seconds, found, hp)
 
 
 def _add_leads(result: TaskResult, params: dict) -> TaskResult:
