@@ -407,6 +407,10 @@ class ForecastConfig(Section):
     monthly_level_weeks: int = 52         # the level: actual over fitted load in these weeks before the origin
     monthly_recent_weeks: int = 8         # ... or in these, when they differ by more than
     monthly_step_share: float = 0.10      # this share (a new connection, a lost plant)
+    monthly_probe_span_months: int = 24   # monthly intervals from out-of-sample errors: probe origins in these
+    monthly_probe_step_months: int = 3    # months before the origin, every so many months,
+    monthly_probe_min_history_months: int = 15  # each with this much load before it
+    monthly_error_shrink: float = 4.0     # pseudo-probes a region's own error scale is shrunk with
     promotion_threshold: float = 0.0      # skill a challenger must add to the champion's (1 - MAPE / naive MAPE)
     lightgbm: Table = _table({})          # over the global model's defaults (powerlens.forecast.models)
     seed: int = 0
@@ -437,7 +441,10 @@ class ForecastConfig(Section):
         return MonthlySettings(history_years=self.monthly_history_years, level_weeks=self.monthly_level_weeks,
                                recent_weeks=self.monthly_recent_weeks, step_share=self.monthly_step_share,
                                scenario_shift_days=tuple(self.scenario_shift_days),
-                               scenario_years=self.scenario_years)
+                               scenario_years=self.scenario_years, probe_span_months=self.monthly_probe_span_months,
+                               probe_step_months=self.monthly_probe_step_months,
+                               probe_min_history_months=self.monthly_probe_min_history_months,
+                               error_shrink=self.monthly_error_shrink)
 
 
 @dataclasses.dataclass(frozen=True)

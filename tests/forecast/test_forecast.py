@@ -9,7 +9,16 @@ import pytest
 
 from powerlens.errors import InvalidInput
 from powerlens.forecast.hourly import HOURLY_COLUMNS, HourlySettings, hourly_forecast
-from powerlens.forecast.monthly import MONTHLY_COLUMNS, MonthlySettings, monthly_forecast
+from powerlens.forecast.monthly import (
+    MONTHLY_COLUMNS,
+    MonthlySettings,
+    error_spread,
+    monthly_actuals,
+    monthly_forecast,
+    probe_errors,
+    probe_origins,
+    student_t_quantile,
+)
 from powerlens.forecast.panel import TOTAL, build_panel
 from powerlens.forecast.reconcile import METHODS, projection, reconcile
 
@@ -125,6 +134,83 @@ def test_monthly_forecast_adds_up_and_brackets(load_tables, origin):
     assert (out["energy_lo_80"] <= out["energy"]).all() and (out["energy"] <= out["energy_hi_80"]).all()
     peaks = out.pivot(index="month", columns="region", values="peak")
     assert (peaks[TOTAL] <= peaks[["east", "north", "west"]].sum(axis=1) + 1e-6).all()  # coincident, not summed
+
+
+@pytest.fixture(scope="module")
+def three_years():
+    """Three years of the made-up utility (its new connection in the last ten weeks, 2025-11)."""
+    from forecast.conftest import make_tables
+
+    return make_tables(weeks=160)
+
+
+def test_monthly_intervals_cover_the_months_that_followed(three_years):
+    # measured: 86% of the energy and 79% of the peak months inside; the in-sample errors of
+    # before held 68% and 46% (and about half at 2025-01-01)
+    origin = pd.Timestamp("2025-06-01")
+    panel = build_panel(three_years, select_before=origin)
+    out = monthly_forecast(panel, origin, 12, MonthlySettings())
+    assert len(probe_origins(panel, origin, MonthlySettings())) == 4  # 2024-06 .. 2025-03, every 3 months
+    wide = out.pivot(index="month", columns="region", values="energy")
+    np.testing.assert_allclose(wide[["east", "north", "west"]].sum(axis=1), wide[TOTAL], rtol=1e-12)
+    for what in ("energy", "peak"):
+        assert (out[f"{what}_lo_80"] <= out[what]).all() and (out[what] <= out[f"{what}_hi_80"]).all()
+    m = out.merge(monthly_actuals(panel), on=["month", "region"], suffixes=("", "_actual"))
+    m = m[m["month"] < "2026-01"]  # complete months only
+    assert len(m) == 7 * 4
+    for what in ("energy", "peak"):
+        covered = m[f"{what}_actual"].between(m[f"{what}_lo_80"], m[f"{what}_hi_80"]).mean()
+        width = ((m[f"{what}_hi_80"] - m[f"{what}_lo_80"]) / m[what]).median()
+        assert 0.70 <= covered <= 0.97 and width < 0.30, (what, covered, width)
+
+
+def test_monthly_intervals_read_only_load_before_the_origin(three_years):
+    origin = pd.Timestamp("2025-03-01")
+    plain = monthly_forecast(build_panel(three_years, select_before=origin), origin, 3, MonthlySettings())
+    tripled = _tripled_after(three_years, origin)
+    pd.testing.assert_frame_equal(plain, monthly_forecast(build_panel(tripled, select_before=origin), origin, 3,
+                                                          MonthlySettings()))
+    # the interval's errors come from probe origins before it, scored on months before it
+    errors = probe_errors(build_panel(three_years, select_before=origin), origin, MonthlySettings())
+    assert errors["probe"].max() < origin and set(errors["series"]) == {"east", "north", "west", TOTAL}
+    ends = errors["probe"].dt.to_period("M") + errors["horizon"] - 1
+    assert (ends < origin.to_period("M")).all() and errors["energy"].notna().sum() > 30
+
+
+def test_the_monthly_spread_grows_with_the_horizon_and_the_series_own_error():
+    probes = pd.to_datetime(["2024-01-01", "2024-04-01", "2024-07-01"])
+    rows = [{"probe": p, "horizon": h, "series": s, "energy": k * 0.01 * np.sqrt(h) * (1 if (h + i) % 2 else -1),
+             "peak": np.nan}
+            for i, p in enumerate(probes) for h in range(1, 7) for s, k in (("a", 1.0), ("b", 3.0))]
+    errors = pd.DataFrame(rows)
+    spread = error_spread(errors, "energy", ["a", "b", "c"], 12, shrink=4.0)
+    assert spread.shape == (3, 12)
+    assert (np.diff(spread, axis=1) > 0).all()  # grows, and reaches the horizons no probe reached
+    assert spread[1, 0] > 1.3 * spread[0, 0]  # b's errors are three times a's, shrunk towards the pool
+    unshrunk = error_spread(errors, "energy", ["a", "b"], 12, shrink=0.0)
+    assert unshrunk[1, 0] == pytest.approx(3 * unshrunk[0, 0])
+    assert spread[0, 0] < spread[2, 0] < spread[1, 0]  # c, without errors, takes the pooled spread
+    assert error_spread(errors, "peak", ["a"], 12, shrink=4.0) is None
+    # Student's t: the interval of a spread seen from few probe origins is wider
+    for df, q90 in ((1, 3.0777), (2, 1.8856), (3, 1.6377), (5, 1.4759), (30, 1.3104)):
+        assert student_t_quantile(0.9, df) == pytest.approx(q90, abs=2e-3)
+
+
+def test_the_monthly_scenarios_are_the_regressions_cubic_in_temperature(load_tables):
+    from powerlens.forecast.hourly import scenario_temperatures
+    from powerlens.forecast.monthly import _fit, _temperature_cubic
+
+    origin = pd.Timestamp("2024-03-01")
+    panel = build_panel(load_tables, select_before=origin)
+    series = panel.load[panel.load.index < origin]
+    model, _ = _fit(panel, series, origin, MonthlySettings())
+    hours = pd.date_range(origin, periods=24 * 60, freq="h")
+    path = scenario_temperatures(panel.temperature, origin, hours, (2,), 1)[0]
+    cubic = _temperature_cubic(model, panel.regions, hours)
+    u = (path.reindex(hours)[panel.regions].to_numpy() - 15) / 10
+    expected = model.predict(series, path, origin, hours)[panel.regions].to_numpy()
+    np.testing.assert_allclose(cubic[0] + u * (cubic[1] + u * (cubic[2] + u * cubic[3])), expected, rtol=1e-9)
+    assert np.ptp(u) > 1.5  # winter and spring temperatures: the cubic's terms all count
 
 
 @pytest.mark.parametrize(("origins", "horizon", "message"), [

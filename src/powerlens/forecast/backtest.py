@@ -104,7 +104,8 @@ def rolling_origins(end: pd.Timestamp, horizon_hours: int, n: int, step_weeks: i
 
 def monthly_backtest(panel, origin: pd.Timestamp, horizon_months: int, settings) -> tuple[dict, pd.DataFrame]:
     """The monthly model against "the same month last year" from `origin`: MAPE of the total's and
-    the regions' energy, and the interval's coverage."""
+    the regions' energy, and the 80% intervals' coverage of the actual energy and peak (over the
+    regions' and the total's months, and the total's alone)."""
     forecast = monthly_forecast(panel, origin, horizon_months, settings)
     actual = monthly_actuals(panel)
     naive = same_month_last_year(actual, sorted(forecast["month"].unique()))
@@ -114,9 +115,12 @@ def monthly_backtest(panel, origin: pd.Timestamp, horizon_months: int, settings)
     m["ape"] = (m["energy"] - m["energy_actual"]).abs() / m["energy_actual"]
     m["ape_naive"] = (m["energy_naive"] - m["energy_actual"]).abs() / m["energy_actual"]
     m["covered"] = m["energy_actual"].between(m["energy_lo_80"], m["energy_hi_80"])
+    m["peak_covered"] = m["peak_actual"].between(m["peak_lo_80"], m["peak_hi_80"])
     total, regions = m[m["region"] == TOTAL], m[m["region"] != TOTAL]
     summary = {"mape_total": float(total["ape"].mean()), "mape_total_same_month_last_year": float(total["ape_naive"].mean()),
                "mape_regions_mean": float(regions.groupby("region")["ape"].mean().mean()),
                "mape_regions_mean_same_month_last_year": float(regions.groupby("region")["ape_naive"].mean().mean()),
-               "coverage_energy": float(m["covered"].mean()), "months": int(total["month"].nunique())}
+               "coverage_energy": float(m["covered"].mean()), "coverage_peak": float(m["peak_covered"].mean()),
+               "coverage_energy_total": float(total["covered"].mean()),
+               "coverage_peak_total": float(total["peak_covered"].mean()), "months": int(total["month"].nunique())}
     return summary, m
