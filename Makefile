@@ -25,7 +25,7 @@ run: setup
 	echo "MLflow UI: $(UV) run powerlens ui   then open http://127.0.0.1:5000"
 
 test: setup
-	$(UV) run pytest -q -n 2 --dist loadgroup
+	$(UV) run pytest -q -n 2 --dist loadgroup --durations=15
 
 # the quick loop while editing: everything not marked slow (no dvc repro, papermill, browser, real data)
 test-fast: setup
