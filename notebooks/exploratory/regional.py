@@ -45,7 +45,7 @@ pd.set_option("display.max_colwidth", None)
 plt.rcParams.update({"figure.dpi": 96, "axes.grid": True, "grid.alpha": 0.3})
 
 ws = workspace.open(project_dir)
-stage_dir = ws.data.data / "regional"  # the regional stage's outputs
+stage_dir = ws.data.regional  # the regional stage's outputs
 
 
 def stage_table(name: str) -> pd.DataFrame:

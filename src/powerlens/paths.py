@@ -103,6 +103,16 @@ class DataPaths:
         return self.scores / "scores_previous.parquet"
 
     @property
+    def regional(self) -> Path:
+        """The regional stage's tables (monthly, steps, sales_by_class, regions)."""
+        return self.data / "regional"
+
+    @property
+    def forecast(self) -> Path:
+        """The forecast stage's forecasts and backtests."""
+        return self.data / "forecast"
+
+    @property
     def snapshots(self) -> Path:
         return self.data / "snapshots"
 

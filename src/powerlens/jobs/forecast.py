@@ -208,9 +208,9 @@ def main() -> None:
     paths = ProjectPaths()
     cfg = load_config()
     if not (paths.clean / "region_load.parquet").exists():  # a source without system load (PowerCo...)
-        result = skip_stage(paths.data / "forecast", "the data has no region_load: no load forecast")
+        result = skip_stage(paths.forecast, "the data has no region_load: no load forecast")
     else:
-        result = run(cfg, data=paths.clean, out=paths.data / "forecast")
+        result = run(cfg, data=paths.clean, out=paths.forecast)
     write_json(paths.metrics_file("forecast"), result)
 
 

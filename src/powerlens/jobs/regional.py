@@ -105,9 +105,9 @@ def main() -> None:
     # params.yaml `regional`; the theft list's top is the report's
     params = RegionalParams(**cfg.regional.as_dict(), theft_top_n=cfg.report.top_n)
     if not (paths.clean / "region_load.parquet").exists():  # a source without system load (PowerCo...)
-        result = skip_stage(paths.data / "regional", "the data has no region_load: no regional analysis")
+        result = skip_stage(paths.regional, "the data has no region_load: no regional analysis")
     else:
-        result = run(params, data=paths.clean, out=paths.data / "regional", scores=paths.scores)
+        result = run(params, data=paths.clean, out=paths.regional, scores=paths.scores)
     write_json(paths.metrics_file("regional"), result)
 
 

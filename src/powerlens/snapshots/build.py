@@ -224,7 +224,7 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
     comparison, decisions, sources = model_health(pit, list(pit.cfg.train.tasks), current)
     kpis, pareto, pareto_summary = kpi_tables(pit, period, regions)
     candidates = pit.paths.clustering_candidates
-    regional, regional_notes = regional_tables(pit.paths.data, cutoff, customers, current.scores, top_n, pit.cfg)
+    regional, regional_notes = regional_tables(pit.paths, cutoff, customers, current.scores, top_n, pit.cfg)
     tables = {
         "features": current.features, "segments": _with_region(current.segments, region_of),
         "segments_previous": _with_region(previous.segments, region_of), "profiles": current.profiles,

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from powerlens.paths import DataPaths
+
 TOTAL = "total"  # the regional stage's and the forecast stage's name of the system's sum
 REGIONAL_TABLES = ("regional_monthly", "regional_summary", "regional_steps", "regional_sales")
 FORECAST_TABLES = ("forecast_hourly", "forecast_accuracy", "forecast_monthly", "forecast_outlook",
@@ -230,30 +232,25 @@ def forecasts_at(folder: Path, cutoff: pd.Timestamp, region_load: pd.DataFrame |
 
 # --------------------------------------------------------------------------- the snapshot's part
 
-def regional_tables(data_folder: Path, cutoff: pd.Timestamp, customers: pd.DataFrame | None,
-                    scores: pd.DataFrame | None, top_n: int, cfg: Any = None,
-                    regional_dir: Path | None = None, forecast_dir: Path | None = None) -> tuple[dict, list[str]]:
+def regional_tables(data: DataPaths | Path, cutoff: pd.Timestamp, customers: pd.DataFrame | None,
+                    scores: pd.DataFrame | None, top_n: int, cfg: Any = None) -> tuple[dict, list[str]]:
     """The regional and forecast tables of a snapshot at `cutoff` (only those that exist) and the
-    notes that say what is not shown and why. `regional_dir` / `forecast_dir` default to the data
-    folder's `regional/` and `forecast/` (the stages' outputs); the actual load is read from its
-    `clean/region_load.parquet`."""
+    notes that say what is not shown and why: from the data folder's regional and forecast
+    stages' outputs; the actual load from its clean `region_load`."""
     from powerlens.regional import RegionalParams
 
-    data_folder = Path(data_folder)
-    regional_dir = Path(regional_dir) if regional_dir is not None else data_folder / "regional"
-    forecast_dir = Path(forecast_dir) if forecast_dir is not None else data_folder / "forecast"
+    data = data if isinstance(data, DataPaths) else DataPaths(Path(data))
     section = getattr(cfg, "regional", None) if cfg is not None else None
     step_min_weeks = int(getattr(section, "step_min_weeks", RegionalParams().step_min_weeks))
-    regional, notes = regional_at(regional_dir, cutoff, customers, scores, top_n, step_min_weeks)
-    load_path = data_folder / "clean" / "region_load.parquet"
+    regional, notes = regional_at(data.regional, cutoff, customers, scores, top_n, step_min_weeks)
+    load_path = data.clean / "region_load.parquet"
     region_load = None
-    if (forecast_dir / "hourly.csv").exists() and load_path.exists():
+    if (data.forecast / "hourly.csv").exists() and load_path.exists():
         region_load = pd.read_parquet(load_path, columns=None)
-    forecasts, more = forecasts_at(forecast_dir, cutoff, region_load, regional)
+    forecasts, more = forecasts_at(data.forecast, cutoff, region_load, regional)
     return {**regional, **forecasts}, notes + more
 
 
-def regional_inputs(data_folder: Path) -> list[Path]:
+def regional_inputs(data: DataPaths) -> list[Path]:
     """The files the regional part of a snapshot is made from (for the snapshot's fingerprint)."""
-    data_folder = Path(data_folder)
-    return [*sorted((data_folder / "regional").glob("*.parquet")), *sorted((data_folder / "forecast").glob("*.csv"))]
+    return [*sorted(data.regional.glob("*.parquet")), *sorted(data.forecast.glob("*.csv"))]

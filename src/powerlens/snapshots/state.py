@@ -251,7 +251,7 @@ def inputs_fingerprint(data: DataPaths, playbook, cfg: Any) -> str:
 
     files = [*sorted(data.clean.glob("*.parquet")), data.features_file, data.features_manifest,
              *sorted(data.segments.glob("*")), *sorted(data.scores.glob("*.parquet")),
-             *sorted(data.models.glob("*/metrics.json")), *regional_inputs(data.data)]
+             *sorted(data.models.glob("*/metrics.json")), *regional_inputs(data)]
     stamp = [(str(p.relative_to(data.data)), p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.is_file()]
     code = [Path(powerlens.strategy.__file__), Path(powerlens.outcomes.__file__), Path(powerlens.regional.__file__),
             *sorted(Path(powerlens.snapshots.__file__).parent.glob("*.py"))]
