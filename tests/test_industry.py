@@ -74,3 +74,20 @@ def test_efficiency_audit_lists_big_customers_under_their_median_with_a_positive
     assert list(dearer["customer_id"]) == list(audit["customer_id"])
     assert dearer["annual_saving"].to_numpy() == pytest.approx(2 * audit["annual_saving"].to_numpy(), abs=1)
     assert efficiency_audit(feats, pd.Series(False, index=feats.index), 30.0).empty
+
+
+def test_the_snapshot_hides_small_industries_figures_and_lists_big_customers():
+    from powerlens.snapshots.industry import industry_tables
+
+    feats = _customers()
+    segments = pd.DataFrame({"customer_id": feats["customer_id"],
+                             "big_customer": feats["industry"].eq("plastics") | feats["customer_id"].eq("g0")})
+    tables = industry_tables(feats, segments, min_group_size=5, demand_charge_per_kw_month=30.0)
+    view = tables["industry"].set_index("industry")
+    assert bool(view.loc["greenhouse", "small_group"]) and view.loc["greenhouse", "customers"] == 2
+    assert view.loc["greenhouse", ["kwh_12m", "load_factor_median", "growth_pct_per_year"]].isna().all()
+    assert view.loc["plastics", "kwh_12m"] == pytest.approx(21_000_000)
+    assert set(tables["industry_peers"]["customer_id"]) == {f"p{i}" for i in range(6)} | {"g0"}
+    assert set(tables["efficiency_audit"]["customer_id"]) == {"p0", "p1", "p2"}
+    assert industry_tables(None, segments, 5, 30.0) == {}
+    assert set(industry_tables(feats, None, 5, 30.0)) == {"industry"}
