@@ -170,6 +170,28 @@ else:
                 .round({"value_score": 2, "potential_value": 2}).set_index("customer_id"))
 
 # %% [markdown]
+# ### Industries and the efficiency audit
+#
+# Each industry's consumption, growth and load shape (all regions: industries are compared across
+# the utility), and the big customers whose load factor is under their industry's median, ranked by
+# what raising it would save: the same energy at the median load factor needs a lower peak, and
+# each kW of peak costs the demand charge every month (`report.demand_charge_per_kw_month`).
+
+# %%
+if snap.industry is None or snap.industry.empty:
+    print("no industries in this snapshot")
+else:
+    display(tables.industry_table(snap.industry, min_group_size))
+    audit = tables.for_region(snap.efficiency_audit, None)
+    if audit is not None and region is not None and segments is not None:
+        audit = audit[audit["customer_id"].astype(str).isin(set(segments["customer_id"].astype(str)))]
+    if audit is None or audit.empty:
+        print("no big customer is under its industry's median load factor (among enough peers)")
+    else:
+        print(f"{len(audit):,} big customers under their industry's median load factor; the first {top_n}:")
+        display(tables.efficiency_audit_table(audit, top_n))
+
+# %% [markdown]
 # ## 5. Load-shape segments
 #
 # Mean normalized profile per load shape (1 = the mean; by hour of the day for customers with

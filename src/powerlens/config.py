@@ -333,8 +333,13 @@ class ReportConfig(Section):
     periods: tuple[str, ...] = ("2026-10",)  # snapshotted and rendered; the last is `powerlens report`'s default
     top_n: int = 20
     min_group_size: int = 10
+    # what a kW of monthly maximum demand costs under the two-part tariff (the currency's units):
+    # prices the efficiency audit (a big customer's load factor raised to its industry's median)
+    demand_charge_per_kw_month: float = 28.0
 
     def _check(self) -> None:
+        if not self.demand_charge_per_kw_month > 0:
+            raise ConfigError(f"'report.demand_charge_per_kw_month' must be above 0, got {self.demand_charge_per_kw_month}")
         if self.top_n < 1:
             raise ConfigError(f"'report.top_n' must be at least 1, got {self.top_n}")
         if self.min_group_size < 2:  # 1 or less would show single customers in aggregates

@@ -76,3 +76,25 @@ def test_action_summary_counts_planned_and_held_out_customers():
     assert summary.loc["visit", ["planned", "holdout"]].tolist() == [2, 1]
     assert summary.loc["audit", "planned"] == 0 and summary.loc["call", "capacity"] == 5
     assert tables.for_region(plan.assign(region=["n", "s", "n", "s"]), "n")["customer_id"].tolist() == ["a", "c"]
+
+
+def test_industry_and_audit_tables_speak_in_units_and_hide_small_industries():
+    from powerlens.industry import efficiency_audit, industry_view
+
+    feats = pd.DataFrame({
+        "customer_id": [f"c{i}" for i in range(12)],
+        "industry": ["plastics"] * 10 + ["greenhouse"] * 2,
+        "kwh_365d": [2_000_000.0] * 10 + [50_000.0] * 2,
+        "load_factor": [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.2, 0.2],
+        "peak_kw": [500.0] * 10 + [30.0] * 2, "capacity_kva": [630.0] * 10 + [50.0] * 2,
+        "trend_pct_per_year": [4.0] * 10 + [20.0] * 2})
+    view = industry_view(feats)
+    shown = tables.industry_table(view, min_group_size=5)
+    assert shown.loc["plastics", "customers"] == "10" and shown.loc["greenhouse", "customers"].startswith("<")
+    assert shown.loc["plastics", "energy 12 months (MWh)"] == "20,000"
+    assert shown.loc["plastics", "growth (per year)"] == "+4.0%"
+    audit = efficiency_audit(feats, feats["industry"].eq("plastics"), 28.0)
+    listed = tables.efficiency_audit_table(audit, top_n=3, currency="CNY")
+    assert len(listed) == 3 and list(listed.index) == ["c0", "c1", "c2"]
+    assert "estimated annual saving (CNY)" in listed.columns
+    assert all("," in v or v.isdigit() for v in listed["estimated annual saving (CNY)"])

@@ -285,3 +285,37 @@ def outlook_table(outlook: pd.DataFrame, regions: list[str]) -> pd.DataFrame:
         "peak next 12 months (kW)": o["peak_kw_next_12m"].map(_num),
         "drivers": [drivers(r) for r in o.itertuples()],
     }, index=o.index)
+
+
+# --------------------------------------------------------------------------- industries
+
+def industry_table(view: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
+    """One row per industry (largest consumption first): customers, MWh over 12 months and its
+    share, growth, median load factor, share of the summed peaks, kWh per kVA; an industry under
+    min_group_size shows "<n" customers and no figures."""
+    v = view.set_index(view["industry"].astype(str))
+    return pd.DataFrame({
+        "customers": v["customers"].map(lambda n: count_text(n, min_group_size)),
+        "energy 12 months (MWh)": v["kwh_12m"].map(lambda x: _num(x, 1e3)),
+        "share of energy": v["kwh_share"].map(_pct),
+        "growth (per year)": (v["growth_pct_per_year"] / 100).map(lambda x: _pct(x, True)),
+        "median load factor": v["load_factor_median"].map(lambda x: _num(x, digits=2)),
+        "share of summed peaks": v["peak_share"].map(_pct),
+        "kWh per kVA": v["kwh_per_kva"].map(_num),
+    }).rename_axis("industry")
+
+
+def efficiency_audit_table(audit: pd.DataFrame, top_n: int, currency: str = "") -> pd.DataFrame:
+    """The efficiency audit's first `top_n` big customers: load factor against the industry's
+    median, the peak the same energy needs at it, the estimated annual saving and why."""
+    a = audit.head(top_n).set_index("customer_id")
+    unit = f" ({currency})" if currency else ""
+    return pd.DataFrame({
+        "industry": a["industry"].astype(str),
+        "load factor": a["load_factor"].map(lambda x: _num(x, digits=2)),
+        "industry median": a["industry_load_factor_median"].map(lambda x: _num(x, digits=2)),
+        "peak now (kW)": a["peak_kw"].map(_num),
+        "peak at the median (kW)": a["peak_kw_at_median"].map(_num),
+        f"estimated annual saving{unit}": a["annual_saving"].map(_num),
+        "why": a["reason"].astype(str),
+    }).rename_axis("customer")

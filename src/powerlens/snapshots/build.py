@@ -18,6 +18,7 @@ import pandas as pd
 
 from powerlens import strategy
 from powerlens.rules import period_bounds, previous_cutoff
+from powerlens.snapshots.industry import industry_tables
 from powerlens.snapshots.kpis import monthly_kpis, pareto_table, revenue_by_customer
 from powerlens.snapshots.regional import regional_tables
 from powerlens.snapshots.state import CutoffState, PointInTime, read_json
@@ -225,6 +226,8 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
     kpis, pareto, pareto_summary = kpi_tables(pit, period, regions)
     candidates = pit.paths.clustering_candidates
     regional, regional_notes = regional_tables(pit.paths, cutoff, customers, current.scores, top_n, pit.cfg)
+    industries = industry_tables(current.features, current.segments, min_group_size,
+                                 pit.cfg.report.demand_charge_per_kw_month)
     tables = {
         "features": current.features, "segments": _with_region(current.segments, region_of),
         "segments_previous": _with_region(previous.segments, region_of), "profiles": current.profiles,
@@ -232,7 +235,7 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
         "scores": _with_region(current.scores, region_of), "plan": _with_region(plan, region_of),
         "actions": actions, "tier_strategies": tiers, "review": review, "review_readings": readings,
         "kpis": kpis, "pareto": pareto, "pareto_summary": pareto_summary, "model_comparison": comparison,
-        "model_sources": sources, "drift": drift, **regional,
+        "model_sources": sources, "drift": drift, **industries, **regional,
     }
     manifest = {"period": period, "cutoff": str(cutoff.date()), "previous_cutoff": str(previous.cutoff.date()),
                 "notes": notes + current.notes, "previous_notes": previous.notes,

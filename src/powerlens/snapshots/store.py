@@ -34,6 +34,9 @@ TABLES = {
     "model_comparison": "validation metrics of every model family per task (last training)",
     "model_sources": "which model scored each task at the cut-off and what it learned from",
     "drift": "per task: mean score last period and now, population stability index",
+    "industry": "per industry: customers, kWh, growth, load factor, peak share, kWh per kVA (small ones without figures)",
+    "industry_peers": "each big customer's percentiles among its industry's customers",
+    "efficiency_audit": "big customers under their industry's median load factor, by estimated annual saving",
     # the regional section (only when the data has region_load and the stages ran; see snapshots.regional)
     "regional_monthly": "the regional stage's months that ended by the cut-off, per region and `total`",
     "regional_summary": "per region: last 12 months' energy, peak, load factor, line loss, growth, theft scores",
