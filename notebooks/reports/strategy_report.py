@@ -38,9 +38,9 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from IPython.display import display  # noqa: E402
+from IPython.display import HTML, display  # noqa: E402
 
-from powerlens.report import figures, tables  # noqa: E402
+from powerlens.report import cards, figures, tables  # noqa: E402
 from powerlens.rules import TASKS  # noqa: E402
 from powerlens.snapshots import ALL_REGIONS, load_snapshot  # noqa: E402
 
@@ -190,6 +190,21 @@ else:
     else:
         print(f"{len(audit):,} big customers under their industry's median load factor; the first {top_n}:")
         display(tables.efficiency_audit_table(audit, top_n))
+
+# %% [markdown]
+# ### Big-customer cards
+#
+# One card per big customer (the largest by revenue first): capacity and tariff, load shape, value
+# tier and credit grade, consumption and its trend, load factor against its industry, service
+# events and the actions planned for it this period.
+
+# %%
+if segments is None or not segments["big_customer"].fillna(False).astype(bool).any():
+    print("no big customers")
+else:
+    cards_html, n_big = cards.big_customer_cards(segments, snap.features, plan, snap.industry_peers, top_n)
+    print(f"{n_big:,} big customers; the cards of the first {min(top_n, n_big)} by revenue:")
+    display(HTML(cards_html))
 
 # %% [markdown]
 # ## 5. Load-shape segments
