@@ -9,6 +9,7 @@ from powerlens.industry import (
     INDUSTRY_COLUMNS,
     efficiency_audit,
     industry_view,
+    load_factor,
     peer_percentiles,
 )
 
@@ -41,11 +42,23 @@ def test_industry_view_adds_up_and_weights_growth_by_energy():
     assert mixed == pytest.approx((15_000_000 * 5 + 6_000_000 * 50) / 21_000_000)
 
 
-def test_daily_load_factor_stands_in_where_no_hourly_one_exists():
+def test_one_load_factor_basis_per_industry():
     feats = _customers().assign(daily_load_factor=0.9)
+    # offices: one without interval data among four with it -> the hourly basis, the one left out
     feats.loc[feats["customer_id"] == "o0", "load_factor"] = np.nan
-    peers = peer_percentiles(feats).set_index("customer_id")
-    assert peers.loc["o0", "load_factor"] == 0.9 and peers.loc["o1", "load_factor"] == pytest.approx(0.26)
+    # greenhouses: no interval data at all -> the daily basis
+    feats.loc[feats["industry"] == "greenhouse", "load_factor"] = np.nan
+    lf = load_factor(feats, min_peers=4).set_axis(feats["customer_id"])
+    assert np.isnan(lf["o0"]) and lf["o1"] == pytest.approx(0.26)
+    assert lf["g0"] == 0.9 and lf["g1"] == 0.9
+    # with a stricter peer count the offices fall back to the daily basis entirely, none mixed
+    strict = load_factor(feats, min_peers=5).set_axis(feats["customer_id"])
+    assert (strict[[f"o{i}" for i in range(5)]] == 0.9).all()
+    view = industry_view(feats, min_peers=4).set_index("industry")
+    assert view.loc["offices", "load_factor_median"] == pytest.approx(0.275)  # median of 0.26 .. 0.29
+    # the audit prices the interval maximum: customers without hourly load factors are not listed
+    audit = efficiency_audit(feats, pd.Series(True, index=feats.index), 30.0, min_peers=2)
+    assert not set(audit["customer_id"]) & {"g0", "g1", "o0"}
 
 
 def test_peer_percentiles_only_among_enough_peers():

@@ -6,7 +6,7 @@ Pure functions of the feature rows at one cut-off (one row per customer: `kwh_36
 `peak_kw`, `capacity_kva`, `industry`); no files, no MLflow.
 
 - `industry_view`: per industry the customers, kWh over 12 months, kWh-weighted growth, median
-  load factor, share of the customers' summed peak demand and kWh per contracted kVA.
+  load factor (one basis per industry, see `load_factor`), share of the customers' summed peak demand and kWh per contracted kVA.
 - `peer_percentiles`: each customer's percentile among the customers of its industry on load
   factor, kWh per kVA and growth (only industries with at least `min_peers` customers: a
   percentile among three peers says little and can point at one of them).
@@ -29,12 +29,18 @@ AUDIT_COLUMNS = ["customer_id", "industry", "load_factor", "industry_load_factor
 HOURS_PER_YEAR = 8760.0
 
 
-def load_factor(feats: pd.DataFrame) -> pd.Series:
-    """Average over peak demand: from hourly readings where a customer has them, else from its
-    daily energy (average day over its largest day, which overstates it: a day smooths the hours)."""
+def load_factor(feats: pd.DataFrame, min_peers: int = 5) -> pd.Series:
+    """Average over peak demand, on one basis per industry: from hourly readings (`load_factor`)
+    where the industry has at least `min_peers` customers with them, else from daily energy
+    (`daily_load_factor`: the average day over the largest, about twice as high, since a day
+    smooths its hours); never the two mixed within an industry (households with and without
+    interval meters would give a median of neither)."""
     hourly = feats["load_factor"] if "load_factor" in feats else pd.Series(np.nan, index=feats.index)
     daily = feats["daily_load_factor"] if "daily_load_factor" in feats else pd.Series(np.nan, index=feats.index)
-    return hourly.where(hourly.notna(), daily).astype(float)
+    industry = feats["industry"].astype("string").fillna("unknown") if "industry" in feats else pd.Series(
+        "unknown", index=feats.index)
+    hourly_basis = hourly.notna().groupby(industry, observed=True).transform("sum") >= min_peers
+    return hourly.where(hourly_basis, daily).astype(float)
 
 
 def _kwh_per_kva(feats: pd.DataFrame) -> pd.Series:
@@ -42,14 +48,14 @@ def _kwh_per_kva(feats: pd.DataFrame) -> pd.Series:
     return (feats["kwh_365d"] / capacity).where(capacity > 0)
 
 
-def industry_view(feats: pd.DataFrame) -> pd.DataFrame:
+def industry_view(feats: pd.DataFrame, min_peers: int = 5) -> pd.DataFrame:
     """One row per industry (largest consumption first); `peak_share` is the industry's share of
     the customers' summed own peaks (not the system's coincident peak: that needs the load
     curve, see the regional analysis)."""
     if feats.empty:
         return pd.DataFrame(columns=INDUSTRY_COLUMNS)
     rows = feats.assign(industry=feats["industry"].astype("string").fillna("unknown"),
-                        _lf=load_factor(feats), _kwh=feats["kwh_365d"].clip(lower=0),
+                        _lf=load_factor(feats, min_peers), _kwh=feats["kwh_365d"].clip(lower=0),
                         _peak=feats["peak_kw"].clip(lower=0),
                         _kva=pd.to_numeric(feats["capacity_kva"], errors="coerce").clip(lower=0))
     rows["_growth_x_kwh"] = rows["trend_pct_per_year"] * rows["_kwh"]
@@ -81,7 +87,7 @@ def peer_percentiles(feats: pd.DataFrame, customers: pd.Series | None = None, mi
     all when None) against every customer of its industry; percentiles only where the industry
     has at least `min_peers` customers with the value (NaN otherwise)."""
     industry = feats["industry"].astype("string").fillna("unknown")
-    values = {"load_factor": load_factor(feats), "kwh_per_kva": _kwh_per_kva(feats),
+    values = {"load_factor": load_factor(feats, min_peers), "kwh_per_kva": _kwh_per_kva(feats),
               "growth_pct_per_year": feats["trend_pct_per_year"].astype(float)}
     out = pd.DataFrame({"customer_id": feats["customer_id"].astype(str), "industry": industry})
     out["peers"] = industry.map(industry.value_counts()).astype(int)
@@ -97,12 +103,13 @@ def peer_percentiles(feats: pd.DataFrame, customers: pd.Series | None = None, mi
 
 def efficiency_audit(feats: pd.DataFrame, big: pd.Series, demand_charge_per_kw_month: float,
                      min_peers: int = 5) -> pd.DataFrame:
-    """Big customers under their industry's median load factor (the median over every customer
-    of the industry with a load factor, at least `min_peers` of them), ranked by the estimated
+    """Big customers under their industry's median hourly load factor (the median over every
+    customer of the industry with one, at least `min_peers` of them), ranked by the estimated
     annual saving: (peak now - the peak that the same energy needs at the median load factor) x
     the demand charge x 12. Every listed customer has its number and a positive saving."""
     industry = feats["industry"].astype("string").fillna("unknown")
-    lf = load_factor(feats)
+    # the demand charge is on the interval maximum: hourly load factors only
+    lf = (feats["load_factor"] if "load_factor" in feats else pd.Series(np.nan, index=feats.index)).astype(float)
     known = lf.notna() & (lf > 0)
     median = lf.where(known).groupby(industry, observed=True).transform("median")
     peers = known.groupby(industry, observed=True).transform("sum")

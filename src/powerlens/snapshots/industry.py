@@ -23,7 +23,7 @@ def industry_tables(features: pd.DataFrame | None, segments: pd.DataFrame | None
     industry's median load factor, by estimated annual saving); {} without features."""
     if features is None or features.empty or "industry" not in features:
         return {}
-    view = industry_view(features)
+    view = industry_view(features, min_peers=min_group_size)
     small = view["customers"] < min_group_size
     figures = [c for c in INDUSTRY_COLUMNS if c not in ("industry", "customers")]
     view[figures] = view[figures].astype(float).mask(small, np.nan)
