@@ -38,3 +38,29 @@ def test_bench_data_is_canonical_and_every_daily_indicator_is_filled(tmp_path):
 def test_bench_rejects_an_unknown_interval(tmp_path):
     result = CliRunner().invoke(app, ["bench", "features", "--interval", "weekly", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2 and "interval must be hourly or daily" in result.output
+
+
+@pytest.mark.slow
+def test_bench_pipeline_times_each_stage_and_size_and_fits_the_growth(tmp_path):
+    result = CliRunner().invoke(app, ["bench", "pipeline", "--customers", "300,150", "--months", "14",
+                                      "--stages", "generate,validate", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    values = dict(pair.split("=") for pair in last.split())
+    assert list(values) == ["customers", "seconds", "peak_rss_mb", "growth_exponent"]
+    assert values["customers"] == "300" and float(values["seconds"]) > 0 and float(values["peak_rss_mb"]) > 50
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["sizes"] == [150, 300] and [r["stage"] for r in saved["rows"]] == ["generate", "validate"] * 2
+    assert "| generate |" in result.output and "| **total** |" in result.output
+    # each size is its own project with its own data: the generator made the customers asked for
+    for n in (150, 300):
+        customers = pd.read_csv(tmp_path / str(n) / "data" / "raw" / "customers.csv")
+        assert len(customers) == n + 1  # and the large new connection of the generator's growth event
+        assert (tmp_path / str(n) / "data" / "clean" / "validation.json").exists()
+
+
+def test_bench_pipeline_refuses_an_unknown_stage_in_one_line(tmp_path):
+    result = CliRunner().invoke(app, ["bench", "pipeline", "--customers", "100", "--stages", "generat",
+                                      "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "no stage generat in dvc.yaml" in result.output
+    assert "Traceback" not in result.output

@@ -210,6 +210,33 @@ def bench_features(
     typer.echo(summary_line(result))
 
 
+@bench_app.command("pipeline")
+@friendly
+def bench_pipeline(
+    customers: Annotated[str, typer.Option(help="sizes of the synthetic utility, comma-separated")] = "10000,25000,50000",
+    months: Annotated[int | None, typer.Option(min=1, help="months of data (default: params.yaml's generate.months)")] = None,
+    stages: Annotated[str | None, typer.Option(help="only these stages, comma-separated (default: all of dvc.yaml)")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="where each size's project is kept (default data/bench/pipeline)")] = None,
+):
+    """The whole pipeline at each size: seconds and peak memory (the stage's process tree) per
+    stage and size, and the growth exponent of time in customers (1 = linear). Each size runs
+    in its own project folder. The last line is machine-readable."""
+    from powerlens.bench_pipeline import bench_pipeline as run
+    from powerlens.bench_pipeline import pipeline_summary_line, pipeline_table
+    from powerlens.errors import UsageError
+    from powerlens.jobs.common import Clock
+
+    try:
+        sizes = [int(x) for x in customers.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise UsageError(f"--customers takes whole numbers separated by commas, got {customers!r}") from None
+    paths = _paths()
+    result = run(sizes, data_dir or paths.data / "bench" / "pipeline", paths.root, months=months,
+                 stages=[s for s in (stages or "").replace(" ", "").split(",") if s] or None, progress=Clock("bench"))
+    typer.echo(pipeline_table(result))
+    typer.echo(pipeline_summary_line(result))
+
+
 @bench_app.command("forecast")
 @friendly
 def bench_forecast(
