@@ -152,3 +152,38 @@ def test_region_load_export_imports_through_the_csv_mapping(small_raw, key, tmp_
     assert "gaps" not in rl and summary["reconciled"]
     load = pd.read_parquet(tmp_path / "out" / "region_load.parquet")
     assert set(load["region"]) == set(pd.read_csv(small_raw / "customers.csv")["region"])
+
+
+def test_service_events_carry_95598_attributes_and_the_planted_poor_service_month(small_raw):
+    from conftest import SMALL
+    from powerlens.synthetic.events import planted_poor_service
+
+    events = pd.read_csv(small_raw / "service_events.csv", parse_dates=["ts"])
+    customers = pd.read_csv(small_raw / "customers.csv", usecols=["account_no", "region"])
+    events = events.merge(customers, on="account_no")
+    contacts = events[events["kind"].isin(["complaint", "fault_report", "service_request"])]
+    assert contacts["channel"].notna().all() and events.loc[events["kind"].eq("inspection"), "channel"].isna().all()
+    assert events["resolution_hours"].dropna().gt(0).all()
+    assert set(events["satisfaction"].dropna().unique()) <= {1, 2, 3, 4, 5}
+    planted = planted_poor_service(SyntheticConfig(**SMALL))
+    region = events[events["region"].eq(planted["region"])]
+    month = region["ts"].dt.strftime("%Y-%m")
+    complaints = region[region["kind"].eq("complaint")].groupby(month).size()
+    others = complaints.drop(planted["period"])
+    assert complaints[planted["period"]] > 1.5 * others.max(), complaints
+    faults = region[region["kind"].eq("fault_report") & month.eq(planted["period"])]
+    normal_faults = region[region["kind"].eq("fault_report") & month.ne(planted["period"])]
+    assert faults["resolution_hours"].median() > 2 * normal_faults["resolution_hours"].median()
+    in_month = region[month.eq(planted["period"])]["satisfaction"].dropna()
+    assert in_month.mean() < region[month.ne(planted["period"])]["satisfaction"].dropna().mean() - 1
+
+
+def test_payers_move_from_the_counter_to_digital_channels_over_the_months(small_raw):
+    payments = pd.read_csv(small_raw / "payments.csv", parse_dates=["paid_on"])
+    paid = payments[payments["channel"].ne("prepaid")]
+    counter = paid["channel"].eq("counter").groupby(paid["paid_on"].dt.to_period("M")).mean()
+    first, last = counter.iloc[1:4].mean(), counter.iloc[-3:].mean()
+    assert first > 0.1 and last < 0.7 * first, counter
+    # a payer keeps a habit: most accounts pay most bills by one channel
+    top = paid.groupby("account_no")["channel"].agg(lambda s: s.value_counts(normalize=True).iloc[0])
+    assert top.median() >= 0.8

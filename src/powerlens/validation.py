@@ -24,6 +24,7 @@ from powerlens.schema import (
     to_datetime,
     to_number,
 )
+from powerlens.schema.tables import SATISFACTION_RANGE
 
 
 def _now() -> pd.Timestamp:
@@ -504,6 +505,8 @@ def payments(df: pd.DataFrame, q: Quarantine, source: str, known_bills: pd.Index
 
 def service_events(df: pd.DataFrame, q: Quarantine, source: str,
                    known_customers: pd.Index) -> pd.DataFrame:
+    """Service events; where the source has them, `resolution_hours` (a number >= 0) and the
+    callback `satisfaction` (1..5) are checked and `channel` is kept as lower-case text."""
     ts = to_datetime(df["ts"])
     kind = df["kind"].astype("string").str.strip().str.lower()
     checks = [
@@ -512,10 +515,26 @@ def service_events(df: pd.DataFrame, q: Quarantine, source: str,
         ("ts_out_of_range", (ts < EARLIEST) | (ts > _now())),
         ("unknown_event_kind", ~kind.isin(EVENT_KINDS).fillna(False)),
     ]
-    ok = q.split("service_events", df.assign(ts=ts, kind=kind), checks, source, 2)
+    typed = {"ts": ts, "kind": kind}
+    if "resolution_hours" in df:
+        hours = to_number(df["resolution_hours"])
+        checks += [("resolution_hours_not_numeric", ~_blank(df["resolution_hours"]) & hours.isna()),
+                   ("resolution_hours_negative", hours < 0)]
+        typed["resolution_hours"] = hours
+    if "satisfaction" in df:
+        score = to_number(df["satisfaction"])
+        low, high = SATISFACTION_RANGE
+        checks.append(("satisfaction_out_of_range", ~_blank(df["satisfaction"])
+                       & ~score.between(low, high).fillna(False)))
+        typed["satisfaction"] = score
+    ok = q.split("service_events", df.assign(**typed), checks, source, 2)
     ok["customer_id"] = ok["customer_id"].astype(str)
     ok["kind"] = ok["kind"].astype(str)
-    ok["outcome"] = ok["outcome"].astype("string").str.strip().str.lower().astype(object) if "outcome" in ok else None
+    for col in ("outcome", "channel"):
+        if col in ok:
+            ok[col] = ok[col].astype("string").str.strip().str.lower().astype(object)
+    if "outcome" not in ok:
+        ok["outcome"] = None
     return ok.sort_values(["customer_id", "ts"]).reset_index(drop=True)
 
 

@@ -9,7 +9,8 @@ Layout of SRC (CSV or parquet for each table):
   readings_hourly  meter_no, reading_ts, kwh            (optional)
   bills          account_no, bill_no, period, kwh, amount, due_date
   payments       account_no, bill_no, paid_on, amount, channel
-  service_events account_no, ts, kind, outcome           (+ contact_phone: dropped)
+  service_events account_no, ts, kind, outcome           (+ contact_phone: dropped; kept where
+                 present: channel, resolution_hours >= 0, satisfaction 1..5, checked by validate)
   weather_daily  date, region, temperature_mean          (optional; for heating/cooling sensitivity)
   region_load    region, ts, load_kw                      (optional; the system-side hourly load per region)
   ground_truth   account_no, ...   (synthetic only; written apart, never read by models)

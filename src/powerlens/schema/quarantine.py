@@ -34,6 +34,9 @@ REASONS = {
     "bad_period": "the billing period is not a YYYY-MM month",
     "payment_without_bill": "the payment refers to a bill that is not in the bill table",
     "unknown_event_kind": f"kind is not one of {', '.join(EVENT_KINDS)}",
+    "resolution_hours_not_numeric": "the resolution time (hours) is given but not a number",
+    "resolution_hours_negative": "the resolution time (hours) is negative",
+    "satisfaction_out_of_range": "the callback satisfaction is outside the scale of 1 to 5",
     "start_in_future": "start_date is in the future",
     "dst_repeated_hour": "a second reading at the same wall-clock hour on an autumn DST change day "
                          "(the repeated hour; the first reading is kept)",

@@ -17,6 +17,8 @@ EVENT_KINDS = [
     "new_install", "inspection",
 ]
 EARLIEST = pd.Timestamp("1990-01-01")
+# the callback satisfaction score of a service event (1 = very dissatisfied .. 5 = very satisfied)
+SATISFACTION_RANGE = (1.0, 5.0)
 # no region, feeder or substation draws more (the world's peak load is ~3e9 kW): a load above it
 # is a unit or parsing error, never a load
 LOAD_KW_CAP = 1.0e12
@@ -81,6 +83,12 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "ts": pa.Column("datetime64[us]"),
             "kind": pa.Column(str, pa.Check.isin(EVENT_KINDS)),
             "outcome": pa.Column(str, nullable=True),
+            # where the source has them (a 95598 service system): the contact channel, the hours
+            # to resolve (a new install: application to connection) and the callback score
+            "channel": pa.Column(str, nullable=True, required=False),
+            "resolution_hours": pa.Column(float, [pa.Check.ge(0), _finite()], nullable=True, required=False),
+            "satisfaction": pa.Column(float, pa.Check.in_range(*SATISFACTION_RANGE), nullable=True,
+                                      required=False),
         },
         strict=False,
     ),
