@@ -94,6 +94,40 @@ else:
     figures.show_figure(figures.kpi_trends_figure(kpis, kpi_cols, period))
 
 # %% [markdown]
+# ### Service quality (95598) and payment channels
+#
+# The period's service KPIs per region against their targets (`service.targets` in params.yaml):
+# complaints per 10,000 accounts, fault resolution hours, callback satisfaction and new-connection
+# lead time. Each KPI that breaks its target is a rectification item, checked again next period.
+# Then how customers pay: the share paying digitally and the accounts still paying at counters.
+
+# %%
+service_kpis = snap.service_kpis
+if service_kpis is None or service_kpis.empty:
+    print("no service events with the 95598 attributes: no service KPIs")
+else:
+    display(tables.service_kpi_table(service_kpis, period, region, min_group_size))
+    items = snap.rectification
+    if items is not None and len(items):
+        print(f"Rectification items of {period} (KPIs that break their target):")
+        display(tables.rectification_table(items, region))
+    else:
+        print(f"no KPI breaks its target in {period}")
+    follow = snap.rectification_follow_up
+    if follow is not None and len(follow):
+        print("Last period's rectification items, checked now:")
+        display(tables.rectification_table(follow, region))
+trend = snap.payment_channel_trend
+if trend is not None and len(trend):
+    display(tables.channel_trend_table(trend, region))
+    payers = tables.for_region(snap.counter_payers, region)
+    if payers is not None and len(payers):
+        print(f"{len(payers):,} open accounts mostly paid at a counter lately (targets of an e-payment campaign); "
+              f"the first {min(top_n, len(payers))}:")
+        display(payers.head(top_n).set_index("customer_id")[["region", "customer_class", "payments",
+                                                             "counter_payments", "counter_share"]])
+
+# %% [markdown]
 # ## 2. Pareto curve of revenue
 #
 # Billed revenue of the 12 months up to the period, customers sorted from largest to smallest.

@@ -357,6 +357,44 @@ class ReportConfig(Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class ServiceConfig(Section):
+    """95598 service KPIs (see service_quality): their targets per region and month; a KPI is
+    judged where its row has `min_customers` open accounts or `min_events` events."""
+
+    _path: ClassVar[str] = "service"
+
+    targets: Table = _table({"complaints_per_10k": 800, "fault_resolution_hours_median": 8,
+                             "fault_resolution_hours_p90": 20, "satisfaction_min": 3.2, "new_connection_days": 15,
+                             "min_customers": 50, "min_events": 8})
+
+    def _check(self) -> None:
+        from powerlens.errors import InvalidInput
+        from powerlens.service_quality import ServiceTargets
+
+        try:
+            ServiceTargets.of(dict(self.targets))
+        except InvalidInput as exc:
+            raise ConfigError(str(exc)) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentsConfig(Section):
+    """Payment channels (see payment_channels): who still pays at counters, the digital trend."""
+
+    _path: ClassVar[str] = "payments"
+
+    counter_lookback_months: int = 6   # counter payers: their payments in these months before the cut-off ...
+    counter_min_share: float = 0.5     # ... at least this share at a counter
+    trend_min_payments: int = 20       # a month counts in a group's digital trend with this many payments
+
+    def _check(self) -> None:
+        if self.counter_lookback_months < 1:
+            raise ConfigError(f"'payments.counter_lookback_months' must be at least 1, got {self.counter_lookback_months}")
+        if not 0 < self.counter_min_share <= 1:
+            raise ConfigError(f"'payments.counter_min_share' must be in (0, 1], got {self.counter_min_share}")
+
+
+@dataclasses.dataclass(frozen=True)
 class ScoreConfig(Section):
     """The score stage: who gets reason codes with their score (every region's top
     `report.top_n` too, so that a region's report explains its own list)."""
@@ -464,6 +502,8 @@ class Config:
     train: TrainConfig = TrainConfig()
     score: ScoreConfig = ScoreConfig()
     report: ReportConfig = ReportConfig()
+    service: ServiceConfig = ServiceConfig()
+    payments: PaymentsConfig = PaymentsConfig()
     regional: RegionalConfig = RegionalConfig()
     forecast: ForecastConfig = ForecastConfig()
 

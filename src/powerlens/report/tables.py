@@ -319,3 +319,67 @@ def efficiency_audit_table(audit: pd.DataFrame, top_n: int, currency: str = "") 
         f"estimated annual saving{unit}": a["annual_saving"].map(_num),
         "why": a["reason"].astype(str),
     }).rename_axis("customer")
+
+
+# --------------------------------------------------------------------------- service and payments
+
+SERVICE_KPI_NAMES = {
+    "complaints_per_10k": "complaints per 10,000 accounts",
+    "fault_resolution_hours_median": "fault resolution, median (hours)",
+    "fault_resolution_hours_p90": "fault resolution, 90th percentile (hours)",
+    "satisfaction_mean": "callback satisfaction (1-5)",
+    "new_connection_days_median": "new connection lead time, median (days)",
+}
+
+
+SERVICE_KPI_SUPPORT = {"complaints_per_10k": "customers", "fault_resolution_hours_median": "faults_resolved",
+                       "fault_resolution_hours_p90": "faults_resolved", "satisfaction_mean": "callbacks",
+                       "new_connection_days_median": "new_connections"}
+
+
+def service_kpi_table(kpis: pd.DataFrame, period: str, region: str | None, min_group_size: int) -> pd.DataFrame:
+    """The period's service KPIs per region (whole regions, not tiers), in words; a KPI measured
+    on fewer than min_group_size accounts or events is not shown."""
+    rows = kpis[kpis["period"].eq(period) & kpis["tier"].eq("all")]
+    if region is not None:
+        rows = rows[rows["region"].astype(str).eq(str(region))]
+    rows = rows.set_index(rows["region"].astype(str))
+    out = pd.DataFrame({"accounts": rows["customers"].map(lambda n: count_text(n, min_group_size))})
+    for kpi, name in SERVICE_KPI_NAMES.items():
+        if kpi in rows:
+            # a value measured on fewer than min_group_size accounts or events describes a handful
+            small = rows[SERVICE_KPI_SUPPORT[kpi]].fillna(0) < min_group_size
+            digits = 1 if kpi != "complaints_per_10k" else 0
+            out[name] = [("–" if hidden or pd.isna(v) else f"{v:,.{digits}f}")
+                         for v, hidden in zip(rows[kpi], small, strict=True)]
+    return out.rename_axis("region")
+
+
+def rectification_table(items: pd.DataFrame, region: str | None = None) -> pd.DataFrame:
+    """Rectification items (or their follow-up) in words: region, month, KPI, value against target."""
+    if region is not None:
+        items = items[items["region"].astype(str).eq(str(region))]
+    out = pd.DataFrame({
+        "region": items["region"].astype(str), "month": items["period"].astype(str),
+        "KPI": items["kpi"].map(lambda k: SERVICE_KPI_NAMES.get(k, str(k).replace("_", " "))),
+        "value": items["value"].map(lambda v: _num(v, digits=1)),
+        "target": [f"{'at most' if d == 'max' else 'at least'} {t:g}" for t, d in
+                   zip(items["target"], items["direction"], strict=True)],
+    })
+    if "status" in items:
+        out["now"] = items["value_now"].map(lambda v: _num(v, digits=1))
+        out["status"] = items["status"].map({"closed": "closed", "still_open": "still open"}).fillna(items["status"])
+    return out.reset_index(drop=True)
+
+
+def channel_trend_table(trend: pd.DataFrame, region: str | None = None) -> pd.DataFrame:
+    """Per region and customer class: the digital share of payments first and last, and its change per year."""
+    if region is not None:
+        trend = trend[trend["region"].astype(str).eq(str(region))]
+    return pd.DataFrame({
+        "region": trend["region"].astype(str), "customer class": trend["customer_class"].astype(str),
+        "from": trend["first_period"].astype(str), "to": trend["last_period"].astype(str),
+        "digital share then": trend["digital_share_first"].map(_pct),
+        "digital share now": trend["digital_share_last"].map(_pct),
+        "change per year": trend["digital_share_change_per_year"].map(lambda v: _pct(v, True)),
+    }).reset_index(drop=True)

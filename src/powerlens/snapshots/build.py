@@ -21,6 +21,7 @@ from powerlens.rules import period_bounds, previous_cutoff
 from powerlens.snapshots.industry import industry_tables
 from powerlens.snapshots.kpis import monthly_kpis, pareto_table, revenue_by_customer
 from powerlens.snapshots.regional import regional_tables
+from powerlens.snapshots.service import service_tables
 from powerlens.snapshots.state import CutoffState, PointInTime, read_json
 from powerlens.snapshots.store import ALL_REGIONS
 
@@ -228,6 +229,7 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
     regional, regional_notes = regional_tables(pit.paths, cutoff, customers, current.scores, top_n, pit.cfg)
     industries = industry_tables(current.features, current.segments, min_group_size,
                                  pit.cfg.report.demand_charge_per_kw_month)
+    service = service_tables(pit.light_clean(), period, cutoff, current.segments, pit.cfg.service, pit.cfg.payments)
     tables = {
         "features": current.features, "segments": _with_region(current.segments, region_of),
         "segments_previous": _with_region(previous.segments, region_of), "profiles": current.profiles,
@@ -235,7 +237,7 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
         "scores": _with_region(current.scores, region_of), "plan": _with_region(plan, region_of),
         "actions": actions, "tier_strategies": tiers, "review": review, "review_readings": readings,
         "kpis": kpis, "pareto": pareto, "pareto_summary": pareto_summary, "model_comparison": comparison,
-        "model_sources": sources, "drift": drift, **industries, **regional,
+        "model_sources": sources, "drift": drift, **industries, **service, **regional,
     }
     manifest = {"period": period, "cutoff": str(cutoff.date()), "previous_cutoff": str(previous.cutoff.date()),
                 "notes": notes + current.notes, "previous_notes": previous.notes,

@@ -245,7 +245,9 @@ def inputs_fingerprint(data: DataPaths, playbook, cfg: Any) -> str:
 
     import powerlens.industry
     import powerlens.outcomes
+    import powerlens.payment_channels
     import powerlens.regional
+    import powerlens.service_quality
     import powerlens.snapshots
     import powerlens.strategy
     from powerlens.snapshots.regional import regional_inputs
@@ -255,9 +257,11 @@ def inputs_fingerprint(data: DataPaths, playbook, cfg: Any) -> str:
              *sorted(data.models.glob("*/metrics.json")), *regional_inputs(data)]
     stamp = [(str(p.relative_to(data.data)), p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.is_file()]
     code = [Path(powerlens.strategy.__file__), Path(powerlens.outcomes.__file__), Path(powerlens.regional.__file__),
-            Path(powerlens.industry.__file__), *sorted(Path(powerlens.snapshots.__file__).parent.glob("*.py"))]
+            Path(powerlens.industry.__file__), Path(powerlens.service_quality.__file__),
+            Path(powerlens.payment_channels.__file__), *sorted(Path(powerlens.snapshots.__file__).parent.glob("*.py"))]
     h = hashlib.sha256(json.dumps([stamp, cfg.report.top_n, cfg.report.min_group_size,
-                                   cfg.report.demand_charge_per_kw_month, cfg.features.as_dict(),
+                                   cfg.report.demand_charge_per_kw_month, cfg.service.as_dict(),
+                                   cfg.payments.as_dict(), cfg.features.as_dict(),
                                    cfg.segment.as_dict(), cfg.train.as_dict()], default=str).encode())
     for path in [*code, *([Path(playbook)] if playbook is not None and Path(playbook).exists() else [])]:
         h.update(path.read_bytes())

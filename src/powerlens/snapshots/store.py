@@ -37,6 +37,12 @@ TABLES = {
     "industry": "per industry: customers, kWh, growth, load factor, peak share, kWh per kVA (small ones without figures)",
     "industry_peers": "each big customer's percentiles among its industry's customers",
     "efficiency_audit": "big customers under their industry's median load factor, by estimated annual saving",
+    "service_kpis": "95598 service KPIs per month of the 12 up to the period, region and value tier ('all': the region)",
+    "rectification": "the period's KPIs that break their target (region, month, KPI, value, target)",
+    "rectification_follow_up": "last period's rectification items checked in this period: closed or still open",
+    "payment_channel_shift": "per month, region and class: payments and their digital and counter shares",
+    "payment_channel_trend": "per region and class: the digital share first and last, and its change per year",
+    "counter_payers": "open accounts that mostly paid at a counter lately: e-payment campaign targets",
     # the regional section (only when the data has region_load and the stages ran; see snapshots.regional)
     "regional_monthly": "the regional stage's months that ended by the cut-off, per region and `total`",
     "regional_summary": "per region: last 12 months' energy, peak, load factor, line loss, growth, theft scores",
