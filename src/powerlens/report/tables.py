@@ -382,4 +382,4 @@ def channel_trend_table(trend: pd.DataFrame, region: str | None = None) -> pd.Da
         "digital share then": trend["digital_share_first"].map(_pct),
         "digital share now": trend["digital_share_last"].map(_pct),
         "change per year": trend["digital_share_change_per_year"].map(lambda v: _pct(v, True)),
-    }).reset_index(drop=True)
+    }).set_index(["region", "customer class"])
