@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from IPython.display import HTML, display  # noqa: E402
 
-from powerlens.report import cards, figures, tables  # noqa: E402
+from powerlens.report import cards, figures, summary, tables  # noqa: E402
 from powerlens.rules import TASKS  # noqa: E402
 from powerlens.snapshots import ALL_REGIONS, load_snapshot  # noqa: E402
 
@@ -69,6 +69,23 @@ if region_too_small:
     print(f"region {region} has fewer than {min_group_size} customers: aggregates are suppressed")
 if not has_playbook:
     print("no playbook: strategies and actions not shown")
+
+# %% [markdown]
+# ## Summary
+
+# %%
+display(HTML(summary.summary_html(summary.executive_summary(snap, period, region, region_key))))
+
+# %% [markdown]
+# **Contents**: [1. KPIs](#1.-KPIs) (with [service quality and payment channels](#Service-quality-(95598)-and-payment-channels))
+# · [2. Pareto curve of revenue](#2.-Pareto-curve-of-revenue)
+# · [3. Value x credit tier matrix](#3.-Value-x-credit-tier-matrix)
+# · [4. Big and latent-big customers](#4.-Big-and-latent-big-customers)
+# (with [industries](#Industries-and-the-efficiency-audit) and [cards](#Big-customer-cards))
+# · [5. Load-shape segments](#5.-Load-shape-segments) · [6. Risk lists](#6.-Risk-lists)
+# · [7. Action plan](#7.-Action-plan) · [8. How the last actions worked](#8.-How-the-last-actions-worked)
+# · [9. Model health](#9.-Model-health) · [10. Regions](#10.-Regions:-load,-growth,-line-loss-and-forecasts)
+# (when the data has load per region)
 
 # %% [markdown]
 # ## 1. KPIs
