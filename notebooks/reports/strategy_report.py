@@ -76,16 +76,8 @@ if not has_playbook:
 # %%
 display(HTML(summary.summary_html(summary.executive_summary(snap, period, region, region_key))))
 
-# %% [markdown]
-# **Contents**: [1. KPIs](#1.-KPIs) (with [service quality and payment channels](#Service-quality-(95598)-and-payment-channels))
-# · [2. Pareto curve of revenue](#2.-Pareto-curve-of-revenue)
-# · [3. Value x credit tier matrix](#3.-Value-x-credit-tier-matrix)
-# · [4. Big and latent-big customers](#4.-Big-and-latent-big-customers)
-# (with [industries](#Industries-and-the-efficiency-audit) and [cards](#Big-customer-cards))
-# · [5. Load-shape segments](#5.-Load-shape-segments) · [6. Risk lists](#6.-Risk-lists)
-# · [7. Action plan](#7.-Action-plan) · [8. How the last actions worked](#8.-How-the-last-actions-worked)
-# · [9. Model health](#9.-Model-health) · [10. Regions](#10.-Regions:-load,-growth,-line-loss-and-forecasts)
-# (when the data has load per region)
+# %%
+display(HTML(summary.contents_html(with_regions=snap.regional_summary is not None)))
 
 # %% [markdown]
 # ## 1. KPIs

@@ -47,3 +47,12 @@ def test_the_summary_html_links_each_sentence_and_escapes_text():
     html = summary_html([("<b>north</b> grows", "10.-Regions"), ("plan", PLAN_ANCHOR)])
     assert html.count("<li>") == 2 and '<a href="#10.-Regions">' in html and "&lt;b&gt;north" in html
     assert "Nothing to summarize" in summary_html([])
+
+
+def test_the_contents_link_every_section_and_the_regions_only_with_their_data():
+    from powerlens.report.summary import SECTIONS, contents_html
+
+    full, plain = contents_html(True), contents_html(False)
+    assert full.count("<li>") == len(SECTIONS) and plain.count("<li>") == len(SECTIONS) - 1
+    assert "10. Regions" in full and "10. Regions" not in plain
+    assert '<a href="#Big-customer-cards">cards</a>' in full

@@ -137,3 +137,31 @@ def summary_html(sentences: list[tuple[str, str]]) -> str:
     items = "".join(f'<li>{escape(text)} <a href="#{escape(anchor, quote=True)}">(see)</a></li>'
                     for text, anchor in sentences)
     return f'<ul class="pl-summary">{items}</ul>'
+
+
+# the report's sections (heading, anchor; subsections in brackets); the regional one only with its data
+SECTIONS = [
+    ("1. KPIs", KPI_ANCHOR, [("service quality and payment channels", SERVICE_ANCHOR)]),
+    ("2. Pareto curve of revenue", "2.-Pareto-curve-of-revenue", []),
+    ("3. Value x credit tier matrix", "3.-Value-x-credit-tier-matrix", []),
+    ("4. Big and latent-big customers", "4.-Big-and-latent-big-customers",
+     [("industries", "Industries-and-the-efficiency-audit"), ("cards", "Big-customer-cards")]),
+    ("5. Load-shape segments", "5.-Load-shape-segments", []),
+    ("6. Risk lists", "6.-Risk-lists", []),
+    ("7. Action plan", PLAN_ANCHOR, []),
+    ("8. How the last actions worked", "8.-How-the-last-actions-worked", []),
+    ("9. Model health", HEALTH_ANCHOR, []),
+    ("10. Regions", REGIONS_ANCHOR, []),
+]
+
+
+def contents_html(with_regions: bool) -> str:
+    """The table of contents: every section the report shows, linked to its anchor."""
+    items = []
+    for title, anchor, subsections in SECTIONS:
+        if anchor == REGIONS_ANCHOR and not with_regions:
+            continue
+        sub = ", ".join(f'<a href="#{escape(a, quote=True)}">{escape(t)}</a>' for t, a in subsections)
+        items.append(f'<li><a href="#{escape(anchor, quote=True)}">{escape(title)}</a>'
+                     + (f" ({sub})" if sub else "") + "</li>")
+    return f'<nav aria-label="Contents"><ol class="pl-contents">{"".join(items)}</ol></nav>'
