@@ -122,7 +122,9 @@ def test_plan_conditions_and_reasons(playbook):
 
     vip = plan[plan["action"] == "vip_account_manager"]
     assert set(by_id.loc[vip["customer_id"], "value_tier"]) == {"high"}
-    assert set(by_id.loc[vip["customer_id"], "credit_grade"]) <= {"A", "B"}
+    # practice: account managers for high value with good credit only (grade B gets payment management)
+    assert set(by_id.loc[vip["customer_id"], "credit_grade"]) == {"A"}
+    assert "account manager" not in strategy.tier_strategy("high", "B", playbook).lower()
     assert vip["reasons"].str.contains("value tier high").all()
     assert plan["reasons"].str.len().gt(0).all()
 

@@ -154,6 +154,26 @@ def test_region_load_export_imports_through_the_csv_mapping(small_raw, key, tmp_
     assert set(load["region"]) == set(pd.read_csv(small_raw / "customers.csv")["region"])
 
 
+def test_planted_over_contract_accounts_draw_more_than_they_contracted(small_raw):
+    """The generator plants a few small and medium accounts whose hourly peak exceeds their
+    contracted capacity (over-contract use), and records them in the truth."""
+    customers = pd.read_csv(small_raw / "customers.csv")
+    truth = pd.read_parquet(small_raw / "ground_truth.parquet").set_index("account_no")
+    planted = truth.index[truth["over_contract"]]
+    assert len(planted) >= 2 and not truth.loc[planted, "fast_growth"].any()
+    hourly = pd.read_parquet(small_raw / "readings_hourly.parquet")
+    meters = customers.set_index("account_no").loc[planted, ["meter_no", "capacity_kva", "customer_class"]]
+    assert (meters["customer_class"] != "residential").all() and (meters["capacity_kva"] < 315).all()
+    peak = hourly[hourly["meter_no"].astype(str).isin(meters["meter_no"].astype(str))].groupby(
+        hourly["meter_no"].astype(str))["kwh"].max()
+    assert (peak.reindex(meters["meter_no"].astype(str)).to_numpy() > meters["capacity_kva"].to_numpy()).all()
+    # the latent big customers of the truth are fast growers that would need a big connection in 3 years
+    latent = truth[truth["latent_big"]]
+    capacity = customers.set_index("account_no").loc[latent.index, "capacity_kva"]
+    assert len(latent) > 0 and latent["fast_growth"].all()
+    assert (capacity * np.exp(3 * latent["growth_per_year"]) >= 315).all()
+
+
 def test_service_events_carry_95598_attributes_and_the_planted_poor_service_month(small_raw):
     from conftest import SMALL
     from powerlens.synthetic.events import planted_poor_service

@@ -194,29 +194,104 @@ class FeaturesConfig(Section):
 
 @dataclasses.dataclass(frozen=True)
 class BigCustomerConfig(Section):
-    _path: ClassVar[str] = "segment.big_customer"
+    """Big customers (大客户) as practice defines them: the default rule, its per-region
+    overrides, the power factors that turn measured kW into apparent kVA, and over-contract use
+    (see segmentation.value.big_customer_rules)."""
 
-    min_capacity_kva: float = 315  # developed regions: 500 kVA or 400 kW
-    min_peak_kw: float = 400
+    _path: ClassVar[str] = "segment.big_customer"
+    # the keys a region's rule may override, with their types
+    _region_keys: ClassVar[dict] = {"min_capacity_kva": (int, float), "min_peak_kw": (int, float, type(None)),
+                                    "two_part_tariff_only": (bool,), "min_voltage_kv": (int, float)}
+
+    min_capacity_kva: float = 315  # contracted capacity that makes a big customer
+    min_peak_kw: float | None = None  # measured demand (within the contract) that also does; null: capacity only
+    two_part_tariff_only: bool = False  # only accounts on the two-part tariff qualify
+    min_voltage_kv: float = 10  # supply voltage at least this (an unknown voltage is not held against it)
+    # region -> the keys above that differ there (e.g. a developed region: 500 kVA or 400 kW, two-part tariff)
+    by_region: Table = _table({"eastport": {"min_capacity_kva": 500, "min_peak_kw": 400, "two_part_tariff_only": True}})
+    # power factor when the source has no reactive energy (kvarh_365d): peak kVA = peak kW / power factor
+    power_factor_by_class: Table = _table({"residential": 0.95, "commercial": 0.9, "general_industrial": 0.85,
+                                           "large_industrial": 0.9, "agricultural": 0.8, "public": 0.9})
+    power_factor_default: float = 0.9  # a class not listed above
+    over_contract_tolerance: float = 0.1  # apparent peak above capacity x (1 + this): over-contract use
+
+    def _check(self) -> None:
+        for region, rule in self.by_region.items():
+            where = f"segment.big_customer.by_region.{region}"
+            if not isinstance(rule, Mapping):
+                raise ConfigError(f"'{where}' must be a mapping of {', '.join(self._region_keys)}")
+            for key, value in rule.items():
+                if key not in self._region_keys:
+                    raise unknown_key(str(key), list(self._region_keys), f"{where}.")
+                if not isinstance(value, self._region_keys[key]) or (isinstance(value, bool) and key != "two_part_tariff_only"):
+                    raise ConfigError(f"'{where}.{key}' must be {'true or false' if key == 'two_part_tariff_only' else 'a number'}, got {value!r}")
+        for cls, pf in {**self.power_factor_by_class, "(default)": self.power_factor_default}.items():
+            if isinstance(pf, bool) or not isinstance(pf, int | float) or not 0 < pf <= 1:
+                raise ConfigError(f"'segment.big_customer.power_factor_by_class.{cls}' must be a number in (0, 1], got {pf!r}")
 
 
 @dataclasses.dataclass(frozen=True)
 class ValueWeightsConfig(Section):
     """How current- and potential-value criteria are weighted: `manual` (the weights given),
-    `entropy` (from the data at the cut-off) or `ahp` (from pairwise judgments "a/b")."""
+    `entropy` (from the data at the cut-off) or `ahp` (from pairwise judgments "a/b").
+    Payment punctuality is a credit criterion (CreditConfig), never a value one."""
 
     _path: ClassVar[str] = "segment.value_weights"
 
     method: Literal["manual", "entropy", "ahp"] = "manual"
-    current: Table = _table({"revenue_12m": 0.5, "kwh_365d": 0.3, "on_time_rate": 0.2})
-    potential: Table = _table({"trend_pct_per_year": 0.5, "capacity_headroom": 0.2,
-                               "capacity_increase_requests": 0.3})
+    current: Table = _table({"revenue_12m": 0.6, "kwh_365d": 0.4})
+    potential: Table = _table({"trend_pct_per_year": 0.5, "capacity_increase_requests": 0.3,
+                               "new_install": 0.2})
     ahp: Table = _table({
-        "current": {"revenue_12m/kwh_365d": 2, "revenue_12m/on_time_rate": 3, "kwh_365d/on_time_rate": 1.5},
-        "potential": {"trend_pct_per_year/capacity_headroom": 2,
-                      "trend_pct_per_year/capacity_increase_requests": 1.5,
-                      "capacity_increase_requests/capacity_headroom": 1.5},
+        "current": {"revenue_12m/kwh_365d": 1.5},
+        "potential": {"trend_pct_per_year/capacity_increase_requests": 1.5,
+                      "trend_pct_per_year/new_install": 3,
+                      "capacity_increase_requests/new_install": 2},
     })
+
+
+@dataclasses.dataclass(frozen=True)
+class CreditConfig(Section):
+    """The credit score as practice builds it (segmentation.value.credit_scores): payment
+    punctuality, arrears relative to the bill, theft history, tenure and, where a source has it,
+    operating condition; weighted by the same manual / entropy / AHP choice as value."""
+
+    _path: ClassVar[str] = "segment.credit"
+
+    method: Literal["manual", "entropy", "ahp"] = "manual"
+    weights: Table = _table({"payment_punctuality": 0.35, "arrears_to_bill": 0.3, "theft_history": 0.15,
+                             "tenure": 0.1, "operating_condition": 0.1})
+    ahp: Table = _table({
+        "payment_punctuality/arrears_to_bill": 1.5, "payment_punctuality/theft_history": 2,
+        "payment_punctuality/tenure": 4, "payment_punctuality/operating_condition": 4,
+        "arrears_to_bill/theft_history": 1.5, "arrears_to_bill/tenure": 3, "arrears_to_bill/operating_condition": 3,
+        "theft_history/tenure": 2, "theft_history/operating_condition": 2, "tenure/operating_condition": 1,
+    })
+    arrears_bills_at_zero: float = 2.0  # arrears of this many average bills score 0 on arrears_to_bill
+    tenure_years_full: float = 5.0  # tenure scores 1 from this many years
+    grade_a_min: float = 0.9  # credit score >= this: grade A
+    grade_b_min: float = 0.7  # >= this (below A): grade B; below: C
+
+    def _check(self) -> None:
+        if not 0 <= self.grade_b_min <= self.grade_a_min <= 1:
+            raise ConfigError(f"'segment.credit.grade_b_min' ({self.grade_b_min}) must be in [0, "
+                              f"'segment.credit.grade_a_min' ({self.grade_a_min})] and that at most 1")
+
+
+@dataclasses.dataclass(frozen=True)
+class LatentBigConfig(Section):
+    """Latent big customers: small and medium (not big, not residential) customers in the
+    quadrant high on both current and potential value (quantiles among those customers)."""
+
+    _path: ClassVar[str] = "segment.latent_big"
+
+    min_current_quantile: float = 0.5  # current value at or above this quantile of the eligible (their median)
+    min_potential_quantile: float = 0.8  # potential value at or above this quantile of the eligible
+
+    def _check(self) -> None:
+        for key in ("min_current_quantile", "min_potential_quantile"):
+            if not 0 <= getattr(self, key) <= 1:
+                raise ConfigError(f"'segment.latent_big.{key}' must be a quantile in [0, 1], got {getattr(self, key)!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,9 +329,8 @@ class SegmentConfig(Section):
     value_weights: ValueWeightsConfig = ValueWeightsConfig()
     potential_share: float = 0.3  # value score = (1 - share) * current + share * potential
     tier_quantiles: tuple[float, ...] = (0.8, 0.5)  # >= 80th percentile high, >= 50th medium, else low
-    latent_big_top_share: float = 0.10  # share of small/medium non-residential customers flagged
-    latent_big_weights: Table = _table({"trend_pct_per_year": 0.6, "recent_change_ratio": 0.2,
-                                        "capacity_increase_requests": 0.2})
+    credit: CreditConfig = CreditConfig()
+    latent_big: LatentBigConfig = LatentBigConfig()
     clustering: ClusteringConfig = ClusteringConfig()
 
 

@@ -27,7 +27,7 @@ def test_weights_error_is_a_powerlens_error():
     params = load_config().segment.as_dict()
     check_params(params)
     params["value_weights"]["method"] = "ahp"
-    params["value_weights"]["ahp"]["current"]["kwh_365d/on_time_rate"] = 1 / 9
+    params["value_weights"]["ahp"]["potential"]["capacity_increase_requests/new_install"] = 1 / 9
     with pytest.raises(WeightsError) as info:
         check_params(params)
     assert isinstance(info.value, PowerlensError) and isinstance(info.value, ValueError)
@@ -44,4 +44,20 @@ def test_segment_runs_on_the_config_dict(small_data):
     assert len(seg) == len(feats) and metrics["customers"] == len(feats)
     assert seg["value_tier"].isin(["high", "medium", "low"]).all()
     assert (tiers(feats, params)["value_tier"].to_numpy() == seg["value_tier"].to_numpy()).all()
-    assert set(params["latent_big_weights"]) == set(SegmentConfig().latent_big_weights)
+    assert set(params["credit"]["weights"]) == set(SegmentConfig().credit.weights)
+    assert seg["credit_grade"].isin(["A", "B", "C"]).all() and seg["credit_score"].between(0, 1).all()
+    assert metrics["credit_weights"]["method"] == "manual" and "over_contract_accounts" in metrics
+    assert (tiers(feats, params)["big_customer"].to_numpy() == seg["big_customer"].to_numpy()).all()
+
+
+def test_a_bad_big_customer_region_rule_or_power_factor_is_one_line():
+    from powerlens.config import ConfigError
+
+    big = load_config().segment.big_customer
+    assert big.by_region["eastport"]["min_capacity_kva"] == 500 and big.min_peak_kw is None
+    for change, message in (({"by_region": {"x": {"min_kva": 1}}}, "by_region.x.min_kva' \\(did you mean"),
+                            ({"by_region": {"x": {"two_part_tariff_only": 1}}}, "must be true or false"),
+                            ({"power_factor_by_class": {"public": 1.5}}, "must be a number in \\(0, 1\\]")):
+        with pytest.raises(ConfigError, match=message) as info:
+            big.replace(**change)
+        assert "\n" not in str(info.value)

@@ -17,10 +17,16 @@ from powerlens.segmentation.clustering import (
 from powerlens.segmentation.profiles import LookBack, look_back, raw_profiles, read_look_back
 from powerlens.segmentation.value import (
     WeightsError,
-    big_customers,
+    apparent_power,
+    big_customer_changes,
+    big_customer_rules,
+    credit_criteria,
     credit_grades,
+    credit_scores,
+    credit_weights,
     latent_big,
     pareto,
+    region_rules,
     value_scores,
     value_tiers,
     value_weights,
@@ -28,15 +34,19 @@ from powerlens.segmentation.value import (
 )
 
 __all__ = ["segment", "tiers", "profile_table", "pareto", "replay_params", "cluster_from_params", "LookBack", "look_back",
-           "read_look_back", "WeightsError", "check_params"]
+           "read_look_back", "WeightsError", "check_params", "big_customer_changes"]
 
 
 def check_params(params: dict) -> None:
-    """Fail early, in one line, on value weights that cannot work whatever the data
-    (unknown method, incomplete or inconsistent AHP judgments)."""
+    """Fail early, in one line, on weights that cannot work whatever the data (unknown method,
+    a credit criterion among the value criteria, incomplete or inconsistent AHP judgments) and
+    on a region rule with an unknown key."""
     spec = weights_spec(params)
     if spec["method"] != "entropy":
         value_weights(pd.DataFrame(), spec)
+    if params["credit"]["method"] != "entropy":
+        credit_weights(pd.DataFrame(), params["credit"])
+    region_rules(pd.Series(dtype=object), params["big_customer"])
 
 
 def _scores(feats: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, dict]:
@@ -44,13 +54,42 @@ def _scores(feats: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, dict]:
     return value_scores(feats, current, potential, params["potential_share"]), info
 
 
+def _customer_segments(feats: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, dict]:
+    """Everything but the load shapes, per customer (`feats` indexed by customer_id, in the
+    canonical order): value scores and tier, credit score and grade, apparent power, big
+    customer with its rule, over-contract use, latent big; and what the metrics report."""
+    big_rule, credit = params["big_customer"], params["credit"]
+    apparent = apparent_power(feats, big_rule["power_factor_by_class"], big_rule["power_factor_default"])
+    feats = feats.join(apparent[["capacity_utilisation_kva"]])  # headroom and reasons on apparent power
+    scores, weights = _scores(feats, params)
+    criteria = credit_criteria(feats, credit["arrears_bills_at_zero"], credit["tenure_years_full"])
+    c_weights, c_info = credit_weights(criteria, credit)
+    credit_score = credit_scores(criteria, c_weights)
+    big = big_customer_rules(feats, apparent, big_rule)
+    latent, thresholds = latent_big(feats, scores, big["big_customer"], params["latent_big"]["min_current_quantile"],
+                                    params["latent_big"]["min_potential_quantile"])
+    seg = pd.concat([scores, latent], axis=1)
+    seg["value_tier"] = value_tiers(scores["value_score"], params["tier_quantiles"])
+    seg["credit_score"] = credit_score
+    seg["credit_grade"] = credit_grades(credit_score, credit["grade_a_min"], credit["grade_b_min"])
+    seg = pd.concat([seg, big, apparent], axis=1)
+    info = {"value_weights": weights, "credit_weights": c_info,
+            "latent_big_thresholds": {k: round(v, 4) for k, v in thresholds.items()}}
+    return seg, info
+
+
 def tiers(feats: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """Value tier and credit grade only (cheap): for an earlier cut-off, to show migration."""
-    f = feats.set_index("customer_id")
-    scores, _ = _scores(f, params)
-    return pd.DataFrame({"customer_id": f.index, "value_tier": value_tiers(scores["value_score"],
-                                                                            params["tier_quantiles"]).to_numpy(),
-                         "credit_grade": credit_grades(f).to_numpy()})
+    """Value tier, credit grade and the big-customer list without load shapes (cheap): for an
+    earlier cut-off, to show migration and the accounts entering and leaving the big-customer
+    list (`big_customer_changes`)."""
+    from powerlens.features.engine import canonical_positions
+
+    given_order = pd.Index(feats["customer_id"])
+    f = feats.iloc[canonical_positions(feats)].set_index("customer_id")
+    seg, _ = _customer_segments(f, params)
+    cols = ["value_tier", "current_value", "potential_value", "value_score", "credit_grade", "credit_score",
+            "big_customer", "big_customer_rule", "over_contract", "latent_big_customer"]
+    return seg[cols].reindex(given_order).rename_axis("customer_id").reset_index()
 
 
 def cluster_from_params(profiles: LookBack | pd.DataFrame, cl: dict) -> ClusteringResult:
@@ -78,12 +117,7 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
 
     given_order = pd.Index(feats["customer_id"])
     feats = feats.iloc[canonical_positions(feats)].set_index("customer_id")
-    big_rule = params["big_customer"]
-    scores, weights = _scores(feats, params)
-    tiers = value_tiers(scores["value_score"], params["tier_quantiles"])
-    grades = credit_grades(feats)
-    big = big_customers(feats, big_rule["min_capacity_kva"], big_rule["min_peak_kw"])
-    latent = latent_big(feats, big, params["latent_big_top_share"], params["latent_big_weights"])
+    seg, info = _customer_segments(feats, params)
     if isinstance(profiles, LookBack):
         if not profiles.customer_ids.equals(feats.index):
             positions = profiles.customer_ids.get_indexer(feats.index)
@@ -94,10 +128,7 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
     else:
         profiles = profiles.reindex(feats.index)
     clusters = cluster_from_params(profiles, params["clustering"])
-    seg = pd.concat([scores, latent], axis=1)
-    seg["value_tier"] = tiers
-    seg["credit_grade"] = grades
-    seg["big_customer"] = big
+    big = seg["big_customer"]
     seg["load_shape_cluster"] = clusters.labels.reindex(feats.index).astype(int)
     seg["load_shape"] = seg["load_shape_cluster"].map(clusters.names)
     seg["load_shape_family"] = seg["load_shape_cluster"].map(clusters.families)
@@ -105,12 +136,13 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
     for col in ("revenue_12m", "kwh_365d", "customer_class", "region", "capacity_kva"):
         seg[col] = feats[col]
     seg["segment_reasons"] = [
-        f"{t} value ({v:.2f}), credit {g}" + (", big customer" if b else "") + (f", latent big: {r}" if lb else "")
+        f"{t} value ({v:.2f}), credit {g} ({c:.2f})" + (f", big customer: {rule}" if b else "")
+        + (", over-contract use" if oc else "") + (f", latent big: {r}" if lb else "")
         + f"; load shape {s} ({basis})"
-        for t, v, g, b, lb, r, s, basis in zip(seg["value_tier"], seg["value_score"], seg["credit_grade"],
-                                               seg["big_customer"], seg["latent_big_customer"],
-                                               seg["latent_big_reason"], seg["load_shape"], seg["load_shape_basis"],
-                                               strict=True)
+        for t, v, g, c, b, rule, oc, lb, r, s, basis in zip(
+            seg["value_tier"], seg["value_score"], seg["credit_grade"], seg["credit_score"], seg["big_customer"],
+            seg["big_customer_rule"], seg["over_contract"], seg["latent_big_customer"], seg["latent_big_reason"],
+            seg["load_shape"], seg["load_shape_basis"], strict=True)
     ]
     # Pareto on revenue; on consumption when the source has no bills (smart-meter data)
     basis = "revenue_12m" if feats["revenue_12m"].fillna(0).sum() > 0 else "kwh_365d"
@@ -122,8 +154,12 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
         "big_customers": int(big.sum()),
         "pareto_basis": basis,
         "big_revenue_share": round(float(feats.loc[big, basis].sum() / total) if total else 0.0, 4),
+        "big_customers_by_rule": {str(k): int(v) for k, v in
+                                  seg.loc[big, "big_customer_rule"].str.extract(r"\(([^()]*)\)$")[0]
+                                  .value_counts().sort_index().items()},
+        "over_contract_accounts": int(seg["over_contract"].sum()),
         "latent_big_customers": int(seg["latent_big_customer"].sum()),
-        "value_weights": weights,
+        **info,
         "chosen_k": clusters.chosen_k,
         **_chosen(clusters, seg),
         "tiers": {k: int(v) for k, v in seg["value_tier"].value_counts().items()},

@@ -13,6 +13,7 @@ from powerlens.synthetic.config import (
     CAPACITY,
     CLASS_MIX,
     FIRST_NAMES,
+    HOURLY_SHAPE,
     INDUSTRIES,
     LAST_NAMES,
     REGIONS,
@@ -21,6 +22,17 @@ from powerlens.synthetic.config import (
     UTILISATION,
     SyntheticConfig,
 )
+
+# a latent big customer is a fast grower whose connection would need a big customer's capacity
+# (BIG_KVA, the default rule of params.yaml segment.big_customer) within LATENT_HORIZON_YEARS,
+# capacity scaling with consumption: capacity_kva x exp(growth x years) >= BIG_KVA
+BIG_KVA = 315
+LATENT_HORIZON_YEARS = 3
+# over-contract use: a share of small commercial and industrial accounts draw more than they
+# contracted (their typical peak hour at OVER_CONTRACT_PEAK_RATIO x contracted kVA, see _over_contract)
+OVER_CONTRACT_SHARE = 0.02
+OVER_CONTRACT_MAX_KVA = 100
+OVER_CONTRACT_PEAK_RATIO = (0.55, 0.6)
 
 
 def _pick(rng: np.random.Generator, options: dict[str, float], n: int) -> np.ndarray:
@@ -36,6 +48,7 @@ def _customers(cfg: SyntheticConfig, rng: np.random.Generator) -> pd.DataFrame:
     kva = _capacity(cls, rng)
     _connection(df, cfg, cls, kva, rng)
     _usage(df, cls, kva, rng)
+    _over_contract(df, cfg, cls, kva)
     _credit(df, cfg, rng)
     _tenure(df, cfg, rng)
     _theft(df, cfg, cls, rng)
@@ -109,14 +122,41 @@ def _usage(df: pd.DataFrame, cls: np.ndarray, kva: np.ndarray, rng: np.random.Ge
     eligible = np.isin(cls, ["commercial", "general_industrial", "agricultural", "public"]) & (kva < 315)
     latent = eligible & (rng.random(n) < 0.12)
     growth[latent] = rng.uniform(0.25, 0.55, latent.sum())
+    # `latent_big` drives the simulation (fast growth, capacity increase requests); the truth's
+    # latent big customers are those of them that would need a big connection within the horizon
     df["latent_big"] = latent
     df["growth_per_year"] = growth
+    df["becomes_big"] = latent & (kva * np.exp(growth * LATENT_HORIZON_YEARS) >= BIG_KVA)
     if latent.any():  # they grow into their connection: start from a well-used capacity
         df.loc[latent, "utilisation"] = np.maximum(df.loc[latent, "utilisation"], hi[latent] * 0.9)
 
     df["heating_sensitivity"] = np.where(res, rng.uniform(0.01, 0.05, n), rng.uniform(0.0, 0.02, n))
     df["cooling_sensitivity"] = np.where(res, rng.uniform(0.02, 0.07, n), rng.uniform(0.01, 0.05, n))
     df["price_sensitivity"] = rng.beta(2, 5, n)
+
+
+def _over_contract(df: pd.DataFrame, cfg: SyntheticConfig, cls: np.ndarray, kva: np.ndarray) -> None:
+    """Over-contract use: a few small commercial and industrial accounts (not fast growers)
+    whose measured peak demand exceeds the contracted capacity. Their own random stream, so the
+    rest of the utility is drawn as before; the first account is never one (the regional
+    growth event copies it)."""
+    rng = np.random.default_rng([cfg.seed, 7])
+    n = len(cls)
+    candidates = np.flatnonzero(np.isin(cls, ["commercial", "general_industrial"]) & (kva <= OVER_CONTRACT_MAX_KVA)
+                                & ~df["latent_big"].to_numpy())
+    candidates = candidates[candidates > 0]
+    k = min(len(candidates), max(2, int(round(OVER_CONTRACT_SHARE * len(candidates)))))
+    chosen = np.sort(rng.choice(candidates, size=k, replace=False)) if k else np.array([], dtype=int)
+    over = np.zeros(n, dtype=bool)
+    over[chosen] = True
+    df["over_contract"] = over
+    # daily kWh = kVA x 0.9 x 24 x utilisation (consumption._true_daily_kwh); the shape's peak hour
+    # is its largest hourly factor times the mean hour: utilisation for a typical peak of ratio x kVA.
+    # Weather, weekdays and noise put the year's highest hour some 1.9-2.5 times above it: over the
+    # contract, within validate's plausibility margin (1.5 x capacity)
+    peak_factor = np.array([HOURLY_SHAPE[s].max() for s in df["load_shape_class"].to_numpy()[chosen]])
+    ratio = rng.uniform(*OVER_CONTRACT_PEAK_RATIO, k)
+    df.loc[chosen, "utilisation"] = ratio / (0.9 * peak_factor)
 
 
 def _credit(df: pd.DataFrame, cfg: SyntheticConfig, rng: np.random.Generator) -> None:

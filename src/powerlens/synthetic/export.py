@@ -190,7 +190,10 @@ def _write_truth(out: Path, cfg: SyntheticConfig, ident: pd.DataFrame, cust: pd.
             "theft_start": _day_to_date(cfg, cust["theft_start_day"]),
             "theft_end": _day_to_date(cfg, cust["theft_end_day"]),
             "theft_factor": cust["theft_factor"],
-            "latent_big": cust["latent_big"],
+            # would need a big connection within the horizon (an account the simulation adds is no fast grower)
+            "latent_big": cust["becomes_big"] & cust["latent_big"],
+            "fast_growth": cust["latent_big"],  # every fast grower, small ones included
+            "over_contract": cust["over_contract"],  # planted: measured demand above the contract
             "growth_per_year": cust["growth_per_year"],
             "price_sensitivity": cust["price_sensitivity"],
         }
