@@ -158,6 +158,11 @@ def build_data(data: Path, n: int = 40, seed: int = 0) -> Path:
         "latent_big_customer": [i in (20, 22, 25, 31) for i in range(n)],
         "latent_big_rank": [float(i) if i in (20, 22, 25, 31) else np.nan for i in range(n)],
         "latent_big_reason": ["consumption trend +35%/yr; capacity increase requested"] * n,
+        "over_contract": [i in (40, 41) for i in range(n)],
+        "over_contract_kva": [30.0 if i == 40 else 12.0 if i == 41 else 0.0 for i in range(n)],
+        "over_contract_reason": ["peak 130 kVA over a contracted 100 kVA" if i in (40, 41) else "" for i in range(n)],
+        "efficiency_annual_saving": [5000.0 - 300 * i if i < 6 else np.nan for i in range(n)],
+        "efficiency_reason": ["load factor 22% against its industry's median 38%" if i < 6 else "" for i in range(n)],
         "load_shape_cluster": [i % 3 for i in range(n)],
         "load_shape": [["evening peak", "daytime commercial", "flat three-shift"][i % 3]
                        for i in range(n)],

@@ -31,6 +31,9 @@ def _segments(n: int = 30) -> pd.DataFrame:
         "latent_big_customer": [i % 5 == 4 for i in range(n)],
         "latent_big_rank": [float(i) if i % 5 == 4 else float("nan") for i in range(n)],
         "latent_big_reason": [f"trend +{i}%/yr; capacity increase requested" for i in range(n)],
+        "over_contract": [i in (5, 7) for i in range(n)],
+        "over_contract_kva": [20.0 if i == 5 else 35.0 if i == 7 else 0.0 for i in range(n)],
+        "over_contract_reason": [f"peak over its contracted capacity (c{i:04d})" for i in range(n)],
         "revenue_12m": [1000.0 * (n - i) for i in range(n)],
         "customer_class": ["commercial" if i % 2 else "residential" for i in range(n)],
         "region": ["north" if i % 2 else "south" for i in range(n)],
@@ -49,7 +52,8 @@ def _scores(segments: pd.DataFrame) -> pd.DataFrame:
 
 
 def _features(segments: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"customer_id": segments["customer_id"], "load_factor": 0.5})
+    return pd.DataFrame({"customer_id": segments["customer_id"], "efficiency_annual_saving": float("nan"),
+                         "efficiency_reason": ""})
 
 
 def _with_capacities(playbook: dict, capacity: int) -> dict:
@@ -132,18 +136,23 @@ def test_plan_conditions_and_reasons(playbook):
 def test_feature_columns_come_from_features(playbook):
     segments = _segments()
     scores = _scores(segments)
-    features = pd.DataFrame({
+    features = pd.DataFrame({  # the efficiency audit's saving from the features' latest cut-off
         "customer_id": list(segments["customer_id"]) * 2,
         "as_of": [pd.Timestamp("2026-08-01")] * 30 + [pd.Timestamp("2026-11-01")] * 30,
-        "load_factor": [0.9] * 30 + [0.1 if i % 4 == 1 else 0.8 for i in range(30)],
+        "efficiency_annual_saving": [9e9] * 30 + [100.0 * (i + 1) if i % 4 == 1 else float("nan") for i in range(30)],
+        "efficiency_reason": [""] * 30 + [f"load factor under its industry's median (c{i:04d})" for i in range(30)],
     })
     plan = strategy.plan_actions(segments, scores, playbook, features=features)
-    audits = plan[plan["action"] == "efficiency_audit"]
-    expected = {f"c{i:04d}" for i in range(30) if i % 4 == 1}  # odd -> commercial
+    audits = plan[plan["action"] == "efficiency_audit"].sort_values("rank")
+    expected = {f"c{i:04d}" for i in range(30) if i % 4 == 1}
     assert set(audits["customer_id"]) == expected
-    assert audits["reasons"].str.contains("load_factor 0.10").all()
-    with pytest.raises(ValueError, match="load_factor"):
+    assert audits["priority_score"].is_monotonic_decreasing and audits["customer_id"].iloc[0] == "c0029"
+    assert audits["reasons"].str.contains("load factor under its industry's median").all()
+    with pytest.raises(ValueError, match="efficiency_annual_saving"):
         strategy.plan_actions(segments, scores, playbook)  # no features: column missing
+    # over-contract use: inspected, the largest excess first, with its reason
+    over = plan[plan["action"] == "over_contract_inspection"].sort_values("rank")
+    assert list(over["customer_id"]) == ["c0007", "c0005"] and over["reasons"].str.contains("contracted").all()
 
 
 def test_empty_scores_still_plans_segment_actions(playbook):

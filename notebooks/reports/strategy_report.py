@@ -212,13 +212,27 @@ else:
                      "latent_big_reason"]].assign(latent_big_rank=top["latent_big_rank"].round().astype("Int64"))
                 .round({"value_score": 2, "potential_value": 2}).set_index("customer_id"))
 
+# %%
+changes = tables.for_region(snap.big_customer_changes, region)
+if changes is not None:
+    if changes.empty:
+        print(f"no account entered or left the big-customer list since {snap.previous_cutoff.date()}")
+    else:
+        print(f"Since {snap.previous_cutoff.date()}: {int(changes['change'].eq('entered').sum())} account(s) entered "
+              f"the big-customer list, {int(changes['change'].ne('entered').sum())} left it:")
+        display(changes.set_index("customer_id")[["change", "reason"]].head(top_n))
+over = segments[segments["over_contract"].fillna(False).astype(bool)] if (
+    segments is not None and "over_contract" in segments) else None
+if over is not None and len(over):
+    print(f"{len(over):,} account(s) draw more than they contracted (over-contract use, flagged for inspection).")
+
 # %% [markdown]
 # ### Industries and the efficiency audit
 #
 # Each industry's consumption, growth and load shape (all regions: industries are compared across
 # the utility), and the big customers whose load factor is under their industry's median, ranked by
 # what raising it would save: the same energy at the median load factor needs a lower peak, and
-# each kW of peak costs the demand charge every month (`report.demand_charge_per_kw_month`).
+# each kW of peak costs the demand charge every month (`segment.efficiency_audit.demand_charge_per_kw_month`).
 
 # %%
 if snap.industry is None or snap.industry.empty:

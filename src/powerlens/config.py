@@ -295,6 +295,24 @@ class LatentBigConfig(Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class EfficiencyAuditConfig(Section):
+    """The efficiency audit of big customers (see industry.efficiency_audit): a load factor under
+    the industry's median, priced with the two-part tariff's demand charge."""
+
+    _path: ClassVar[str] = "segment.efficiency_audit"
+
+    demand_charge_per_kw_month: float = 28.0  # what a kW of monthly maximum demand costs
+    min_peers: int = 10  # customers of the industry with an hourly load factor for its median to count
+
+    def _check(self) -> None:
+        if not self.demand_charge_per_kw_month > 0:
+            raise ConfigError("'segment.efficiency_audit.demand_charge_per_kw_month' must be above 0, "
+                              f"got {self.demand_charge_per_kw_month}")
+        if self.min_peers < 2:
+            raise ConfigError(f"'segment.efficiency_audit.min_peers' must be at least 2, got {self.min_peers}")
+
+
+@dataclasses.dataclass(frozen=True)
 class ClusteringConfig(Section):
     """Load-shape clustering (see segmentation.clustering)."""
 
@@ -331,6 +349,7 @@ class SegmentConfig(Section):
     tier_quantiles: tuple[float, ...] = (0.8, 0.5)  # >= 80th percentile high, >= 50th medium, else low
     credit: CreditConfig = CreditConfig()
     latent_big: LatentBigConfig = LatentBigConfig()
+    efficiency_audit: EfficiencyAuditConfig = EfficiencyAuditConfig()
     clustering: ClusteringConfig = ClusteringConfig()
 
 
@@ -407,13 +426,8 @@ class ReportConfig(Section):
     periods: tuple[str, ...] = ("2026-10",)  # snapshotted and rendered; the last is `powerlens report`'s default
     top_n: int = 20
     min_group_size: int = 10
-    # what a kW of monthly maximum demand costs under the two-part tariff (the currency's units):
-    # prices the efficiency audit (a big customer's load factor raised to its industry's median)
-    demand_charge_per_kw_month: float = 28.0
 
     def _check(self) -> None:
-        if not self.demand_charge_per_kw_month > 0:
-            raise ConfigError(f"'report.demand_charge_per_kw_month' must be above 0, got {self.demand_charge_per_kw_month}")
         if self.top_n < 1:
             raise ConfigError(f"'report.top_n' must be at least 1, got {self.top_n}")
         if self.min_group_size < 2:  # 1 or less would show single customers in aggregates

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from powerlens.errors import InvalidInput
+from powerlens.industry import efficiency_audit
 from powerlens.segmentation.clustering import (
     HOURS,
     INTRADAY_SUMMARY,
@@ -73,6 +74,11 @@ def _customer_segments(feats: pd.DataFrame, params: dict) -> tuple[pd.DataFrame,
     seg["credit_score"] = credit_score
     seg["credit_grade"] = credit_grades(credit_score, credit["grade_a_min"], credit["grade_b_min"])
     seg = pd.concat([seg, big, apparent], axis=1)
+    audit_rule = params.get("efficiency_audit") or {"demand_charge_per_kw_month": 28.0, "min_peers": 10}
+    audit = efficiency_audit(feats.reset_index(), big["big_customer"].to_numpy(),
+                             audit_rule["demand_charge_per_kw_month"], audit_rule["min_peers"]).set_index("customer_id")
+    seg["efficiency_annual_saving"] = audit["annual_saving"].reindex(seg.index.astype(str)).to_numpy()
+    seg["efficiency_reason"] = audit["reason"].reindex(seg.index.astype(str)).fillna("").to_numpy()
     info = {"value_weights": weights, "credit_weights": c_info,
             "latent_big_thresholds": {k: round(v, 4) for k, v in thresholds.items()}}
     return seg, info

@@ -18,6 +18,7 @@ import pandas as pd
 
 from powerlens import strategy
 from powerlens.rules import period_bounds, previous_cutoff
+from powerlens.segmentation import big_customer_changes
 from powerlens.snapshots.industry import industry_tables
 from powerlens.snapshots.kpis import monthly_kpis, pareto_table, revenue_by_customer
 from powerlens.snapshots.regional import regional_tables
@@ -227,8 +228,11 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
     kpis, pareto, pareto_summary = kpi_tables(pit, period, regions)
     candidates = pit.paths.clustering_candidates
     regional, regional_notes = regional_tables(pit.paths, cutoff, customers, current.scores, top_n, pit.cfg)
+    audit = pit.cfg.segment.efficiency_audit
+    big_changes = (big_customer_changes(previous.segments, current.segments)
+                   if previous.segments is not None and current.segments is not None else None)
     industries = industry_tables(current.features, current.segments, min_group_size,
-                                 pit.cfg.report.demand_charge_per_kw_month)
+                                 audit.demand_charge_per_kw_month, audit.min_peers)
     service = service_tables(pit.light_clean(), period, cutoff, current.segments, pit.cfg.service, pit.cfg.payments)
     tables = {
         "features": current.features, "segments": _with_region(current.segments, region_of),
@@ -237,7 +241,8 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
         "scores": _with_region(current.scores, region_of), "plan": _with_region(plan, region_of),
         "actions": actions, "tier_strategies": tiers, "review": review, "review_readings": readings,
         "kpis": kpis, "pareto": pareto, "pareto_summary": pareto_summary, "model_comparison": comparison,
-        "model_sources": sources, "drift": drift, **industries, **service, **regional,
+        "model_sources": sources, "drift": drift, "big_customer_changes": _with_region(big_changes, region_of),
+        **industries, **service, **regional,
     }
     manifest = {"period": period, "cutoff": str(cutoff.date()), "previous_cutoff": str(previous.cutoff.date()),
                 "notes": notes + current.notes, "previous_notes": previous.notes,

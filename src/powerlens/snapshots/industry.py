@@ -17,10 +17,11 @@ INDUSTRY_TABLES = ("industry", "industry_peers", "efficiency_audit")
 
 
 def industry_tables(features: pd.DataFrame | None, segments: pd.DataFrame | None, min_group_size: int,
-                    demand_charge_per_kw_month: float) -> dict[str, pd.DataFrame]:
+                    demand_charge_per_kw_month: float, audit_min_peers: int | None = None) -> dict[str, pd.DataFrame]:
     """`industry` (one row per industry, small ones without figures), `industry_peers` (each big
     customer's percentiles among its industry) and `efficiency_audit` (big customers under their
-    industry's median load factor, by estimated annual saving); {} without features."""
+    industry's median load factor, by estimated annual saving: as the segmentation lists them
+    for the playbook, with `audit_min_peers`, default min_group_size); {} without features."""
     if features is None or features.empty or "industry" not in features:
         return {}
     view = industry_view(features, min_peers=min_group_size)
@@ -33,5 +34,6 @@ def industry_tables(features: pd.DataFrame | None, segments: pd.DataFrame | None
         big_ids = set(segments.loc[segments["big_customer"].fillna(False).astype(bool), "customer_id"].astype(str))
         big = features["customer_id"].astype(str).isin(big_ids)
         out["industry_peers"] = peer_percentiles(features, big, min_peers=min_group_size)
-        out["efficiency_audit"] = efficiency_audit(features, big, demand_charge_per_kw_month, min_peers=min_group_size)
+        out["efficiency_audit"] = efficiency_audit(features, big, demand_charge_per_kw_month,
+                                                   min_peers=audit_min_peers or min_group_size)
     return out

@@ -260,7 +260,7 @@ def inputs_fingerprint(data: DataPaths, playbook, cfg: Any) -> str:
             Path(powerlens.industry.__file__), Path(powerlens.service_quality.__file__),
             Path(powerlens.payment_channels.__file__), *sorted(Path(powerlens.snapshots.__file__).parent.glob("*.py"))]
     h = hashlib.sha256(json.dumps([stamp, cfg.report.top_n, cfg.report.min_group_size,
-                                   cfg.report.demand_charge_per_kw_month, cfg.service.as_dict(),
+                                   cfg.service.as_dict(),
                                    cfg.payments.as_dict(), cfg.features.as_dict(),
                                    cfg.segment.as_dict(), cfg.train.as_dict()], default=str).encode())
     for path in [*code, *([Path(playbook)] if playbook is not None and Path(playbook).exists() else [])]:

@@ -34,6 +34,7 @@ TABLES = {
     "model_comparison": "validation metrics of every model family per task (last training)",
     "model_sources": "which model scored each task at the cut-off and what it learned from",
     "drift": "per task: mean score last period and now, population stability index",
+    "big_customer_changes": "accounts entering and leaving the big-customer list since the previous cut-off, why",
     "industry": "per industry: customers, kWh, growth, load factor, peak share, kWh per kVA (small ones without figures)",
     "industry_peers": "each big customer's percentiles among its industry's customers",
     "efficiency_audit": "big customers under their industry's median load factor, by estimated annual saving",
