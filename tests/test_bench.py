@@ -11,13 +11,17 @@ from powerlens.bench import bench_folder, generate_bench_data, run_engine
 from powerlens.cli import app
 
 
+def _last_line(result) -> dict[str, str]:
+    """The benchmark's machine-readable last line, after a successful run."""
+    assert result.exit_code == 0, result.output
+    return dict(pair.split("=") for pair in result.output.strip().splitlines()[-1].split())
+
+
 @pytest.mark.slow
 def test_bench_features_prints_ratios_and_a_machine_readable_last_line(tmp_path):
     result = CliRunner().invoke(app, ["bench", "features", "--customers", "40", "--days", "60",
                                       "--tsfresh-sample", "10", "--data-dir", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    last = result.output.strip().splitlines()[-1]
-    values = dict(pair.split("=") for pair in last.split())
+    values = _last_line(result)
     assert list(values) == ["readings_per_s", "ratio_vs_scan", "speedup_vs_tsfresh", "peak_rss_mb"]
     assert all(float(v) > 0 for v in values.values())
     assert "DuckDB scan floor" in result.output and "tsfresh" in result.output
@@ -44,9 +48,7 @@ def test_bench_rejects_an_unknown_interval(tmp_path):
 def test_bench_pipeline_times_each_stage_and_size_and_fits_the_growth(tmp_path):
     result = CliRunner().invoke(app, ["bench", "pipeline", "--customers", "300,150", "--months", "14",
                                       "--stages", "generate,validate", "--data-dir", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    last = result.output.strip().splitlines()[-1]
-    values = dict(pair.split("=") for pair in last.split())
+    values = _last_line(result)
     assert list(values) == ["customers", "seconds", "peak_rss_mb", "growth_exponent"]
     assert values["customers"] == "300" and float(values["seconds"]) > 0 and float(values["peak_rss_mb"]) > 50
     saved = json.loads((tmp_path / "results.json").read_text())

@@ -47,6 +47,7 @@ from powerlens.config_defaults import BY_SOURCE, DERIVED_FEATURES
 from powerlens.errors import read_yaml
 from powerlens.paths import ProjectPaths, project_root
 from powerlens.rules import TASKS, is_period
+from powerlens.service_quality import ServiceTargets
 
 __all__ = [
     "ConfigError", "Config", "load_config", "load_params", "FrozenDict", "Section",
@@ -451,13 +452,10 @@ class ServiceConfig(Section):
 
     _path: ClassVar[str] = "service"
 
-    targets: Table = _table({"complaints_per_10k": 800, "fault_resolution_hours_median": 8,
-                             "fault_resolution_hours_p90": 20, "satisfaction_min": 3.2, "new_connection_days": 15,
-                             "min_customers": 50, "min_events": 8})
+    targets: Table = _table({f.name: f.default for f in dataclasses.fields(ServiceTargets)})  # defined there
 
     def _check(self) -> None:
         from powerlens.errors import InvalidInput
-        from powerlens.service_quality import ServiceTargets
 
         try:
             ServiceTargets.of(dict(self.targets))
