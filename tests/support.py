@@ -142,6 +142,12 @@ def build_data(data: Path, n: int = 40, seed: int = 0) -> Path:
     pd.DataFrame({
         "customer_id": ids, "as_of": pd.Timestamp("2026-11-01"),
         "revenue_12m": rng.uniform(1e3, 1e5, n), "load_factor": rng.uniform(0.1, 0.9, n),
+        # the escalation steps' and the re-inspection's columns
+        "arrears_amount": rng.uniform(0, 2e3, n), "arrears_31_60d": [50.0 if i % 7 == 1 else 0.0 for i in range(n)],
+        "arrears_61_90d": [80.0 if i % 11 == 2 else 0.0 for i in range(n)],
+        "arrears_over_90d": [120.0 if i % 13 == 3 else 0.0 for i in range(n)],
+        "bills_over_30dpd": [4 if i % 13 == 3 else 0 for i in range(n)],
+        "theft_confirmed_before": [1 if i % 17 == 5 else 0 for i in range(n)], "inspections_12m": 0,
     }).to_parquet(data / "features/features.parquet")
     (data / "features/manifest.json").write_text(json.dumps(
         {"training_cutoffs": ["2026-05-01", "2026-08-01"], "scoring_cutoff": "2026-11-01"}))

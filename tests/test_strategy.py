@@ -52,8 +52,15 @@ def _scores(segments: pd.DataFrame) -> pd.DataFrame:
 
 
 def _features(segments: pd.DataFrame) -> pd.DataFrame:
+    n = len(segments)
     return pd.DataFrame({"customer_id": segments["customer_id"], "efficiency_annual_saving": float("nan"),
-                         "efficiency_reason": ""})
+                         "efficiency_reason": "", "arrears_amount": [10.0 * i for i in range(n)],
+                         "arrears_31_60d": [5.0 if i % 3 == 0 else 0.0 for i in range(n)],
+                         "arrears_61_90d": [5.0 if i % 5 == 1 else 0.0 for i in range(n)],
+                         "arrears_over_90d": [5.0 if i % 7 == 2 else 0.0 for i in range(n)],
+                         "bills_over_30dpd": [3 if i % 7 == 2 and i > 10 else 1 for i in range(n)],
+                         "theft_confirmed_before": [1 if i in (3, 4) else 0 for i in range(n)],
+                         "inspections_12m": [1 if i == 4 else 0 for i in range(n)]})
 
 
 def _with_capacities(playbook: dict, capacity: int) -> dict:
@@ -141,15 +148,16 @@ def test_feature_columns_come_from_features(playbook):
         "as_of": [pd.Timestamp("2026-08-01")] * 30 + [pd.Timestamp("2026-11-01")] * 30,
         "efficiency_annual_saving": [9e9] * 30 + [100.0 * (i + 1) if i % 4 == 1 else float("nan") for i in range(30)],
         "efficiency_reason": [""] * 30 + [f"load factor under its industry's median (c{i:04d})" for i in range(30)],
-    })
+    }).merge(_features(segments).drop(columns=["efficiency_annual_saving", "efficiency_reason"]), on="customer_id")
     plan = strategy.plan_actions(segments, scores, playbook, features=features)
     audits = plan[plan["action"] == "efficiency_audit"].sort_values("rank")
     expected = {f"c{i:04d}" for i in range(30) if i % 4 == 1}
     assert set(audits["customer_id"]) == expected
     assert audits["priority_score"].is_monotonic_decreasing and audits["customer_id"].iloc[0] == "c0029"
     assert audits["reasons"].str.contains("load factor under its industry's median").all()
-    with pytest.raises(ValueError, match="efficiency_annual_saving"):
-        strategy.plan_actions(segments, scores, playbook)  # no features: column missing
+    with pytest.raises(ValueError, match="efficiency_annual_saving"):  # no features: column missing
+        strategy.plan_actions(segments, scores, playbook, features=_features(segments).drop(
+            columns=["efficiency_annual_saving"]))
     # over-contract use: inspected, the largest excess first, with its reason
     over = plan[plan["action"] == "over_contract_inspection"].sort_values("rank")
     assert list(over["customer_id"]) == ["c0007", "c0005"] and over["reasons"].str.contains("contracted").all()
@@ -160,12 +168,12 @@ def test_empty_scores_still_plans_segment_actions(playbook):
     empty = pd.DataFrame(columns=["customer_id", "task", "score", "rank", "reasons"])
     pb = copy.deepcopy(playbook)
     pb["actions"] = [a for a in pb["actions"] if a["name"] != "efficiency_audit"]
-    plan = strategy.plan_actions(segments, empty, pb)
+    plan = strategy.plan_actions(segments, empty, pb, features=_features(segments))
     assert not plan["action"].isin(["inspection", "retention_contact", "collection_plan"]).any()
     assert (plan["action"] == "development_visit").any()
 
     churn_only = _scores(segments).query("task == 'churn'")  # typed scores, no theft/arrears
-    plan = strategy.plan_actions(segments, churn_only, pb)
+    plan = strategy.plan_actions(segments, churn_only, pb, features=_features(segments))
     assert "retention_contact" in set(plan["action"])
     assert not plan["action"].isin(["inspection", "collection_plan"]).any()
 
@@ -334,3 +342,21 @@ def test_an_action_ranked_by_a_segment_column_breaks_ties_by_the_values_not_the_
         chosen.append(sorted(kwh.loc[plan["customer_id"]].round(6)))
         assert plan["priority_score"].is_monotonic_decreasing
     assert chosen[0] == chosen[1]
+
+
+def test_the_escalation_ladder_puts_each_overdue_account_on_one_step(playbook):
+    segments = _segments()
+    features = _features(segments)
+    plan = strategy.plan_actions(segments, _scores(segments), playbook, features=features)
+    steps = {a: set(plan.loc[plan["action"] == a, "customer_id"])
+             for a in ("arrears_warning", "arrears_restriction", "disconnection_notice")}
+    f = features.set_index("customer_id")
+    assert steps["disconnection_notice"] == {c for c in f.index if f.loc[c, "arrears_over_90d"] > 0
+                                             and f.loc[c, "bills_over_30dpd"] >= 3}
+    assert all(f.loc[c, "arrears_over_90d"] == 0 and f.loc[c, "arrears_61_90d"] > 0 for c in steps["arrears_restriction"])
+    assert all(f.loc[c, "arrears_61_90d"] == 0 and f.loc[c, "arrears_over_90d"] == 0 for c in steps["arrears_warning"])
+    assert not steps["arrears_warning"] & steps["arrears_restriction"]
+    warn = plan[plan["action"] == "arrears_warning"].sort_values("rank")
+    assert warn["priority_score"].is_monotonic_decreasing  # the largest balance first
+    # confirmed thieves not inspected for 12 months are re-inspected
+    assert set(plan.loc[plan["action"] == "theft_reinspection", "customer_id"]) == {"c0003"}
