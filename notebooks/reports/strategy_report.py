@@ -41,7 +41,7 @@ import pandas as pd  # noqa: E402
 from IPython.display import HTML, display  # noqa: E402
 
 from powerlens.report import cards, figures, summary, tables  # noqa: E402
-from powerlens.rules import TASKS  # noqa: E402
+from powerlens.rules import CREDIT_GRADES, TASKS, VALUE_TIERS  # noqa: E402
 from powerlens.snapshots import ALL_REGIONS, load_snapshot  # noqa: E402
 
 warnings.filterwarnings("ignore")
@@ -166,6 +166,7 @@ elif snap.tier_strategies is None:
     print("no playbook: no value x credit matrix")
 else:
     matrix = tables.tier_matrix(segments, snap.tier_strategies, min_group_size)
+    figures.show_figure(figures.tier_heatmap_figure(segments, list(VALUE_TIERS), list(CREDIT_GRADES), min_group_size))
     display(tables.tier_grid(matrix))
     display(matrix.drop_duplicates("strategy")[["strategy", "why"]].set_index("strategy"))
 
@@ -316,6 +317,9 @@ for task in tasks:
     display_top = tables.risk_list(task_scores, top_n)
     print(f"{task}: top {len(display_top)} of {tables.count_text(len(task_scores), min_group_size)} scored customers")
     display(display_top)
+if scores is not None and len(scores) and not region_too_small and snap.actions is not None:
+    acting = snap.actions.dropna(subset=["task"]).groupby("task")["capacity"].sum().astype(int).to_dict()
+    figures.show_figure(figures.score_distributions_figure(scores, acting, tasks))
 
 # %% [markdown]
 # ## 7. Action plan
@@ -329,6 +333,7 @@ if not has_playbook:
 elif segments is None:
     print("no segments for this period: no action plan")
 else:
+    figures.show_figure(figures.plan_capacity_figure(plan, snap.actions))
     display(tables.action_summary(plan, snap.actions))
     if plan["holdout"].any():
         print("holdout = drawn at random from the list and left untreated on purpose, so that the "

@@ -290,3 +290,83 @@ def outlook_figure(monthly_forecast: pd.DataFrame, monthly: pd.DataFrame, region
     fig.suptitle("Monthly energy: the last 12 months and the 12-month outlook per region")
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- tiers, risks, plan
+
+def tier_heatmap_figure(segments: pd.DataFrame, tiers: list[str], grades: list[str], min_group_size: int):
+    """Value tiers down, credit grades across: each cell coloured by its share of revenue and
+    labelled with its customers and share; a cell under min_group_size customers is grey, "<n"."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    revenue = pd.to_numeric(segments.get("revenue_12m", pd.Series(0.0, index=segments.index)), errors="coerce").fillna(0)
+    total = float(revenue.sum())
+    share = np.full((len(tiers), len(grades)), np.nan)
+    labels = [["" for _ in grades] for _ in tiers]
+    for i, tier in enumerate(tiers):
+        for j, grade in enumerate(grades):
+            mask = (segments["value_tier"] == tier) & (segments["credit_grade"] == grade)
+            n = int(mask.sum())
+            if n < min_group_size:
+                labels[i][j] = f"<{min_group_size}"
+                continue
+            share[i, j] = revenue[mask].sum() / total if total > 0 else 0.0
+            labels[i][j] = f"{n:,} customers\n{share[i, j]:.1%} of revenue"
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    ax.imshow(np.ma.masked_invalid(share), cmap="Blues", aspect="auto", vmin=0,
+              vmax=max(np.nanmax(share), 1e-9) if np.isfinite(share).any() else 1)
+    for i in range(len(tiers)):
+        for j in range(len(grades)):
+            dark = np.isfinite(share[i, j]) and share[i, j] > 0.6 * np.nanmax(share)
+            ax.text(j, i, labels[i][j], ha="center", va="center", fontsize=9, color="white" if dark else "black")
+    ax.set_xticks(range(len(grades)), [f"credit {g}" for g in grades])
+    ax.set_yticks(range(len(tiers)), [f"{t} value" for t in tiers])
+    ax.grid(False)
+    ax.set_title("Customers and revenue share per value tier x credit grade")
+    return fig
+
+
+def score_distributions_figure(scores: pd.DataFrame, capacity: dict[str, int], tasks: list[str]):
+    """One panel per task: how many customers have each risk score (log scale), and the score at
+    which the team's list is cut (its capacity)."""
+    import numpy as np
+
+    shown = [t for t in tasks if (scores["task"] == t).any()]
+    fig, axes = _grid(len(shown), ncols=3, width=4.6, height=3.0)
+    for ax, task in zip(axes, shown, strict=True):
+        s = np.sort(pd.to_numeric(scores.loc[scores["task"] == task, "score"], errors="coerce").dropna().to_numpy())[::-1]
+        ax.hist(s * 100, bins=40, color="#4c72b0")
+        ax.set_yscale("log")
+        k = capacity.get(task)
+        if k and len(s) >= k:
+            ax.axvline(s[k - 1] * 100, color="#c44e52", linestyle="--", label=f"list of {k} cut at {s[k - 1]:.1%}")
+            ax.legend(fontsize=8)
+        ax.set_title(f"{task}: {len(s):,} scored customers")
+        ax.set_xlabel("risk score (%)")
+    fig.suptitle("Risk-score distributions and where each list is cut")
+    fig.tight_layout()
+    return fig
+
+
+def plan_capacity_figure(plan: pd.DataFrame, actions: pd.DataFrame):
+    """Per action: customers on the list (treated and holdout) against the team's capacity."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = list(actions["action"])
+    treated = plan[~plan["holdout"].astype(bool)]["action"].value_counts().reindex(names).fillna(0).to_numpy()
+    held = plan[plan["holdout"].astype(bool)]["action"].value_counts().reindex(names).fillna(0).to_numpy()
+    capacity = pd.to_numeric(actions["capacity"], errors="coerce").fillna(0).to_numpy()
+    y = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.2))
+    ax.barh(y, treated, color="#4c72b0", label="to treat")
+    ax.barh(y, held, left=treated, color="#dd8452", label="holdout")
+    ax.scatter(capacity, y, marker="|", s=300, color="black", label="capacity")
+    ax.set_yticks(y, [n.replace("_", " ") for n in names])
+    ax.invert_yaxis()
+    ax.set_xlabel("customers")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("The action plan against each team's capacity")
+    fig.tight_layout()
+    return fig
