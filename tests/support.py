@@ -148,6 +148,7 @@ def build_data(data: Path, n: int = 40, seed: int = 0) -> Path:
         "arrears_over_90d": [120.0 if i % 13 == 3 else 0.0 for i in range(n)],
         "bills_over_30dpd": [4 if i % 13 == 3 else 0 for i in range(n)],
         "theft_confirmed_before": [1 if i % 17 == 5 else 0 for i in range(n)], "inspections_12m": 0,
+        "share_counter": [0.8 if i % 9 == 4 else 0.0 for i in range(n)],
     }).to_parquet(data / "features/features.parquet")
     (data / "features/manifest.json").write_text(json.dumps(
         {"training_cutoffs": ["2026-05-01", "2026-08-01"], "scoring_cutoff": "2026-11-01"}))

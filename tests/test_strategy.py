@@ -60,7 +60,8 @@ def _features(segments: pd.DataFrame) -> pd.DataFrame:
                          "arrears_over_90d": [5.0 if i % 7 == 2 else 0.0 for i in range(n)],
                          "bills_over_30dpd": [3 if i % 7 == 2 and i > 10 else 1 for i in range(n)],
                          "theft_confirmed_before": [1 if i in (3, 4) else 0 for i in range(n)],
-                         "inspections_12m": [1 if i == 4 else 0 for i in range(n)]})
+                         "inspections_12m": [1 if i == 4 else 0 for i in range(n)],
+                         "share_counter": [0.9 if i in (6, 8) else 0.2 for i in range(n)]})
 
 
 def _with_capacities(playbook: dict, capacity: int) -> dict:
@@ -360,3 +361,20 @@ def test_the_escalation_ladder_puts_each_overdue_account_on_one_step(playbook):
     assert warn["priority_score"].is_monotonic_decreasing  # the largest balance first
     # confirmed thieves not inspected for 12 months are re-inspected
     assert set(plan.loc[plan["action"] == "theft_reinspection", "customer_id"]) == {"c0003"}
+    # counter payers are invited to pay digitally
+    assert set(plan.loc[plan["action"] == "e_payment_campaign", "customer_id"]) == {"c0006", "c0008"}
+
+
+def test_paid_digitally_is_measured_on_those_who_paid_in_the_window():
+    from powerlens.outcomes import outcome_flags
+
+    ids = pd.Index(["a", "b", "c", "d"])
+    payments = pd.DataFrame({"customer_id": ["a", "a", "b", "c", "d"],
+                             "paid_on": pd.to_datetime(["2026-10-05", "2026-10-20", "2026-10-07", "2026-09-01",
+                                                        "2026-10-09"]),
+                             "channel": ["counter", "mobile_app", "counter", "mobile_app", "direct_debit"],
+                             "bill_id": ["x1", "x2", "x3", "x4", "x5"], "amount": 10.0})
+    flags = outcome_flags("paid_digitally", ids, pd.Timestamp("2026-10-01"), pd.Timestamp("2026-11-01"),
+                          pd.DataFrame({"customer_id": ids}), payments=payments)
+    assert flags["measured"].to_dict() == {"a": True, "b": True, "c": False, "d": True}  # c paid before the window
+    assert flags["hit"].to_dict() == {"a": True, "b": False, "c": False, "d": True}

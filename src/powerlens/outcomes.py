@@ -22,6 +22,7 @@ OUTCOMES = {
     "theft_confirmed": "inspected and theft confirmed (share of those inspected)",
     "arrears_cured": "paid off their past-due balance (share of those in arrears)",
     "capacity_increase": "asked for a capacity increase",
+    "paid_digitally": "paid by a digital channel (share of those who paid)",
 }
 # groups of an action's eligible customers, in the order the review shows them
 GROUPS = {
@@ -51,6 +52,8 @@ def outcome_flags(
     arrears_cured: a past-due balance at start (bills due before start, not paid in full);
     hit when those bills were paid in full by the end.
     capacity_increase: everyone; hit when a capacity increase was requested in the window.
+    paid_digitally: paid in the window; hit when a payment went through a digital channel
+    (`payment_channels.DIGITAL_CHANNELS`).
     """
     ids = pd.Index(pd.Series(customer_ids, dtype=str).unique(), name="customer_id")
     measured = pd.Series(False, index=ids)
@@ -75,6 +78,19 @@ def outcome_flags(
             hit = pd.Series(_member(ids, ev.loc[ev["kind"] == "capacity_increase", "customer_id"]), index=ids)
     elif outcome == "arrears_cured":
         measured, hit = _arrears_cured(ids, start, end, bills, payments)
+    elif outcome == "paid_digitally":
+        from powerlens.payment_channels import channel_kind
+
+        pays = payments if payments is not None and "channel" in payments else pd.DataFrame(
+            columns=["customer_id", "paid_on", "channel"])
+        pays = pays[(pays["paid_on"] >= start) & (pays["paid_on"] < end)]
+        if "customer_id" not in pays and bills is not None and "bill_id" in pays:  # payments name their bill
+            owner = bills.assign(customer_id=bills["customer_id"].astype(str)).set_index("bill_id")["customer_id"]
+            pays = pays.assign(customer_id=pays["bill_id"].map(owner))
+        pays = pays.assign(customer_id=pays["customer_id"].astype(str))
+        measured = pd.Series(_member(ids, pays["customer_id"]), index=ids)
+        digital = pays.loc[channel_kind(pays["channel"]).eq("digital").to_numpy(), "customer_id"]
+        hit = pd.Series(_member(ids, digital), index=ids)
     else:
         raise InvalidInput(f"unknown outcome {outcome!r}; known: {', '.join(OUTCOMES)}")
     return pd.DataFrame({"measured": measured.fillna(False).astype(bool).to_numpy(),
