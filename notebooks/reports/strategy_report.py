@@ -183,7 +183,9 @@ elif region_too_small:
     print("migration suppressed (group too small)")
 else:
     print(f"From {snap.previous_cutoff.date()} to {snap.cutoff.date()}:")
-    display(tables.migration(segments, previous_segments, min_group_size))
+    moves = tables.migration(segments, previous_segments, min_group_size)
+    figures.show_figure(figures.migration_heatmap_figure(moves, min_group_size))
+    display(moves)
 
 # %% [markdown]
 # ## 4. Big and latent-big customers

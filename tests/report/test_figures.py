@@ -41,3 +41,16 @@ def test_plan_against_capacity():
     assert [b.get_width() for b in bars[:3]] == [5, 2, 0] and [b.get_width() for b in bars[3:]] == [0, 1, 0]
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["inspection", "retention contact",
                                                                      "efficiency audit"]
+
+
+def test_migration_heatmap_shows_counts_and_hidden_cells():
+    from powerlens.report import tables
+
+    previous = pd.DataFrame({"customer_id": [f"c{i}" for i in range(30)], "value_tier": "high", "credit_grade": "A"})
+    current = previous.iloc[:27].assign(credit_grade=["A"] * 24 + ["B"] * 3)
+    current = pd.concat([current, pd.DataFrame({"customer_id": ["n1"], "value_tier": ["low"], "credit_grade": ["C"]})])
+    moves = tables.migration(current, previous, min_group_size=5)
+    fig = figures.migration_heatmap_figure(moves, 5)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "24" in texts and texts.count("<5") == 3  # 3 to high/B, 3 left, 1 new: hidden
+    assert fig.axes[0].get_xlabel() == "this period"

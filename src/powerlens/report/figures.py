@@ -370,3 +370,29 @@ def plan_capacity_figure(plan: pd.DataFrame, actions: pd.DataFrame):
     ax.set_title("The action plan against each team's capacity")
     fig.tight_layout()
     return fig
+
+
+def migration_heatmap_figure(table: pd.DataFrame, min_group_size: int):
+    """The migration table (`report.tables.migration`: previous cells down, this period's across,
+    counts under min_group_size already hidden as "<n") as a heatmap of the share of each row."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    counts = table.apply(pd.to_numeric, errors="coerce")
+    share = counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0)
+    fig, ax = plt.subplots(figsize=(1.0 * len(table.columns) + 2.5, 0.45 * len(table.index) + 1.6))
+    ax.imshow(np.ma.masked_invalid(share.to_numpy(dtype=float)), cmap="Blues", aspect="auto", vmin=0, vmax=1)
+    for i, row in enumerate(table.index):
+        for j, col in enumerate(table.columns):
+            value = table.loc[row, col]
+            text = str(value) if isinstance(value, str) else (f"{int(value):,}" if value else "")
+            dark = np.isfinite(share.iloc[i, j]) and share.iloc[i, j] > 0.6
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
+    ax.set_xticks(range(len(table.columns)), list(table.columns), rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(table.index)), list(table.index), fontsize=8)
+    ax.set_xlabel("this period")
+    ax.set_ylabel("previous period")
+    ax.grid(False)
+    ax.set_title("Where last period's customers are now (value tier / credit grade; shade: share of the row)")
+    fig.tight_layout()
+    return fig
