@@ -391,6 +391,7 @@ comparison, decisions = snap.model_comparison, manifest.get("decisions", {})
 if comparison is None or comparison.empty:
     print("no model metrics yet")
 else:
+    figures.show_figure(figures.model_health_figure(comparison, snap.drift, tasks))
     display(tables.model_comparison(comparison, min_group_size))
     for task, decision in decisions.items():
         print(f"{task}: {decision}")

@@ -54,3 +54,16 @@ def test_migration_heatmap_shows_counts_and_hidden_cells():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "24" in texts and texts.count("<5") == 3  # 3 to high/B, 3 left, 1 new: hidden
     assert fig.axes[0].get_xlabel() == "this period"
+
+
+def test_model_health_small_multiples_mark_the_champion_and_the_drift():
+    comparison = pd.DataFrame({"task": ["churn"] * 3 + ["theft"] * 2,
+                               "family": ["histgb", "lightgbm", "logistic", "histgb", "logistic"],
+                               "champion": ["yes", "", "", "", "yes"], "roc_auc": [0.81, 0.79, 0.75, 0.88, 0.77]})
+    drift = pd.DataFrame({"task": ["churn", "theft"], "PSI": [0.01, 0.31]})
+    fig = figures.model_health_figure(comparison, drift, ["churn", "arrears", "theft"])
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["churn: ROC-AUC by family, score drift PSI 0.01", "theft: ROC-AUC by family, score drift PSI 0.31"]
+    churn_bars = fig.axes[0].patches
+    assert [round(b.get_width(), 2) for b in churn_bars] == [0.81, 0.79, 0.75]
+    assert churn_bars[0].get_facecolor() != churn_bars[1].get_facecolor()  # the champion stands out

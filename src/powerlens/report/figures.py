@@ -396,3 +396,24 @@ def migration_heatmap_figure(table: pd.DataFrame, min_group_size: int):
     ax.set_title("Where last period's customers are now (value tier / credit grade; shade: share of the row)")
     fig.tight_layout()
     return fig
+
+
+def model_health_figure(comparison: pd.DataFrame, drift: pd.DataFrame | None, tasks: list[str]):
+    """Small multiples per task: each family's validation ROC-AUC (the champion darker) and, in
+    the title, the score drift (PSI) since last period."""
+    shown = [t for t in tasks if (comparison["task"] == t).any()]
+    fig, axes = _grid(len(shown), ncols=3, width=4.6, height=2.9)
+    psi = drift.set_index("task")["PSI"] if drift is not None and "PSI" in drift else pd.Series(dtype=float)
+    for ax, task in zip(axes, shown, strict=True):
+        rows = comparison[comparison["task"] == task].sort_values("family")
+        champion = rows["champion"].astype(str).eq("yes").to_numpy()
+        ax.barh(rows["family"], rows["roc_auc"], color=["#1f4e79" if c else "#9dbbd6" for c in champion])
+        low = max(0.5, float(rows["roc_auc"].min()) - 0.05)
+        ax.set_xlim(low, 1.0)
+        for y, auc in enumerate(rows["roc_auc"]):
+            ax.text(auc, y, f" {auc:.3f}", va="center", fontsize=8)
+        drift_text = f", score drift PSI {psi[task]:.2f}" if task in psi.index and pd.notna(psi[task]) else ""
+        ax.set_title(f"{task}: ROC-AUC by family{drift_text}", fontsize=9)
+    fig.suptitle("Model health: validation ROC-AUC per family (champion dark) and score drift")
+    fig.tight_layout()
+    return fig
