@@ -399,8 +399,10 @@ class TrainConfig(Section):
         "max_iter": 600, "learning_rate": 0.01, "max_leaf_nodes": 3, "min_samples_leaf": 100,
         "l2_regularization": 10.0, "max_features": 0.5}})
     seed: int = 0
-    # families fitted side by side in this many processes (1: one after the other; the same models)
+    # families fitted side by side in this many processes (1: one after the other; the same models),
+    # when the training rows are at least workers_min_rows (a worker's start-up costs seconds)
     workers: int = 2
+    workers_min_rows: int = 20_000
     cv_folds: int = 5  # one snapshot (labels given by a source): stratified k-fold
     search: SearchConfig = SearchConfig()
     by_source: Table = _table(BY_SOURCE)  # a source's own settings over these (by import format)

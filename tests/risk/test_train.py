@@ -202,7 +202,8 @@ def test_families_side_by_side_give_the_same_models_and_say_the_same_lines():
     results = {}
     for workers in (1, 2):
         said[workers] = []
-        results[workers] = fit_and_compare("churn", feats, y, params | {"workers": workers}, search=True,
+        results[workers] = fit_and_compare("churn", feats, y, params | {"workers": workers, "workers_min_rows": 0},
+                                           search=True,
                                            log=said[workers].append)
     one, two = results[1], results[2]
     assert list(one.families) == list(two.families) == ["lightgbm", "logistic", "histgb", "blend"]
@@ -213,3 +214,11 @@ def test_families_side_by_side_give_the_same_models_and_say_the_same_lines():
     # every line a worker said reaches the caller's log (none lost in another process)
     assert len(said[2]) == len(said[1]) > 0
     assert sorted(m.split(":")[0] for m in said[2]) == sorted(m.split(":")[0] for m in said[1])
+
+
+def test_worker_processes_only_for_enough_rows():
+    from powerlens.risk.models import workers_for
+
+    params = {"workers": 2, "workers_min_rows": 20_000}
+    assert workers_for(params, 19_999) == 1 and workers_for(params, 20_000) == 2
+    assert workers_for({}, 10**6) == 1  # one process unless asked

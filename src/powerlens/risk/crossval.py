@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from powerlens.risk import prepare
-from powerlens.risk.models import BLEND, make_model, raw_score, side_by_side
+from powerlens.risk.models import BLEND, make_model, raw_score, side_by_side, workers_for
 from powerlens.risk.results import FamilyResult, Found, NotEnoughLabels, TaskResult, family_result
 from powerlens.risk.search import enabled_settings, search_within
 from powerlens.risk.splits import check_counts, label_array, stratified
@@ -37,7 +37,7 @@ def fit_and_compare_cv(task: str, feats: pd.DataFrame, y: pd.Series, params: dic
     fitted = [f for f in families if f != BLEND]
     jobs = [partial(_fit_family_cv, family, X, yy, outer, classes, derived, task, params, search, folds)
             for family in fitted]
-    for family, done in zip(fitted, side_by_side(jobs, int(params.get("workers", 1)), log), strict=True):
+    for family, done in zip(fitted, side_by_side(jobs, workers_for(params, len(X)), log), strict=True):
         result.families[family] = done
     result.folds = outer
     return result

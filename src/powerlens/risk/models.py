@@ -55,6 +55,12 @@ def one_thread():
     return threadpool_limits(limits=1)
 
 
+def workers_for(params: dict, rows: int) -> int:
+    """The processes to fit families in: `train.workers` from `train.workers_min_rows` training
+    rows, else one (small data: a worker's start-up, seconds of imports, costs more than it saves)."""
+    return int(params.get("workers", 1)) if rows >= int(params.get("workers_min_rows", 0)) else 1
+
+
 def side_by_side(jobs: list[Callable[[Callable[[str], None] | None], Any]], workers: int,
                  log: Callable[[str], None] | None = None) -> list[Any]:
     """The results of `jobs` (functions of a log), in order: one after the other, or in `workers`

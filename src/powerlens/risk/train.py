@@ -20,7 +20,15 @@ import pandas as pd
 
 from powerlens.risk import evaluate, prepare
 from powerlens.risk.crossval import fit_and_compare_cv
-from powerlens.risk.models import BLEND, FAMILIES, BlendModel, make_model, raw_score, side_by_side
+from powerlens.risk.models import (
+    BLEND,
+    FAMILIES,
+    BlendModel,
+    make_model,
+    raw_score,
+    side_by_side,
+    workers_for,
+)
 from powerlens.risk.results import (  # noqa: F401  (re-exported: risk.train.NotEnoughLabels and co.)
     FamilyResult,
     NotEnoughLabels,
@@ -97,7 +105,7 @@ def _fit_and_compare_in_time(task: str, feats: pd.DataFrame, y: pd.Series, param
     fitted = [f for f in families if f != BLEND]
     jobs = [partial(_fit_family_in_time, family, X_train, y_train, X_valid, y_valid, inner, classes, derived, task,
                     params, search) for family in fitted]
-    for family, done in zip(fitted, side_by_side(jobs, int(params.get("workers", 1)), log), strict=True):
+    for family, done in zip(fitted, side_by_side(jobs, workers_for(params, len(X_train)), log), strict=True):
         result.families[family] = done
     return result
 
