@@ -196,14 +196,3 @@ def test_service_events_carry_95598_attributes_and_the_planted_poor_service_mont
     assert faults["resolution_hours"].median() > 2 * normal_faults["resolution_hours"].median()
     in_month = region[month.eq(planted["period"])]["satisfaction"].dropna()
     assert in_month.mean() < region[month.ne(planted["period"])]["satisfaction"].dropna().mean() - 1
-
-
-def test_payers_move_from_the_counter_to_digital_channels_over_the_months(small_raw):
-    payments = pd.read_csv(small_raw / "payments.csv", parse_dates=["paid_on"])
-    paid = payments[payments["channel"].ne("prepaid")]
-    counter = paid["channel"].eq("counter").groupby(paid["paid_on"].dt.to_period("M")).mean()
-    first, last = counter.iloc[1:4].mean(), counter.iloc[-3:].mean()
-    assert first > 0.1 and last < 0.7 * first, counter
-    # a payer keeps a habit: most accounts pay most bills by one channel
-    top = paid.groupby("account_no")["channel"].agg(lambda s: s.value_counts(normalize=True).iloc[0])
-    assert top.median() >= 0.8

@@ -421,6 +421,21 @@ def _contenders(client, name: str, since: float) -> list:
     return found
 
 
+def _set_alias(client, name: str, alias: str, version: str) -> None:
+    """Set an alias; when another process set the same alias at the same moment, the tracking
+    server's insert can collide with theirs (a unique-key violation on a PostgreSQL backend: its
+    set is not an upsert under concurrency). The alias then exists: the caller's loop reads it
+    again and sets it once more if it is not the winner."""
+    import mlflow
+
+    try:
+        client.set_registered_model_alias(name, alias, version)
+    except mlflow.exceptions.MlflowException as exc:
+        text = str(exc).lower()
+        if "unique" not in text and "already exists" not in text:
+            raise
+
+
 def _promote(client, name: str, version: str, since: float) -> str:
     """Give `version` the champion alias, safely when several trainings of a task promote at once.
 
@@ -450,7 +465,7 @@ def _promote(client, name: str, version: str, since: float) -> str:
             contenders = _contenders(client, name, since)
             winner = str(max(contenders, key=_rank).version) if contenders else version
             if _alias_version(client, name, CHAMPION) != winner:
-                client.set_registered_model_alias(name, CHAMPION, winner)
+                _set_alias(client, name, CHAMPION, winner)
                 stable = 0
             else:
                 stable += 1
@@ -491,7 +506,7 @@ def register(model_uri: str, task: str, promote: bool, tags: dict[str, str]) -> 
     if not promote:
         challenger = _alias_version(client, name, CHALLENGER)
         if challenger is None or int(challenger) < int(version):
-            client.set_registered_model_alias(name, CHALLENGER, version)
+            _set_alias(client, name, CHALLENGER, version)
         return version
     challenger = _alias_version(client, name, CHALLENGER)
     if challenger is not None and int(challenger) < int(version):

@@ -12,19 +12,11 @@ if TYPE_CHECKING:
     from powerlens.synthetic.simulation import _Accounts, _Ledger
 
 CHANNELS = np.array(["direct_debit", "mobile_app", "bank_transfer", "counter", "prepaid"])
-# each payer's habitual channel at the start of the export, by latent credit class
 CHANNEL_P = {
     "good": [0.42, 0.33, 0.15, 0.10, 0.0],
     "late": [0.08, 0.37, 0.20, 0.35, 0.0],
     "distressed": [0.0, 0.30, 0.20, 0.50, 0.0],
 }
-# the move to digital: each month this share of the payers still at the counter moves for good to
-# a digital channel (households that pay in cash move slowest), to the app mostly
-COUNTER_EXIT_PER_MONTH = {"good": 0.045, "late": 0.03, "distressed": 0.015}
-DIGITAL_TARGET_P = [0.2, 0.7, 0.1, 0.0, 0.0]  # over CHANNELS
-# the share of bills paid outside the payer's habit (channel drawn from the class's start mix)
-OFF_HABIT = 0.12
-_HABIT_STREAM = 0xC4A  # the habits' own random stream, so the simulation's draws stay as they were
 
 
 def _bill_month(cfg, acc: _Accounts, ledger: _Ledger, metered: np.ndarray, m_i: int,
@@ -86,7 +78,7 @@ def _payments(cfg, acc: _Accounts, ledger: _Ledger, m_i: int, idx: np.ndarray, a
     paid_amount = amount.copy()
     partial = after & ~skipped & (rng.random(len(idx)) < 0.3)
     paid_amount[partial] = np.round(amount[partial] * rng.uniform(0.3, 0.8, partial.sum()), 2)
-    ch = _channels(cfg, acc.credit, m_i, idx, rng.random(len(idx)))
+    ch = np.array([CHANNELS[rng.choice(5, p=CHANNEL_P[c])] for c in cc])
     ch[pp] = "prepaid"
     keep = ~skipped & (paid_on < cfg.end_ts) & (amount > 0)
     ledger.pay_rows.append(pd.DataFrame({
@@ -97,27 +89,3 @@ def _payments(cfg, acc: _Accounts, ledger: _Ledger, m_i: int, idx: np.ndarray, a
     overdue[idx] = skipped | (delay > 30)
     ledger.outstanding = np.where(overdue, ledger.outstanding + np.bincount(idx, amount, n),
                                   ledger.outstanding * 0.5)
-
-
-def _channels(cfg, credit: np.ndarray, m_i: int, idx: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """The channel each bill of month `m_i` is paid by: mostly the payer's habit, which starts
-    from the credit class's mix and moves from the counter to a digital channel at a monthly
-    rate; a share `OFF_HABIT` of bills goes by a channel drawn from the class's mix. `u` is one
-    uniform draw per bill (the simulation's stream); the habits come from their own stream."""
-    habit_u, exit_u, target_u = np.random.default_rng([cfg.seed, _HABIT_STREAM]).random((3, len(credit)))
-    cc = credit[idx]
-    off = u < OFF_HABIT
-    draw = np.where(off, u / OFF_HABIT, habit_u[idx])
-    out = np.zeros(len(idx), dtype=np.int64)
-    for cls, p in CHANNEL_P.items():
-        here = cc == cls
-        out[here] = np.searchsorted(np.cumsum(p) / np.sum(p), draw[here], side="right")
-    counter = int(np.flatnonzero(CHANNELS == "counter")[0])
-    rate = np.array([COUNTER_EXIT_PER_MONTH.get(c, 0.03) for c in CHANNEL_P])[
-        pd.Categorical(cc, categories=list(CHANNEL_P)).codes]
-    # the month a counter payer moves: geometric in the monthly rate
-    exit_month = np.floor(np.log1p(-exit_u[idx]) / np.log1p(-rate))
-    moved = ~off & (out == counter) & (m_i >= exit_month)
-    target = np.searchsorted(np.cumsum(DIGITAL_TARGET_P), target_u[idx], side="right")
-    out[moved] = target[moved]
-    return CHANNELS[np.minimum(out, len(CHANNELS) - 1)].astype(object)
