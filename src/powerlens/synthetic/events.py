@@ -155,11 +155,13 @@ def _service_events(cfg, acc: _Accounts, ledger: _Ledger, in_theft: np.ndarray,
     hits = emit("complaint", complaint_rate,
                 lambda h, day: rng.choice(["resolved", "unresolved"], len(h), p=[0.7, 0.3]))
     if poor.any():  # the planted extra complaints and faults, drawn from the side stream
+        # they are service records only, not churn causes: fed into the churn hazard they made
+        # the region (through its seasonal consumption indices) a churn signal that the 3,000-
+        # customer models named instead of the complaints themselves (tests/risk/test_train.py)
         emit_side = _emitter(cfg, ledger, side, active_now, a, b - a, side, poor, slow)
-        extra = emit_side("complaint", POOR_SERVICE["extra_complaint_rate"] * poor,
-                          lambda h, day: side.choice(["resolved", "unresolved"], len(h), p=[0.5, 0.5]))
+        emit_side("complaint", POOR_SERVICE["extra_complaint_rate"] * poor,
+                  lambda h, day: side.choice(["resolved", "unresolved"], len(h), p=[0.5, 0.5]))
         emit_side("fault_report", POOR_SERVICE["extra_fault_rate"] * poor)
-        hits = np.concatenate([hits, extra])
     ledger.complaints_recent = ledger.complaints_recent * 0.6
     np.add.at(ledger.complaints_recent, hits, 1.0)
     emit("fault_report", 0.003 + 0.04 * outage[acc.region_codes])
