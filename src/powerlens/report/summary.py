@@ -116,16 +116,13 @@ def _region_sentence(summary: pd.DataFrame | None) -> list[tuple[str, str]]:
 def executive_summary(snap: Any, period: str, region: str | None, region_key: str) -> list[tuple[str, str]]:
     """(sentence, section anchor) pairs, most important first (KPIs, plan, model health,
     service, regions); only what the snapshot holds."""
-    def of_region(frame: pd.DataFrame | None, key: str | None) -> pd.DataFrame | None:
-        if frame is None or key is None or "region" not in frame:
-            return frame
-        return frame[frame["region"].astype(str) == str(key)]
+    from powerlens.report.tables import for_region
 
-    sentences = _kpi_sentences(of_region(snap.kpis, region_key), period)
-    sentences += _plan_sentences(of_region(snap.plan, region), snap.actions)
+    sentences = _kpi_sentences(for_region(snap.kpis, region_key), period)
+    sentences += _plan_sentences(for_region(snap.plan, region), snap.actions)
     sentences += _health_sentence(snap.drift)
-    sentences += _service_sentence(of_region(snap.rectification, region), of_region(snap.rectification_follow_up, region),
-                                   period)
+    sentences += _service_sentence(for_region(snap.rectification, region),
+                                   for_region(snap.rectification_follow_up, region), period)
     sentences += _region_sentence(snap.regional_summary)
     return sentences[:7]
 

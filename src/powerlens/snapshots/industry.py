@@ -13,8 +13,6 @@ import pandas as pd
 
 from powerlens.industry import INDUSTRY_COLUMNS, efficiency_audit, industry_view, peer_percentiles
 
-INDUSTRY_TABLES = ("industry", "industry_peers", "efficiency_audit")
-
 
 def industry_tables(features: pd.DataFrame | None, segments: pd.DataFrame | None, min_group_size: int,
                     demand_charge_per_kw_month: float, audit_min_peers: int | None = None) -> dict[str, pd.DataFrame]:

@@ -12,9 +12,6 @@ import pandas as pd
 from powerlens.payment_channels import counter_payers, digital_shift, digital_trend
 from powerlens.service_quality import follow_up, rectification_items, service_kpis
 
-SERVICE_TABLES = ("service_kpis", "rectification", "rectification_follow_up", "payment_channel_shift",
-                  "payment_channel_trend", "counter_payers")
-
 
 def service_tables(clean: Any, period: str, cutoff: pd.Timestamp, segments: pd.DataFrame | None,
                    service_cfg: Any, payments_cfg: Any) -> dict[str, pd.DataFrame]:
