@@ -155,6 +155,12 @@ class ValidateConfig(Section):
 
     max_reject_fraction: float = 0.05  # above this share of quarantined rows the stage fails
     plausibility: PlausibilityConfig = PlausibilityConfig()
+    customers_per_partition: int = 5000  # bounds memory: the readings of this many customers at a time
+
+    def _check(self) -> None:
+        if self.customers_per_partition < 1:
+            raise ConfigError("'validate.customers_per_partition' must be at least 1, "
+                              f"got {self.customers_per_partition}")
 
 
 @dataclasses.dataclass(frozen=True)

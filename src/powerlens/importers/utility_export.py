@@ -14,10 +14,19 @@ Layout of SRC (CSV or parquet for each table):
   weather_daily  date, region, temperature_mean          (optional; for heating/cooling sensitivity)
   region_load    region, ts, load_kw                      (optional; the system-side hourly load per region)
   ground_truth   account_no, ...   (synthetic only; written apart, never read by models)
+
+The readings are read in batches and validated by partitions of customers
+(validate.customers_per_partition), so memory is bounded by a partition, not by the export;
+the other tables are small beside them and are read whole.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pickle
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +34,7 @@ import pandas as pd
 
 from powerlens import validation
 from powerlens.anonymize import identifier_columns, pseudonymize
-from powerlens.atomic import write_parquet
+from powerlens.atomic import atomic_file, remove_leftovers, write_parquet
 from powerlens.importers.errors import ImportFailed
 from powerlens.schema import Quarantine, check, write_summary
 
@@ -75,10 +84,23 @@ def _drop_identifiers(df: pd.DataFrame) -> pd.DataFrame:
 
 def import_utility_export(src: str | Path, out: str | Path, key: bytes,
                           max_reject_fraction: float = 0.05, truth_out: str | Path | None = None,
-                          progress=None, plausibility=None) -> dict:
+                          progress=None, plausibility=None, customers_per_partition: int | None = None) -> dict:
     """Anonymize, validate and write the canonical tables; returns the validation summary.
-    `plausibility`: validate.plausibility's rules (None: the defaults)."""
+    `plausibility`: validate.plausibility's rules (None: the defaults).
+
+    The readings, the export's big tables, are validated partition by partition of at most
+    `customers_per_partition` customers (None: validate.customers_per_partition's default):
+    streamed from the export in row batches, routed to their customer's partition in a spill
+    folder beside `out`, then validated and appended to the canonical files in customer order.
+    Every readings rule looks at one customer's rows only, so the outputs are the same for any
+    partition size; memory is bounded by a partition, not by the table."""
+    from powerlens.config import ValidateConfig
+
     src, out = Path(src), Path(out)
+    per_partition = int(ValidateConfig.customers_per_partition if customers_per_partition is None
+                        else customers_per_partition)
+    if per_partition < 1:
+        raise ImportFailed(f"customers_per_partition must be at least 1, got {per_partition}")
     rules = validation.Plausibility.of(plausibility)
     step = progress or (lambda msg: None)
     paths = _locate(src)
@@ -89,19 +111,25 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
     customers, meter_to_customer = _customers(paths, key, q, rules)
     known = pd.Index(customers["customer_id"])
     tables = {"customers": customers}
-    # hourly first: a daily row that its complete day of hourly readings contradicts is
-    # inconsistent_aggregate
-    for table, ts_col in (("readings_hourly", "reading_ts"), ("readings_daily", "reading_date")):
-        if paths[table] is None:
-            continue
-        step(table)
-        tables[table] = _readings(paths, table, ts_col, meter_to_customer, q, known, customers, rules,
-                                  hourly=tables.get("readings_hourly"))
-    tables = {t: tables[t] for t in ("customers", "readings_daily", "readings_hourly") if t in tables}
-    _billing_and_events(paths, key, q, known, tables, step, rules)
-
-    summary = _refuse_too_many_rejects(q, max_reject_fraction)
-    _write(out, q, tables, summary, step)
+    readings_tables = [t for t in ("readings_hourly", "readings_daily") if paths[t] is not None]
+    if readings_tables and meter_to_customer is None:
+        raise ImportFailed(f"{paths['customers'].name}: no meter_no column to link {readings_tables[0]}")
+    with contextlib.ExitStack() as stack:  # on success the readings files replace the old ones
+        writers = {}
+        for table in readings_tables:
+            writers[table] = _ReadingsWriter(stack.enter_context(atomic_file(out / f"{table}.parquet")), table)
+            stack.callback(writers[table].close)
+        if readings_tables:
+            spill = stack.enter_context(_Spill(out, in_memory=False))
+            _readings_by_partition(paths, readings_tables, meter_to_customer, per_partition, q, known, customers,
+                                   rules, writers, spill, step)
+        _billing_and_events(paths, key, q, known, tables, step, rules)
+        summary = _refuse_too_many_rejects(q, max_reject_fraction)  # the readings files are not in place yet
+        step("writing canonical tables")
+        (out / "validation.json").unlink(missing_ok=True)  # written last: it says the import finished
+        for writer in writers.values():
+            writer.finish()
+    _write(out, q, tables, summary)
     _write_truth(src, key, truth_out)
     return summary
 
@@ -130,22 +158,244 @@ def _customers(paths: dict, key: bytes, q: Quarantine,
     return customers, meter_to_customer
 
 
-def _readings(paths: dict, table: str, ts_col: str, meter_to_customer: pd.Series | None,
-              q: Quarantine, known: pd.Index, customers: pd.DataFrame,
-              rules: validation.Plausibility, hourly: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One readings table keyed by meter, linked to its customers and validated (plausible for
-    each customer's capacity and history)."""
-    raw = _read(paths[table], table)
-    meters = raw.pop("meter_no")
-    if meter_to_customer is None:
-        raise ImportFailed(f"{paths['customers'].name}: no meter_no column to link {table}")
-    raw["customer_id"] = _meters_to_customers(meters, meter_to_customer)
-    raw = raw.rename(columns={ts_col: "ts"})
-    checks = []
-    if hourly is not None and table == "readings_daily":
-        checks = [("inconsistent_aggregate", validation.daily_disagrees_with_intervals(raw, hourly, 24, rules))]
-    return validation.readings(raw, q, paths[table].name, table, known, customers=customers, rules=rules,
-                               extra_checks=checks)
+# rows read from a raw readings file at a time while routing them to their partitions
+READ_BATCH_ROWS = 1 << 20
+TS_COLUMNS = {"readings_hourly": "reading_ts", "readings_daily": "reading_date"}
+
+
+def partition_starts(n_customers: int, customers_per_partition: int) -> np.ndarray:
+    """The first customer (by rank in sorted id order) of each partition, and n_customers at the
+    end: the fewest partitions of at most `customers_per_partition`, as even as can be."""
+    n_parts = max(1, -(-n_customers // customers_per_partition))
+    return np.arange(n_parts + 1) * n_customers // n_parts
+
+
+def _readings_by_partition(paths: dict, tables: list[str], meter_to_customer: pd.Series, per_partition: int,
+                           q: Quarantine, known: pd.Index, customers: pd.DataFrame,
+                           rules: validation.Plausibility, writers: dict, spill: _Spill, step) -> None:
+    """Route each readings table to customer partitions, then validate partition by partition:
+    hourly first, as a daily row that its complete day of accepted hourly readings contradicts
+    is inconsistent_aggregate."""
+    # every customer a reading can belong to (every account with a meter, accepted or not), sorted
+    ids = np.unique(meter_to_customer.dropna().astype(str).to_numpy(dtype=str))
+    starts = partition_starts(len(ids), per_partition)
+    n_parts = len(starts) - 1
+    spill.in_memory = n_parts == 1
+    templates = {}
+    for table in tables:
+        step(f"{table}: routing to {n_parts} partition(s) of <= {per_partition:,} customers")
+        templates[table] = _route(paths[table], table, meter_to_customer, ids, starts, spill)
+    for part in range(n_parts):
+        if n_parts > 1:
+            step(f"readings: partition {part + 1}/{n_parts}")
+        lo, hi = starts[part], starts[part + 1]
+        part_ids = pd.Index(ids[lo:hi])
+        hourly = None
+        for table in tables:
+            raw = spill.take(table, part, part_ids, lo)
+            if raw is None:
+                continue
+            checks = []
+            if table == "readings_daily" and hourly is not None:
+                checks = [("inconsistent_aggregate",
+                           validation.daily_disagrees_with_intervals(raw, hourly, 24, rules))]
+            ok = validation.readings(raw, q, paths[table].name, table, known, customers=customers, rules=rules,
+                                     extra_checks=checks)
+            writers[table].append(ok)
+            if table == "readings_hourly":
+                hourly = ok
+    for table in tables:
+        if not writers[table].rows_written and table not in q.reports:
+            # an empty table still gets its report (0 rows in) and an empty canonical file
+            ok = validation.readings(templates[table], q, paths[table].name, table, known, customers=customers,
+                                     rules=rules)
+            writers[table].append(ok)
+        report = q.reports[table]
+        # the reasons in one order whatever the partitions: most rows first, then the first in the file
+        report.reasons = dict(sorted(report.reasons.items(), key=lambda kv: (-kv[1], report.examples[kv[0]], kv[0])))
+
+
+def _route(path: Path, table: str, meter_to_customer: pd.Series, ids: np.ndarray, starts: np.ndarray,
+           spill: _Spill) -> pd.DataFrame:
+    """Stream one raw readings file in batches, give each row its customer (by meter) and send
+    it to its customer's partition (rows of an unknown meter: the first); the empty frame with
+    the table's columns (for a file without rows)."""
+    template = None
+    for batch in _batches(path, table):
+        meters = batch.pop("meter_no")
+        customer = _meters_to_customers(meters, meter_to_customer)
+        rank = np.searchsorted(ids, np.asarray(customer.categories, dtype=str)) if len(customer.categories) else \
+            np.zeros(0, dtype=np.int64)
+        codes = customer.codes
+        row_rank = np.where(codes >= 0, rank[np.maximum(codes, 0)] if len(rank) else -1, -1)
+        batch = batch.rename(columns={TS_COLUMNS[table]: "ts"})
+        if template is None:
+            template = batch.iloc[:0]
+        if not len(batch):
+            continue
+        part = np.clip(np.searchsorted(starts, np.maximum(row_rank, 0), side="right") - 1, 0, len(starts) - 2)
+        if part.min() == part.max():  # the whole batch in one partition (a file in customer order)
+            spill.add(table, int(part[0]), batch.assign(_rank=row_rank))
+            continue
+        order = np.argsort(part, kind="stable")  # stable: each piece keeps the file's order
+        bounds = np.searchsorted(part[order], np.arange(part.max() + 2))
+        for k in range(len(bounds) - 1):
+            rows = order[bounds[k]:bounds[k + 1]]
+            if len(rows):
+                spill.add(table, k, batch.iloc[rows].assign(_rank=row_rank[rows]))
+    if template is None:
+        template = _header_only(path, table)
+    return template.assign(customer_id=pd.Categorical([], categories=pd.Index([], dtype=str)))
+
+
+def _header_only(path: Path, table: str) -> pd.DataFrame:
+    """A file without rows as the empty frame of its columns (`_line` included)."""
+    frame = _read(path, table)
+    meters = frame.pop("meter_no")
+    frame["customer_id"] = meters.astype(str)
+    return frame.rename(columns={TS_COLUMNS[table]: "ts"})
+
+
+class _Spill:
+    """Each partition's rows of each readings table, as routed: pickled pieces in a private
+    folder (removed at the end), or in memory when there is one partition."""
+
+    def __init__(self, out: Path, in_memory: bool) -> None:
+        self.out, self.in_memory = Path(out), in_memory
+        self.pieces: dict[tuple[str, int], list] = {}
+        self.folder: Path | None = None
+
+    def __enter__(self) -> _Spill:
+        # beside the output folder, named as powerlens.atomic names its temporary files, so what a
+        # killed import left is found and removed by the next one
+        remove_leftovers(self._target)
+        return self
+
+    @property
+    def _target(self) -> Path:
+        return self.out.parent / f"{self.out.name}.spill"
+
+    def __exit__(self, *exc) -> None:
+        self.pieces.clear()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def add(self, table: str, part: int, piece: pd.DataFrame) -> None:
+        pieces = self.pieces.setdefault((table, part), [])
+        if self.in_memory:
+            pieces.append(piece)
+            return
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix=f".{self._target.name}.tmp-{os.getpid()}-",
+                                                dir=self.out.parent))
+        path = self.folder / f"{table}-{part:06d}-{len(pieces):06d}.pkl"
+        with open(path, "wb") as fh:
+            pickle.dump(piece, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pieces.append(path)
+
+    def take(self, table: str, part: int, part_ids: pd.Index, first_rank: int) -> pd.DataFrame | None:
+        """The partition's rows in the file's order, `customer_id` as categories of its ids
+        (None when it has none); its pieces are dropped."""
+        pieces = self.pieces.pop((table, part), None)
+        if not pieces:
+            return None
+        if not self.in_memory:
+            loaded = []
+            for path in pieces:
+                with open(path, "rb") as fh:
+                    loaded.append(pickle.load(fh))  # pieces this process wrote just now, in its own folder
+                path.unlink()
+            pieces = loaded
+        frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
+        rank = frame.pop("_rank").to_numpy()
+        codes = np.where(rank >= 0, rank - first_rank, -1)
+        frame["customer_id"] = pd.Categorical.from_codes(codes, categories=part_ids)
+        return frame
+
+
+class _ReadingsWriter:
+    """A canonical readings file written partition by partition (in customer order) into the
+    temporary file of an `atomic_file`, which takes the file's place when the import succeeds."""
+
+    def __init__(self, tmp: Path, table: str) -> None:
+        self.tmp, self.table = Path(tmp), table
+        self.writer = None
+        self.schema = None
+        self.rows_written = 0
+        self.empty: pd.DataFrame | None = None
+
+    def append(self, ok: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        check(self.table, ok)
+        if not len(ok):
+            self.empty = ok
+            return
+        data = pa.Table.from_pandas(ok, preserve_index=False)
+        if self.writer is None:  # customer ids: one dictionary type whatever a partition's size
+            fields = [f.with_type(pa.dictionary(pa.int32(), pa.string())) if f.name == "customer_id" else f
+                      for f in data.schema]
+            self.schema = pa.schema(fields, metadata=data.schema.metadata)
+            self.writer = pq.ParquetWriter(self.tmp, self.schema)
+        self.writer.write_table(data.cast(self.schema), row_group_size=ROW_GROUP_ROWS)
+        self.rows_written += len(ok)
+
+    def finish(self) -> None:
+        """Close the file (an empty table: write its empty frame, typed as validated)."""
+        if self.writer is None:
+            self.empty.to_parquet(self.tmp, index=False)
+        self.close()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+ROW_GROUP_ROWS = 1 << 20  # pyarrow's default, as pandas writes a whole table
+
+
+def _batches(path: Path, table: str):
+    """The raw rows of a readings file (CSV or parquet file, or a folder of parquet files) in
+    batches of about READ_BATCH_ROWS, as `_read` types them, with their source `_line`."""
+    name = path.name
+    try:
+        if path.suffix == ".parquet":
+            yield from _parquet_batches(path, table)
+        else:
+            header = pd.read_csv(path, nrows=0)
+            missing = [c for c in REQUIRED[table] if c not in header.columns]
+            if missing:
+                raise ImportFailed(f"{name}: missing column(s) {', '.join(missing)}")
+            line = 2
+            with pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], chunksize=READ_BATCH_ROWS) as reader:
+                for chunk in reader:
+                    chunk["_line"] = range(line, line + len(chunk))
+                    line += len(chunk)
+                    yield chunk
+    except ImportFailed:
+        raise
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ImportFailed(f"{name}: cannot be read ({str(exc).splitlines()[0]})") from None
+
+
+def _parquet_batches(path: Path, table: str):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted(p for p in path.rglob("*.parquet") if p.is_file()) if path.is_dir() else [path]
+    line = 1
+    for file in files:
+        pf = pq.ParquetFile(file)
+        missing = [c for c in REQUIRED[table] if c not in pf.schema_arrow.names]
+        if missing:
+            raise ImportFailed(f"{path.name}: missing column(s) {', '.join(missing)}")
+        for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS):
+            frame = pa.Table.from_batches([batch]).to_pandas()
+            frame["_line"] = range(line, line + len(frame))
+            line += len(frame)
+            yield frame
 
 
 def _meters_to_customers(meters: pd.Series, meter_to_customer: pd.Series) -> pd.Categorical:
@@ -210,10 +460,8 @@ def _refuse_too_many_rejects(q: Quarantine, max_reject_fraction: float) -> dict:
     return summary
 
 
-def _write(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], summary: dict, step) -> None:
-    """Check and write every table, the quarantine and validation.json."""
-    step("writing canonical tables")
-    (out / "validation.json").unlink(missing_ok=True)  # written last: it says the import finished
+def _write(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], summary: dict) -> None:
+    """Check and write the tables other than the readings, the quarantine and validation.json."""
     for table, df in tables.items():
         check(table, df)
         write_parquet(df, out / f"{table}.parquet")
