@@ -170,6 +170,11 @@ def build_data(data: Path, n: int = 40, seed: int = 0) -> Path:
         "over_contract_reason": ["peak 130 kVA over a contracted 100 kVA" if i in (40, 41) else "" for i in range(n)],
         "efficiency_annual_saving": [5000.0 - 300 * i if i < 6 else np.nan for i in range(n)],
         "efficiency_reason": ["load factor 22% against its industry's median 38%" if i < 6 else "" for i in range(n)],
+        # the ToU offer: every fifth customer saves, the others would pay more or are on ToU
+        "tou_expected_saving": [150.0 + 10 * i if i % 5 == 3 else -20.0 if i % 5 == 4 else np.nan for i in range(n)],
+        "tou_load_factor_gain": [0.04 if i % 5 == 3 else np.nan for i in range(n)],
+        "tou_reason": ["ToU saves 150 a year (12.0% of 1,250) if it moves 15% of its peak load" if i % 5 == 3
+                       else "already on a ToU tariff" for i in range(n)],
         "load_shape_cluster": [i % 3 for i in range(n)],
         "load_shape": [["evening peak", "daytime commercial", "flat three-shift"][i % 3]
                        for i in range(n)],

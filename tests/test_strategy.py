@@ -54,7 +54,7 @@ def _scores(segments: pd.DataFrame) -> pd.DataFrame:
 def _features(segments: pd.DataFrame) -> pd.DataFrame:
     n = len(segments)
     return pd.DataFrame({"customer_id": segments["customer_id"], "efficiency_annual_saving": float("nan"),
-                         "efficiency_reason": "", "arrears_amount": [10.0 * i for i in range(n)],
+                         "efficiency_reason": "", "tou_expected_saving": float("nan"), "tou_reason": "", "arrears_amount": [10.0 * i for i in range(n)],
                          "arrears_31_60d": [5.0 if i % 3 == 0 else 0.0 for i in range(n)],
                          "arrears_61_90d": [5.0 if i % 5 == 1 else 0.0 for i in range(n)],
                          "arrears_over_90d": [5.0 if i % 7 == 2 else 0.0 for i in range(n)],

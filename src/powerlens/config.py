@@ -320,6 +320,20 @@ class EfficiencyAuditConfig(Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class TouOfferConfig(Section):
+    """The ToU offer simulation (see tariffs.tou_offer): the share of peak-hour kWh a customer on
+    a time-of-use tariff moves to the valley."""
+
+    _path: ClassVar[str] = "segment.tou_offer"
+
+    load_shift: float = 0.15
+
+    def _check(self) -> None:
+        if not 0 <= self.load_shift < 1:
+            raise ConfigError(f"'segment.tou_offer.load_shift' must be a share in [0, 1), got {self.load_shift!r}")
+
+
+@dataclasses.dataclass(frozen=True)
 class ClusteringConfig(Section):
     """Load-shape clustering (see segmentation.clustering)."""
 
@@ -357,6 +371,7 @@ class SegmentConfig(Section):
     credit: CreditConfig = CreditConfig()
     latent_big: LatentBigConfig = LatentBigConfig()
     efficiency_audit: EfficiencyAuditConfig = EfficiencyAuditConfig()
+    tou_offer: TouOfferConfig = TouOfferConfig()
     clustering: ClusteringConfig = ClusteringConfig()
 
 

@@ -23,6 +23,7 @@ OUTCOMES = {
     "arrears_cured": "paid off their past-due balance (share of those in arrears)",
     "capacity_increase": "asked for a capacity increase",
     "paid_digitally": "paid by a digital channel (share of those who paid)",
+    "tou_enrolled": "moved to a time-of-use tariff (share of those billed flat before)",
 }
 # groups of an action's eligible customers, in the order the review shows them
 GROUPS = {
@@ -54,6 +55,8 @@ def outcome_flags(
     capacity_increase: everyone; hit when a capacity increase was requested in the window.
     paid_digitally: paid in the window; hit when a payment went through a digital channel
     (`payment_channels.DIGITAL_CHANNELS`).
+    tou_enrolled: billed in the window and never under ToU before it; hit when a bill in the
+    window was billed under ToU (it carries kWh per tariff period, see powerlens.tariffs).
     """
     ids = pd.Index(pd.Series(customer_ids, dtype=str).unique(), name="customer_id")
     measured = pd.Series(False, index=ids)
@@ -91,10 +94,30 @@ def outcome_flags(
         measured = pd.Series(_member(ids, pays["customer_id"]), index=ids)
         digital = pays.loc[channel_kind(pays["channel"]).eq("digital").to_numpy(), "customer_id"]
         hit = pd.Series(_member(ids, digital), index=ids)
+    elif outcome == "tou_enrolled":
+        measured, hit = _tou_enrolled(ids, start, end, bills)
     else:
         raise InvalidInput(f"unknown outcome {outcome!r}; known: {', '.join(OUTCOMES)}")
     return pd.DataFrame({"measured": measured.fillna(False).astype(bool).to_numpy(),
                          "hit": hit.fillna(False).astype(bool).to_numpy()}, index=ids)
+
+
+def _tou_enrolled(ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp, bills: pd.DataFrame | None
+                  ) -> tuple[pd.Series, pd.Series]:
+    from powerlens.tariffs import PERIOD_KWH
+
+    none = pd.Series(False, index=ids)
+    if bills is None or bills.empty:
+        return none, none
+    period_cols = [c for c in PERIOD_KWH.values() if c in bills]
+    issued = bills["bill_date"] if "bill_date" in bills else bills["due_date"] - pd.Timedelta(days=20)
+    b = pd.DataFrame({"customer_id": bills["customer_id"].astype(str).to_numpy(), "issued": issued.to_numpy(),
+                      "tou": bills[period_cols].notna().any(axis=1).to_numpy() if period_cols else False})
+    before, window = b[b["issued"] < start], b[(b["issued"] >= start) & (b["issued"] < end)]
+    on_tou_before = before.loc[before["tou"], "customer_id"]
+    measured = pd.Series(_member(ids, window["customer_id"]) & ~_member(ids, on_tou_before), index=ids)
+    hit = measured & pd.Series(_member(ids, window.loc[window["tou"], "customer_id"]), index=ids)
+    return measured, hit
 
 
 def _member(values: pd.Series | pd.Index, pool: Any) -> np.ndarray:

@@ -467,10 +467,32 @@ def bills(df: pd.DataFrame, q: Quarantine, source: str, known_customers: pd.Inde
         checks.append(("due_before_bill_date", out["bill_date"].notna() & (due < out["bill_date"])))
     checks.append(("kwh_negative", out["kwh"] < 0))
     checks.append(("kwh_implausible", kwh > max_kwh(df["customer_id"], HOURS_PER_BILL, customers, rules)))
+    checks.extend(_period_kwh_checks(df, out))
     ok = q.split("bills", out, checks, source, 2)
     for col in ("customer_id", "bill_id", "period"):
         ok[col] = ok[col].astype(str)
     return ok.reset_index(drop=True)
+
+
+def _period_kwh_checks(df: pd.DataFrame, out: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """A ToU bill's kWh per tariff period (kwh_peak, ...; powerlens.tariffs), made numbers in
+    `out`: each a number at or above 0, and together the bill's kWh within 1% (a register that
+    does not add up is a misread)."""
+    from powerlens.tariffs import BILL_TOLERANCE, PERIOD_KWH
+
+    cols = [c for c in PERIOD_KWH.values() if c in df]
+    if not cols:
+        return []
+    checks = []
+    for col in cols:
+        out[col] = to_number(df[col])
+        checks.append(("period_kwh_not_numeric", ~_blank(df[col]) & out[col].isna()))
+        checks.append(("period_kwh_negative", out[col] < 0))
+    given = out[cols].notna().any(axis=1)
+    total = out[cols].sum(axis=1, min_count=1)
+    off = (total - out["kwh"]).abs() > np.maximum(BILL_TOLERANCE * out["kwh"].abs(), 0.01 * len(cols))
+    checks.append(("period_kwh_not_summing", given & out["kwh"].notna() & off))
+    return checks
 
 
 def payments(df: pd.DataFrame, q: Quarantine, source: str, known_bills: pd.Index,
@@ -719,3 +741,75 @@ def weather_stations(df: pd.DataFrame, q: Quarantine, source: str) -> pd.DataFra
     ]
     ok = q.split("weather_stations", df.assign(station=station, region=region), checks, source, 2)
     return ok[["station", "region"]].astype(str).reset_index(drop=True)
+
+
+def tariffs(df: pd.DataFrame, q: Quarantine, source: str) -> pd.DataFrame:
+    """The tariff schedule (powerlens.tariffs): a known class, scheme and period (the flat scheme
+    has the one period `flat`), a price per kWh above 0, a capacity charge at or above 0 (or
+    none), a parseable `valid_from`, a voltage band at or above 0 (empty: from 0), one row per
+    key. Region and class are normalized as the customers' are (trimmed, lower case)."""
+    from powerlens.tariffs import SCHEMES, TARIFF_PERIODS
+
+    def text(col: str) -> pd.Series:
+        return (df[col] if col in df else pd.Series(pd.NA, index=df.index)).astype("string").str.strip().str.lower()
+
+    cls, scheme, period, region = text("customer_class"), text("scheme"), text("period"), text("region")
+    region = region.where(~_blank(region))
+    voltage_raw = df["voltage_kv_min"] if "voltage_kv_min" in df else pd.Series(pd.NA, index=df.index)
+    voltage = to_number(voltage_raw)
+    price = to_number(df["price_per_kwh"]) if "price_per_kwh" in df else pd.Series(np.nan, index=df.index)
+    charge_raw = (df["capacity_charge_per_kva_month"] if "capacity_charge_per_kva_month" in df
+                  else pd.Series(pd.NA, index=df.index))
+    charge = to_number(charge_raw)
+    valid_from = to_datetime(df["valid_from"]) if "valid_from" in df else pd.Series(pd.NaT, index=df.index)
+    key = pd.DataFrame({"c": cls, "r": region.fillna(""), "v": voltage.fillna(0.0), "s": scheme, "p": period,
+                        "f": valid_from})
+    checks = [
+        ("unknown_customer_class", ~cls.isin(CUSTOMER_CLASSES).fillna(False)),
+        ("unknown_scheme", ~scheme.isin(list(SCHEMES)).fillna(False)),
+        ("unknown_period", ~period.isin(list(TARIFF_PERIODS)).fillna(False)),
+        ("flat_scheme_period", scheme.eq("flat").fillna(False) & ~period.eq("flat").fillna(False)),
+        ("voltage_not_numeric", ~_blank(voltage_raw) & voltage.isna()),
+        ("voltage_negative", voltage < 0),
+        ("price_not_numeric", price.isna()),
+        ("price_not_positive", price <= 0),
+        ("capacity_charge_not_numeric", ~_blank(charge_raw) & charge.isna()),
+        ("capacity_charge_negative", charge < 0),
+        ("ts_unparseable", valid_from.isna()),
+        ("ts_out_of_range", (valid_from < EARLIEST) | (valid_from > _now() + pd.Timedelta(days=366))),
+        ("duplicate_tariff", key.duplicated(keep="first")),
+    ]
+    out = df.assign(customer_class=cls, region=region, voltage_kv_min=voltage.fillna(0.0), scheme=scheme,
+                    period=period, price_per_kwh=price, capacity_charge_per_kva_month=charge, valid_from=valid_from)
+    ok = q.split("tariffs", out, checks, source, 2)
+    ok = ok[["customer_class", "region", "voltage_kv_min", "scheme", "period", "price_per_kwh",
+             "capacity_charge_per_kva_month", "valid_from"]]
+    for col in ("customer_class", "scheme", "period"):
+        ok[col] = ok[col].astype(str)
+    ok["region"] = ok["region"].astype(object).where(ok["region"].notna(), None)
+    ok["valid_from"] = ok["valid_from"].astype("datetime64[us]")
+    return ok.sort_values(["customer_class", "region", "voltage_kv_min", "scheme", "period", "valid_from"],
+                          na_position="first").reset_index(drop=True)
+
+
+def bill_tariff_check(bills: pd.DataFrame, customers: pd.DataFrame, tariffs: pd.DataFrame) -> dict:
+    """The bills recomputed from the tariffs (powerlens.tariffs.expected_bills): how many were
+    checked, how many match within 1%, how many are off, how many no tariff applies to, and a
+    few of the bills off (pseudonymous ids) to look at. Bills are kept either way: a bill that
+    does not match its tariff is what was billed, and worth a look, not bad input."""
+    from powerlens.tariffs import expected_bills
+
+    checked = expected_bills(bills, customers, tariffs)
+    unpriced = checked["expected_amount"].isna()
+    off = ~checked["within_tolerance"] & ~unpriced
+    # the gap is set before the rows are cut: assigned to an empty frame, a column brings its index
+    worst = checked.assign(gap=checked["deviation"].abs())[off].sort_values(["gap", "bill_id"],
+                                                                            ascending=[False, True])
+    return {
+        "bills_checked": int(len(checked) - unpriced.sum()),
+        "bills_matching_tariff": int(checked["within_tolerance"].sum()),
+        "bills_off_tariff": int(off.sum()),
+        "bills_without_tariff": int(unpriced.sum()),
+        "largest_deviations": [{"bill_id": r.bill_id, "period": r.period, "amount": r.amount,
+                                "expected_amount": r.expected_amount} for r in worst.head(5).itertuples()],
+    }

@@ -18,8 +18,11 @@ def test_point_in_time_changing_data_on_or_after_the_cutoff_changes_nothing(smal
         events=pd.concat([small_data.events, small_data.events.assign(ts=as_of)], ignore_index=True),
         weather=small_data.weather.assign(temperature_mean=small_data.weather["temperature_mean"].where(
             small_data.weather["date"] < as_of, 45.0)),
+        # a price change from the cut-off on: the prices then are not known at the cut-off
+        tariffs=pd.concat([small_data.tariffs, small_data.tariffs.assign(
+            valid_from=as_of, price_per_kwh=small_data.tariffs["price_per_kwh"] * 3)], ignore_index=True),
     )
-    assert before["heating_sensitivity"].notna().any()
+    assert before["heating_sensitivity"].notna().any() and before["bill_share_peak"].notna().any()
     after = F.build(altered, as_of)
     pd.testing.assert_frame_equal(before, after)
 

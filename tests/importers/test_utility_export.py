@@ -88,6 +88,35 @@ def test_the_synthetic_region_load_is_imported_per_region_and_hour(small_clean):
     assert ((hours["max"] - hours["min"]) / pd.Timedelta(hours=1) + 1 == hours["size"]).all()  # no gap
 
 
+def test_the_tariffs_are_imported_and_every_synthetic_bill_matches_its_tariff(small_clean):
+    import json
+
+    summary = json.loads((small_clean / "validation.json").read_text())
+    check = summary["bills_against_tariffs"]
+    bills = pd.read_parquet(small_clean / "bills.parquet")
+    assert check["bills_checked"] == len(bills) > 0
+    assert check["bills_matching_tariff"] == len(bills) and check["bills_off_tariff"] == 0
+    assert check["bills_without_tariff"] == 0 and check["largest_deviations"] == []
+    tariffs = pd.read_parquet(small_clean / "tariffs.parquet")
+    assert {"flat", "tou"} == set(tariffs["scheme"]) and (tariffs["price_per_kwh"] > 0).all()
+    tou = bills["kwh_peak"].notna()  # the ToU bills keep their kWh per period
+    periods = [c for c in ("kwh_sharp", "kwh_peak", "kwh_flat", "kwh_valley") if c in bills]
+    assert tou.any() and {"kwh_peak", "kwh_valley"} <= set(periods)
+    assert ((bills.loc[tou, periods].sum(axis=1) - bills.loc[tou, "kwh"]).abs()
+            <= 0.01 * bills.loc[tou, "kwh"] + 0.01).all()
+
+
+def test_an_export_without_tariffs_removes_an_earlier_tariffs_table(small_raw, key, tmp_path):
+    src = tmp_path / "raw"
+    shutil.copytree(small_raw, src)
+    out = tmp_path / "clean"
+    import_utility_export(src, out, key)
+    assert (out / "tariffs.parquet").exists()
+    (src / "tariffs.csv").unlink()
+    summary = import_utility_export(src, out, key)
+    assert not (out / "tariffs.parquet").exists() and "bills_against_tariffs" not in summary
+
+
 # --------------------------------------------------------------------------- partitions
 
 def _broken_export(small_raw, folder, n_customers=40):

@@ -27,6 +27,7 @@ from powerlens.features.intraday import (
     hourly_features,
     hourly_shape,
 )
+from powerlens.features.price import price_features
 from powerlens.features.series import SeriesMatrix, to_matrix, with_daily_from_hourly
 from powerlens.features.service import service_features
 from powerlens.schema import read_customer_range, read_table
@@ -56,6 +57,7 @@ class CleanData:
     weather: pd.DataFrame | None = None  # date, region (None = every region), temperature_mean
     extremes: dict[str, SeriesMatrix] | None = None  # daily min/max/mean kW (see daily_extremes)
     source_as_of: pd.Timestamp | None = None  # the date the source describes (validation.json "as_of")
+    tariffs: pd.DataFrame | None = None  # the tariff schedule, where the source has one (powerlens.tariffs)
 
     @property
     def data_end(self) -> pd.Timestamp:
@@ -134,6 +136,8 @@ def load_clean(data_dir: str | Path, with_readings: bool = True,
         weather=daily_temperature(data_dir),
         extremes=extremes,
         source_as_of=source_as_of(data_dir),
+        # every customer's tariff rows: a small table, read whole for every partition
+        tariffs=read_table(data_dir, "tariffs") if (data_dir / "tariffs.parquet").exists() else None,
     )
 
 
@@ -194,6 +198,7 @@ def build(data: CleanData, as_of: str | pd.Timestamp, history_days: int = Featur
         weather_features(data.daily, as_of, history_days, cust.set_index(ids)["region"], data.weather),
         billing_features(data.bills, data.payments, ids, as_of, history_days),
         service_features(data.events, ids, as_of, history_days),
+        price_features(data.bills, data.events, cust, data.tariffs, ids, as_of, history_days),
     ]
     static = cust.set_index(ids)[[c for c in STATIC if c in cust]].copy()
     for col in ("two_part_tariff", "tou_tariff", "prepaid_meter"):

@@ -100,6 +100,15 @@ _DEFS = [
     ("bills_zero_12m", "billing", "count", "bills in the look-back with nothing to pay"),
     ("repayment_status_last", "credit", "code", "billing system's repayment status of the latest due bill"),
     ("repayment_status_prev", "credit", "code", "billing system's repayment status of the due bill before it"),
+    # price (powerlens.features.price; the bill shares and the elasticity need a tariffs table)
+    ("avg_price_per_kwh", "price", "currency/kWh", "billed amount over billed kWh in the look-back"),
+    *[(f"bill_share_{p}", "price", "share", f"share of the ToU energy charge in the {name} period (look-back)")
+      for p, name in (("sharp", "sharp"), ("peak", "peak"), ("flat", "shoulder (flat)"), ("valley", "valley"))],
+    ("price_elasticity_kwh", "price", "ratio",
+     "fall in consumption per rise in tariff price, year on year (0.5: a 10% rise cut kWh by 5%)"),
+    ("complaints_after_bill_rise", "price", "count", "complaints in the 60 days after a bill rise of 10% or more, per rise"),
+    ("price_sensitivity", "price", "score",
+     "price sensitivity: the price elasticity (at least 0) plus 0.05 per complaint after a bill rise"),
     # service
     ("complaints_12m", "service", "count", "complaints in the last 12 months"),
     ("complaints_90d", "service", "count", "complaints in the last 90 days"),

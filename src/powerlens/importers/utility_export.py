@@ -13,6 +13,8 @@ Layout of SRC (CSV or parquet for each table):
                  present: channel, resolution_hours >= 0, satisfaction 1..5, checked by validate)
   weather_daily  date, region, temperature_mean          (optional; for heating/cooling sensitivity)
   region_load    region, ts, load_kw                      (optional; the system-side hourly load per region)
+  tariffs        customer_class, region, voltage_kv_min, scheme, period, price_per_kwh,
+                 capacity_charge_per_kva_month, valid_from  (optional; bills are checked against it)
   ground_truth   account_no, ...   (synthetic only; written apart, never read by models)
 
 The readings are read in batches and validated by partitions of customers
@@ -36,7 +38,7 @@ from powerlens import validation
 from powerlens.anonymize import identifier_columns, pseudonymize
 from powerlens.atomic import atomic_file, remove_leftovers, write_parquet
 from powerlens.importers.errors import ImportFailed
-from powerlens.schema import Quarantine, check, write_summary
+from powerlens.schema import CANONICAL_FILES, Quarantine, check, write_summary
 
 __all__ = ["ImportFailed", "import_utility_export"]
 
@@ -49,8 +51,9 @@ REQUIRED = {
     "service_events": ["account_no", "ts", "kind"],
     "weather_daily": ["date", "temperature_mean"],
     "region_load": ["region", "ts", "load_kw"],
+    "tariffs": ["customer_class", "scheme", "period", "price_per_kwh", "valid_from"],
 }
-OPTIONAL_TABLES = {"readings_hourly", "payments", "service_events", "weather_daily", "region_load"}
+OPTIONAL_TABLES = {"readings_hourly", "payments", "service_events", "weather_daily", "region_load", "tariffs"}
 KEEP_AS_ID = {"account_no", "meter_no", "bill_no"}
 
 
@@ -125,11 +128,15 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
                                    rules, writers, spill, step)
         _billing_and_events(paths, key, q, known, tables, step, rules)
         summary = _refuse_too_many_rejects(q, max_reject_fraction)  # the readings files are not in place yet
+        if "tariffs" in tables:
+            step("bills against tariffs")
+            summary["bills_against_tariffs"] = validation.bill_tariff_check(tables["bills"], tables["customers"],
+                                                                            tables["tariffs"])
         step("writing canonical tables")
         (out / "validation.json").unlink(missing_ok=True)  # written last: it says the import finished
         for writer in writers.values():
             writer.finish()
-    _write(out, q, tables, summary)
+    _write(out, q, tables, summary, written_elsewhere=set(readings_tables))
     _write_truth(src, key, truth_out)
     return summary
 
@@ -443,6 +450,9 @@ def _billing_and_events(paths: dict, key: bytes, q: Quarantine, known: pd.Index,
         tables["region_load"] = validation.region_load(_read(paths["region_load"], "region_load"), q,
                                                        paths["region_load"].name, rules=rules)
         q.reports["region_load"].gaps = validation.hourly_gaps(tables["region_load"])
+    if paths["tariffs"] is not None:
+        step("tariffs")
+        tables["tariffs"] = validation.tariffs(_read(paths["tariffs"], "tariffs"), q, paths["tariffs"].name)
 
 
 def _refuse_too_many_rejects(q: Quarantine, max_reject_fraction: float) -> dict:
@@ -460,8 +470,13 @@ def _refuse_too_many_rejects(q: Quarantine, max_reject_fraction: float) -> dict:
     return summary
 
 
-def _write(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], summary: dict) -> None:
-    """Check and write the tables other than the readings, the quarantine and validation.json."""
+def _write(out: Path, q: Quarantine, tables: dict[str, pd.DataFrame], summary: dict,
+           written_elsewhere: set[str]) -> None:
+    """Check and write the tables other than the readings, the quarantine and validation.json;
+    a canonical table this export does not have (left by an earlier import) is removed."""
+    for name in CANONICAL_FILES:
+        if name not in tables and name not in written_elsewhere:
+            (out / f"{name}.parquet").unlink(missing_ok=True)
     for table, df in tables.items():
         check(table, df)
         write_parquet(df, out / f"{table}.parquet")

@@ -68,7 +68,9 @@ def run(settings: Any, *, features_dir: Path, data: Path, out: Path, experiment:
     look_back = read_look_back(data, pd.Index(feats["customer_id"]), scoring, params["clustering"]["history_days"])
     clock(f"readings of the {params['clustering']['history_days']} days before {scoring.date()}: "
           f"{len(look_back.customer_ids)} customers, {len(look_back.hourly_rows)} with interval readings")
-    seg, clusters, seg_metrics = segment(feats, look_back, params)
+    tariffs_file = Path(data) / "tariffs.parquet"
+    tariffs = pd.read_parquet(tariffs_file) if tariffs_file.exists() else None
+    seg, clusters, seg_metrics = segment(feats, look_back, params, tariffs)
     profiles = profile_table(look_back, seg)
     out = Path(out)
     write_parquet(seg, out / "segments.parquet")

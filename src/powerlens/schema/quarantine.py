@@ -74,6 +74,19 @@ REASONS = {
     "duplicate_hour": "a second value for the same region (or station) and hour (the first is kept)",
     "off_the_hour": "the timestamp is not on a whole hour (an hourly table)",
     "duplicate_mapping": "the same station-to-region pair appears more than once",
+    "period_kwh_not_numeric": "a ToU period's kWh (kwh_peak, kwh_flat, ...) is given but not a number",
+    "period_kwh_negative": "a ToU period's kWh is negative",
+    "period_kwh_not_summing": "the bill's kWh per ToU period do not add up to its kWh (within 1%)",
+    "unknown_scheme": "the tariff scheme is not flat or tou",
+    "unknown_period": "the tariff period is not one of sharp, peak, flat (the ToU shoulder), valley",
+    "flat_scheme_period": "a flat-scheme tariff row has a period other than flat",
+    "voltage_not_numeric": "the voltage band (voltage_kv_min) is given but not a number",
+    "voltage_negative": "the voltage band (voltage_kv_min) is negative",
+    "price_not_numeric": "the price per kWh is missing or not a number",
+    "price_not_positive": "the price per kWh is zero or negative",
+    "capacity_charge_not_numeric": "the capacity charge is given but not a number",
+    "capacity_charge_negative": "the capacity charge is negative",
+    "duplicate_tariff": "a second price for the same class, region, voltage band, scheme, period and date",
 }
 
 

@@ -8,6 +8,8 @@ import pandas as pd
 import pandera.pandas as pa
 
 from powerlens.errors import PowerlensError
+from powerlens.tariffs import SCHEMES as TARIFF_SCHEMES
+from powerlens.tariffs import TARIFF_PERIODS
 
 CUSTOMER_CLASSES = [
     "residential", "commercial", "general_industrial", "large_industrial", "agricultural", "public",
@@ -64,6 +66,10 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "kwh": pa.Column(float, [pa.Check.ge(0), _finite()], nullable=True),
             "amount": pa.Column(float, [pa.Check.ge(0), _finite()]),
             "due_date": pa.Column("datetime64[us]"),
+            # where the meter registers ToU periods: the bill's kWh per tariff period (a bill with
+            # them was billed under the ToU scheme, see powerlens.tariffs)
+            **{f"kwh_{period}": pa.Column(float, [pa.Check.ge(0), _finite()], nullable=True, required=False)
+               for period in TARIFF_PERIODS},
         },
         strict=False,
     ),
@@ -135,6 +141,24 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         unique=["region", "ts"],
         strict=False,
     ),
+    # the tariff schedule (powerlens.tariffs): a price per kWh for each customer class, region
+    # (empty: every region), supply voltage band (from voltage_kv_min up), scheme (flat or ToU) and
+    # tariff period, valid from a date until the next row of the same key; the two-part tariff's
+    # monthly capacity charge per contracted kVA where it applies
+    "tariffs": pa.DataFrameSchema(
+        {
+            "customer_class": pa.Column(str, pa.Check.isin(CUSTOMER_CLASSES)),
+            "region": pa.Column(str, nullable=True),
+            "voltage_kv_min": pa.Column(float, [pa.Check.ge(0), _finite()]),
+            "scheme": pa.Column(str, pa.Check.isin(list(TARIFF_SCHEMES))),
+            "period": pa.Column(str, pa.Check.isin(list(TARIFF_PERIODS))),
+            "price_per_kwh": pa.Column(float, [pa.Check.gt(0), _finite()]),
+            "capacity_charge_per_kva_month": pa.Column(float, [pa.Check.ge(0), _finite()], nullable=True),
+            "valid_from": pa.Column("datetime64[us]"),
+        },
+        unique=["customer_class", "region", "voltage_kv_min", "scheme", "period", "valid_from"],
+        strict=False,
+    ),
     # hourly air temperature per weather station (ts = the hour's beginning, naive local time)
     "weather_hourly": pa.DataFrameSchema(
         {
@@ -169,6 +193,7 @@ TABLE_SCHEMA = {
     "region_load": "region_load",
     "weather_hourly": "weather_hourly",
     "weather_stations": "weather_stations",
+    "tariffs": "tariffs",
 }
 # every file an import may write (an import removes the ones it did not write this time)
 CANONICAL_FILES = tuple(TABLE_SCHEMA)

@@ -33,6 +33,8 @@ from powerlens.segmentation.value import (
     value_weights,
     weights_spec,
 )
+from powerlens.config import TouOfferConfig
+from powerlens.tariffs import tou_offer_candidates
 
 __all__ = ["segment", "tiers", "profile_table", "pareto", "replay_params", "cluster_from_params", "LookBack", "look_back",
            "read_look_back", "WeightsError", "check_params", "big_customer_changes"]
@@ -55,10 +57,12 @@ def _scores(feats: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, dict]:
     return value_scores(feats, current, potential, params["potential_share"]), info
 
 
-def _customer_segments(feats: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, dict]:
+def _customer_segments(feats: pd.DataFrame, params: dict, tariffs: pd.DataFrame | None = None
+                       ) -> tuple[pd.DataFrame, dict]:
     """Everything but the load shapes, per customer (`feats` indexed by customer_id, in the
     canonical order): value scores and tier, credit score and grade, apparent power, big
-    customer with its rule, over-contract use, latent big; and what the metrics report."""
+    customer with its rule, over-contract use, latent big, the ToU offer's expected saving
+    (priced from `tariffs`); and what the metrics report."""
     big_rule, credit = params["big_customer"], params["credit"]
     apparent = apparent_power(feats, big_rule["power_factor_by_class"], big_rule["power_factor_default"])
     feats = feats.join(apparent[["capacity_utilisation_kva"]])  # headroom and reasons on apparent power
@@ -79,6 +83,10 @@ def _customer_segments(feats: pd.DataFrame, params: dict) -> tuple[pd.DataFrame,
                              audit_rule["demand_charge_per_kw_month"], audit_rule["min_peers"]).set_index("customer_id")
     seg["efficiency_annual_saving"] = audit["annual_saving"].reindex(seg.index.astype(str)).to_numpy()
     seg["efficiency_reason"] = audit["reason"].reindex(seg.index.astype(str)).fillna("").to_numpy()
+    as_of = feats["as_of"].max() if "as_of" in feats and len(feats) else pd.Timestamp.now().normalize()
+    load_shift = (params.get("tou_offer") or {}).get("load_shift", TouOfferConfig.load_shift)
+    tou = tou_offer_candidates(feats, tariffs, load_shift, as_of)
+    seg = pd.concat([seg, tou], axis=1)
     info = {"value_weights": weights, "credit_weights": c_info,
             "latent_big_thresholds": {k: round(v, 4) for k, v in thresholds.items()}}
     return seg, info
@@ -109,8 +117,8 @@ def cluster_from_params(profiles: LookBack | pd.DataFrame, cl: dict) -> Clusteri
         min_family_customers=cl["min_family_customers"], fixed=cl.get("fixed"))
 
 
-def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
-            ) -> tuple[pd.DataFrame, ClusteringResult, dict]:
+def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict,
+            tariffs: pd.DataFrame | None = None) -> tuple[pd.DataFrame, ClusteringResult, dict]:
     """Value x credit tiers, big / latent big flags and load-shape clusters for each customer.
     `profiles`: the look-back's readings (`read_look_back`; stability then resamples customers
     and days) or raw profiles already averaged per customer (customers only).
@@ -123,7 +131,7 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
 
     given_order = pd.Index(feats["customer_id"])
     feats = feats.iloc[canonical_positions(feats)].set_index("customer_id")
-    seg, info = _customer_segments(feats, params)
+    seg, info = _customer_segments(feats, params, tariffs)
     if isinstance(profiles, LookBack):
         if not profiles.customer_ids.equals(feats.index):
             positions = profiles.customer_ids.get_indexer(feats.index)
@@ -165,6 +173,8 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
                                   .value_counts().sort_index().items()},
         "over_contract_accounts": int(seg["over_contract"].sum()),
         "latent_big_customers": int(seg["latent_big_customer"].sum()),
+        "tou_offer_customers": int((seg["tou_expected_saving"] > 0).sum()),
+        "tou_offer_expected_saving": round(float(seg["tou_expected_saving"].clip(lower=0).sum()), 2),
         **info,
         "chosen_k": clusters.chosen_k,
         **_chosen(clusters, seg),

@@ -135,7 +135,7 @@ class PointInTime:
         self.echo(f"segments as of {cutoff.date()}")
         look_back = read_look_back(self.paths.clean, pd.Index(feats["customer_id"]), cutoff,
                                    params["clustering"]["history_days"])
-        seg, _, _ = segment(feats, look_back, params)
+        seg, _, _ = segment(feats, look_back, params, self.light_clean().tariffs)  # ToU priced as the stage does
         return seg, profile_table(look_back, seg)
 
     def stage_scores(self, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, ScoringModel]] | None:

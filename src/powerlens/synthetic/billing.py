@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from powerlens.synthetic.tariffs import PERIODS
+from powerlens.tariffs import prices_on
+
 if TYPE_CHECKING:
     from powerlens.synthetic.simulation import _Accounts, _Ledger
 
@@ -29,9 +32,26 @@ def _bill_month(cfg, acc: _Accounts, ledger: _Ledger, metered: np.ndarray, m_i: 
     hi_ = np.clip(ledger.end_day, a, b)
     cols = np.arange(a, b)
     mask = (cols[None, :] >= lo[:, None]) & (cols[None, :] < hi_[:, None])
-    kwh = (metered[:, a:b] * mask).sum(axis=1)
+    open_kwh = metered[:, a:b] * mask
+    kwh = open_kwh.sum(axis=1)
     idx = np.flatnonzero(period_active & (hi_ > lo))
-    amount = np.round(kwh[idx] * acc.price[idx] + acc.cap_charge[idx] * (hi_[idx] - lo[idx]) / (b - a), 2)
+    # priced from the tariff in force on the month's first day: ToU accounts by the kWh their
+    # meters register in the peak, flat and valley hours, the others at the flat price; two-part
+    # tariff accounts pay the capacity charge for the days they were open
+    weekend = np.asarray(pd.date_range(m_start, periods=b - a, freq="D").day_of_week >= 5)
+    kwh_weekend = open_kwh[idx][:, weekend].sum(axis=1)
+    kwh_weekday = kwh[idx] - kwh_weekend
+    shares = acc.period_shares[idx]
+    period_kwh = np.round(kwh_weekday[:, None] * shares[:, 0, :] + kwh_weekend[:, None] * shares[:, 1, :], 2)
+    key = acc.tariff_key.iloc[idx]
+    prices = prices_on(acc.tariffs, key["customer_class"], key["region"], key["voltage_kv"], m_start)
+    tou = acc.tou[idx]
+    tou_prices = prices[[f"tou_price_{p}" for p in PERIODS]].to_numpy()
+    energy = np.where(tou, (period_kwh * tou_prices).sum(axis=1),
+                      np.round(kwh[idx], 2) * prices["flat_price"].to_numpy())
+    capacity = np.where(acc.two_part[idx], acc.kva[idx] * prices["capacity_charge_per_kva_month"].to_numpy()
+                        * (hi_[idx] - lo[idx]) / (b - a), 0.0)
+    amount = np.round(energy + capacity, 2)
     period = m_start.strftime("%Y-%m")
     bill_date = m_start + pd.offsets.MonthEnd(0)  # billed on the last day of the month
     due = bill_date + pd.Timedelta(days=20)
@@ -40,7 +60,9 @@ def _bill_month(cfg, acc: _Accounts, ledger: _Ledger, metered: np.ndarray, m_i: 
     if bill_date < cfg.end_ts:
         ledger.bill_rows.append(pd.DataFrame({
             "cust": idx, "bill_no": [f"B{x}" for x in bill_ids], "period": period,
-            "kwh": np.round(kwh[idx], 2), "amount": amount,
+            "kwh": np.round(kwh[idx], 2),
+            **{f"kwh_{p}": np.where(tou, period_kwh[:, j], np.nan) for j, p in enumerate(PERIODS)},
+            "amount": amount,
             "bill_date": bill_date, "due_date": due,
         }))
         _payments(cfg, acc, ledger, m_i, idx, amount, bill_ids, due, rng)

@@ -53,6 +53,17 @@ ENERGY_PRICE = {  # per kWh
     "public": 0.60,
 }
 CAPACITY_CHARGE = 28.0  # per kVA and month, two-part tariff only
+# the tariff schedule the utility bills from (synthetic.tariffs.tariff_table): the class price,
+# 4% more per region (in REGIONS order), less at higher supply voltage, and under ToU a peak,
+# shoulder (flat) and valley price relative to the flat tariff's
+REGION_PRICE_STEP = 0.04
+VOLTAGE_PRICE_FACTOR = {0.0: 1.0, 10.0: 0.97, 35.0: 0.95, 110.0: 0.93}  # from voltage_kv_min up
+TOU_PRICE_FACTOR = {"peak": 1.5, "flat": 1.0, "valley": 0.4}
+# halfway through the window every price rises by TARIFF_RISE; a customer's consumption falls by
+# PRICE_ELASTICITY x its price_sensitivity x the rise from then on (the response the
+# price-sensitivity feature estimates)
+TARIFF_RISE = 0.08
+PRICE_ELASTICITY = 1.5
 
 SHAPE_BY_CLASS = {
     "residential": {"evening_peak": 0.7, "double_peak": 0.3},
@@ -137,3 +148,8 @@ class SyntheticConfig:
     @property
     def start_ts(self) -> pd.Timestamp:
         return self.end_ts - pd.DateOffset(months=self.months)
+
+    @property
+    def tariff_revision_ts(self) -> pd.Timestamp:
+        """The first day of the month halfway through the window: every price rises then."""
+        return self.start_ts + pd.DateOffset(months=self.months // 2)

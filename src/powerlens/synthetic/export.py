@@ -21,6 +21,7 @@ from powerlens.synthetic.consumption import (
 from powerlens.synthetic.customers import _customers, _fake_identity
 from powerlens.synthetic.region_load import NewConnection, region_hourly_load
 from powerlens.synthetic.simulation import _monthly_simulation
+from powerlens.synthetic.tariffs import price_response, tariff_table
 
 MASTER_COLUMNS = [
     "customer_class", "region", "industry", "voltage_kv", "capacity_kva", "two_part_tariff",
@@ -42,7 +43,8 @@ def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
     temps = _temperature(days, rng)
 
     step("consumption")
-    true_kwh = _true_daily_kwh(cust, days, temps, rng)
+    # the customers' response to the tariff revision halfway through (draws nothing)
+    true_kwh = _true_daily_kwh(cust, days, temps, rng) * price_response(cfg, cust, days)
     metered, in_theft = _metered(cust, true_kwh, d)
 
     step("bills, payments, service events, churn")
@@ -63,6 +65,8 @@ def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
     master = _write_master(out, ident, cust)
     _write_transactions(out, ident, bills, payments, events)
     _write_weather(out, days, temps)
+    tariffs = tariff_table(cfg)
+    tariffs.assign(valid_from=tariffs["valid_from"].dt.strftime("%Y-%m-%d")).to_csv(out / "tariffs.csv", index=False)
     _write_truth(out, cfg, ident, cust)
     step("region load")
     load, load_truth = region_hourly_load(cust, days, true_kwh, metered, active, cfg.seed)
@@ -76,6 +80,7 @@ def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
         "payments": len(payments),
         "service_events": len(events),
         "region_load": len(load),
+        "tariffs": len(tariffs),
     }
     manifest = {"generator": "powerlens.synthetic", "config": cfg.__dict__, "rows": counts,
                 "region_load": load_truth}

@@ -20,8 +20,6 @@ import numpy as np
 import pandas as pd
 
 from powerlens.synthetic.config import (
-    CAPACITY_CHARGE,
-    ENERGY_PRICE,
     GROWTH_EVENT,
     HOURLY_SHAPE,
     LOAD_SHAPES,
@@ -122,6 +120,10 @@ class NewConnection:
     def date(self) -> pd.Timestamp:
         return self.days[self.day0]
 
+    @property
+    def voltage_kv(self) -> float:
+        return 10.0 if self.kva < 3150 else 35.0
+
     def truth(self) -> dict:
         return {"region": self.region, "date": self.date.strftime("%Y-%m-%d"), "kw": round(self.kw, 1),
                 "capacity_kva": self.kva, "customer_class": self.customer_class, "account_no": self.account_no,
@@ -134,7 +136,7 @@ class NewConnection:
         values = {"customer_class": self.customer_class, "region": self.region, "industry": "metals"
                   if self.customer_class == "large_industrial" else "manufacturing",
                   "load_shape_class": GROWTH_EVENT["shape"], "capacity_kva": self.kva,
-                  "voltage_kv": 10.0 if self.kva < 3150 else 35.0, "two_part_tariff": self.kva >= 315,
+                  "voltage_kv": self.voltage_kv, "two_part_tariff": self.kva >= 315,
                   "tou_tariff": True, "prepaid_meter": False, "interval_metered": True, "utilisation": 0.6,
                   "latent_big": False, "growth_per_year": 0.0, "heating_sensitivity": 0.0,
                   "cooling_sensitivity": 0.0, "price_sensitivity": 0.1, "credit_class": "good",
@@ -161,11 +163,15 @@ class NewConnection:
                 pd.concat([payments, new_payments], ignore_index=True), events)
 
     def _billing(self, cust_index: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Monthly bills from the connection month (energy at the class price, ToU, the region's
-        price level, and the capacity charge for the days connected), paid by bank transfer."""
-        from powerlens.synthetic.config import REGIONS as regions
+        """Monthly bills from the connection month, priced from the tariff schedule (ToU by the
+        kWh in each period, and the capacity charge for the days connected), paid by bank
+        transfer."""
+        from powerlens.synthetic.tariffs import PERIODS, period_shares, tariff_table
+        from powerlens.tariffs import prices_on
 
-        price = ENERGY_PRICE[self.customer_class] * 0.94 * (1 + 0.04 * regions.index(self.region))
+        tariffs = tariff_table(self.cfg)
+        shares = period_shares(hourly_shares(GROWTH_EVENT["shape"], True))
+        weekend_day = self.days.day_of_week.to_numpy() >= 5
         month = pd.Series(self.days.to_period("M"))
         bills, pays = [], []
         for i, (period, idx) in enumerate(month.groupby(month).groups.items()):
@@ -175,12 +181,19 @@ class NewConnection:
             if not len(connected) or bill_date >= self.cfg.end_ts:
                 continue
             kwh = float(self.daily[connected].sum())
-            charge = self.kva * CAPACITY_CHARGE * len(connected) / len(idx) if self.kva >= 315 else 0.0
-            amount = round(kwh * price + charge, 2)
+            kwh_weekend = float(self.daily[connected[weekend_day[connected]]].sum())
+            period_kwh = np.round((kwh - kwh_weekend) * shares[0] + kwh_weekend * shares[1], 2)
+            one = pd.Series([0])
+            prices = prices_on(tariffs, one.map(lambda _: self.customer_class), one.map(lambda _: self.region),
+                               one.map(lambda _: self.voltage_kv), period.start_time).iloc[0]
+            energy = float(sum(period_kwh[j] * prices[f"tou_price_{p}"] for j, p in enumerate(PERIODS)))
+            charge = (self.kva * prices["capacity_charge_per_kva_month"] * len(connected) / len(idx)
+                      if self.kva >= 315 else 0.0)
+            amount = round(energy + charge, 2)
             bill_no = f"B9{i:07d}"  # the simulation's bills are B7000000 and up
             due = bill_date + pd.Timedelta(days=20)
             bills.append({"cust": cust_index, "bill_no": bill_no, "period": str(period), "kwh": round(kwh, 2),
-                          "amount": amount, "bill_date": bill_date.strftime("%Y-%m-%d"),
+                          **{f"kwh_{p}": period_kwh[j] for j, p in enumerate(PERIODS)}, "amount": amount, "bill_date": bill_date.strftime("%Y-%m-%d"),
                           "due_date": due.strftime("%Y-%m-%d")})
             paid_on = bill_date + pd.Timedelta(days=int(self.pay_delay[i % len(self.pay_delay)]))
             if paid_on < self.cfg.end_ts:

@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from powerlens.synthetic.billing import _bill_month
-from powerlens.synthetic.config import CAPACITY_CHARGE, ENERGY_PRICE, REGIONS
+from powerlens.synthetic.config import LOAD_SHAPES, REGIONS
 from powerlens.synthetic.events import _churn, _service_events
+from powerlens.synthetic.region_load import hourly_shares
+from powerlens.synthetic.tariffs import period_shares, tariff_table
 
 
 @dataclass
@@ -20,8 +22,12 @@ class _Accounts:
     """What the simulation reads of each customer: arrays in customer order, fixed for the run."""
 
     cls: np.ndarray
-    price: np.ndarray
-    cap_charge: np.ndarray
+    tariff_key: pd.DataFrame  # customer_class, region, voltage_kv: which tariff rows apply
+    tariffs: pd.DataFrame  # the schedule bills are priced from
+    tou: np.ndarray
+    period_shares: np.ndarray  # customers x (weekday, weekend) x (peak, flat, valley)
+    two_part: np.ndarray
+    kva: np.ndarray
     start_day: np.ndarray
     credit: np.ndarray
     onset: np.ndarray
@@ -55,12 +61,15 @@ class _Ledger:
 
 def _accounts(cfg, cust: pd.DataFrame) -> _Accounts:
     cls = cust["customer_class"].to_numpy()
-    price = np.array([ENERGY_PRICE[c] for c in cls]) * np.where(cust["tou_tariff"], 0.94, 1.0)
-    price = price * (1 + 0.04 * pd.Categorical(cust["region"], categories=REGIONS).codes)
+    shares = {shape: period_shares(hourly_shares(shape, True)) for shape in LOAD_SHAPES}
     return _Accounts(
         cls=cls,
-        price=price,
-        cap_charge=np.where(cust["two_part_tariff"], cust["capacity_kva"] * CAPACITY_CHARGE, 0.0),
+        tariff_key=cust[["customer_class", "region", "voltage_kv"]].reset_index(drop=True),
+        tariffs=tariff_table(cfg),
+        tou=cust["tou_tariff"].to_numpy(dtype=bool),
+        period_shares=np.stack([shares[s] for s in cust["load_shape_class"]]),
+        two_part=cust["two_part_tariff"].to_numpy(dtype=bool),
+        kva=cust["capacity_kva"].to_numpy(dtype=float),
         start_day=(cust["start_date"] - cfg.start_ts).dt.days.to_numpy(),
         credit=cust["credit_class"].to_numpy(),
         onset=cust["distress_onset_month"].to_numpy(),
