@@ -77,7 +77,7 @@ def project_copy(project: Path, key_file: Path, params_update: dict) -> dict:
 
 NOTEBOOK = ROOT / "notebooks/reports/strategy_report.py"
 PERIOD = "2026-10"
-SECTIONS = [
+SECTIONS = [  # the English titles of the report's numbered sections
     "1. KPIs",
     "2. Pareto curve of revenue",
     "3. Value x credit tier matrix",
@@ -88,6 +88,9 @@ SECTIONS = [
     "8. How the last actions worked",
     "9. Model health",
 ]
+# their heading ids, the same in every language (the contents and the summary link to them)
+SECTION_IDS = ["sec-kpis", "sec-pareto", "sec-tiers", "sec-big", "sec-shapes", "sec-risks", "sec-plan",
+               "sec-review", "sec-health"]
 
 
 def build_data(data: Path, n: int = 40, seed: int = 0) -> Path:

@@ -193,6 +193,9 @@ def test_empty_scores_still_plans_segment_actions(playbook):
         (lambda pb: pb["actions"][5].update(name=pb["actions"][0]["name"]), "name"),
         (lambda pb: pb["actions"][0].update(outcome="happiness"), "outcome"),
         (lambda pb: pb["actions"][1].update(holdout_share=0.9), "holdout_share"),
+        (lambda pb: pb["actions"][1].update(description_zh=["客户挽留"]), "description_zh"),
+        (lambda pb: pb["tiers"]["high"]["A"].update(strategy_zh=3), "tiers.high.A.strategy_zh"),
+        (lambda pb: pb["tiers"]["low"]["C"].update(strategy_fr="x"), "tiers.low.C.strategy_fr"),
     ],
 )
 def test_malformed_playbook_names_the_key(tmp_path, playbook, mutate, key):

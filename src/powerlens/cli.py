@@ -418,27 +418,35 @@ def report(
     start: Annotated[str | None, typer.Option("--from", help="backfill: first period YYYY-MM")] = None,
     end: Annotated[str | None, typer.Option("--to", help="backfill: last period YYYY-MM")] = None,
     region: Annotated[str | None, typer.Option(help="one region only")] = None,
+    language: Annotated[str | None, typer.Option(
+        help="en or zh (default: report.language in params.yaml); other than en writes strategy_report.<language>.html")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="also print the report to an A4 PDF beside the HTML (needs Chromium)")] = False,
     workers: Annotated[int, typer.Option(min=1, help="periods rendered at once (backfill)")] = 2,
 ):
-    """Render the strategy report for a period into reports/<period>/strategy_report.html, or
-    every period from --from to --to (a failing period does not stop the others). Each period
-    is shown as of its own end, from its snapshot (data/snapshots/<period>/), computed first
-    when it does not exist yet."""
+    """Render the strategy report for a period into reports/<period>/strategy_report.html (or
+    strategy_report.<language>.html), or every period from --from to --to (a failing period does
+    not stop the others); reports/index.html is the landing page of them all. Each period is
+    shown as of its own end, from its snapshot (data/snapshots/<period>/), computed first when
+    it does not exist yet."""
     from powerlens.errors import UsageError
     from powerlens.jobs import report as job
     from powerlens.rules import periods_between
 
     cfg, paths = _config(), _paths()
+    if pdf:
+        from powerlens.report.rendering import chromium_path
+
+        chromium_path()  # no Chromium: say so before any work
     if start or end:
         if not (start and end):
             raise UsageError("a backfill needs both --from and --to")
         if period:
             raise UsageError("--period renders one period, --from/--to a range: give one or the other")
         result = job.run_range(periods_between(start, end), cfg, paths, region=region, workers=workers,
-                               echo=typer.echo)
+                               echo=typer.echo, language=language, pdf=pdf)
         typer.echo(result.summary())
         raise typer.Exit(0 if result.ok else 1)
-    job.run(period or cfg.report.period, cfg, paths, region=region)
+    job.run(period or cfg.report.period, cfg, paths, region=region, language=language, pdf=pdf, echo=typer.echo)
 
 
 @app.command()

@@ -450,8 +450,12 @@ class ReportConfig(Section):
     periods: tuple[str, ...] = ("2026-10",)  # snapshotted and rendered; the last is `powerlens report`'s default
     top_n: int = 20
     min_group_size: int = 10
+    language: Literal["en", "zh"] = "en"  # the report's language (`powerlens report --language`)
+    currency: str = "CNY"  # the unit the report gives money in (bills are in the utility's currency)
 
     def _check(self) -> None:
+        if not self.currency.strip():
+            raise ConfigError("'report.currency' must name the currency the bills are in, e.g. CNY")
         if self.top_n < 1:
             raise ConfigError(f"'report.top_n' must be at least 1, got {self.top_n}")
         if self.min_group_size < 2:  # 1 or less would show single customers in aggregates

@@ -30,8 +30,10 @@ __all__ = [
 ]
 
 ACTION_COLUMNS = ["customer_id", "action", "rank", "priority_score", "reasons", "holdout"]
-_ACTION_KEYS = {"name", "description", "when", "capacity", "rank_by", "reason_column", "outcome",
+_ACTION_KEYS = {"name", "description", "description_zh", "when", "capacity", "rank_by", "reason_column", "outcome",
                 "holdout_share"}
+# a tier cell's keys: its strategy and why, and optionally both in Chinese (the report in Chinese)
+_TIER_KEYS = {"strategy", "why", "strategy_zh", "why_zh"}
 MAX_HOLDOUT_SHARE = 0.5
 _SCORE_RANKS = {"score", "expected_revenue"}
 
@@ -64,6 +66,12 @@ def validate_playbook(playbook: Any) -> None:
             cell = cells.get(grade)
             if not isinstance(cell, dict) or not isinstance(cell.get("strategy"), str):
                 raise InvalidInput(f"playbook: 'tiers.{tier}.{grade}.strategy' must be a string")
+            unknown = set(cell) - _TIER_KEYS
+            if unknown:
+                raise InvalidInput(f"playbook: unknown key 'tiers.{tier}.{grade}.{sorted(unknown)[0]}'")
+            for key in ("why", "strategy_zh", "why_zh"):
+                if key in cell and not isinstance(cell[key], str):
+                    raise InvalidInput(f"playbook: 'tiers.{tier}.{grade}.{key}' must be a string")
     actions = playbook["actions"]
     if not isinstance(actions, list):
         raise InvalidInput("playbook: 'actions' must be a list")
@@ -75,6 +83,9 @@ def validate_playbook(playbook: Any) -> None:
         unknown = set(action) - _ACTION_KEYS
         if unknown:
             raise InvalidInput(f"playbook: unknown key '{where}.{sorted(unknown)[0]}'")
+        for key in ("description", "description_zh"):
+            if key in action and not isinstance(action[key], str):
+                raise InvalidInput(f"playbook: '{where}.{key}' must be a string")
         name = action.get("name")
         if not isinstance(name, str) or not name:
             raise InvalidInput(f"playbook: '{where}.name' must be a non-empty string")

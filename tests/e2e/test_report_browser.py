@@ -1,5 +1,8 @@
 """The rendered report in a real browser: headless Chromium opens the HTML from disk, takes a
-screenshot, shows every section, loads every image, and makes no request off the machine.
+screenshot, shows every section, loads every image, and makes no request off the machine; the
+English and Chinese reports read as issue 17 asks (summary first, contents that reach every
+section, nothing wider than 1280 px, charts with alt text, no pandas truncation, Chinese
+headings drawn by the embedded font) and their PDFs have a page per section.
 
 Requests are read from Chromium's NetLog (--log-net-log): every request the page starts is
 logged there with its URL and the page as initiator, so the page's requests must all be file:
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from support import SECTIONS, build_data, render_period
+from support import NOTEBOOK, PERIOD, SECTION_IDS, SECTIONS, build_data, render_period
 
 pytestmark = pytest.mark.slow
 
@@ -145,3 +148,116 @@ def test_sections_render_and_every_image_loads(report, tmp_path):
     for section in SECTIONS:
         assert any(h.startswith(section) for h in headings), (section, headings)
     assert "Traceback" not in dom
+
+
+# A page script that writes what the issue's "Done when" asks into the DOM (read with --dump-dom)
+LAYOUT_PROBE = """<script>
+addEventListener("load", () => { setTimeout(() => {
+  const r = {};
+  const headings = [...document.querySelectorAll("h1, h2, h3")];
+  const sectionHeads = headings.filter(h => h.tagName === "H2" && h.id && !["sec-summary", "sec-contents"].includes(h.id));
+  const summary = document.querySelector("ul.pl-summary");
+  r.summaryFirst = !!summary && sectionHeads.length > 0 &&
+    !!(summary.compareDocumentPosition(sectionHeads[0]) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const toc = [...document.querySelectorAll("nav .pl-contents a[href^='#']")].map(a => a.getAttribute("href").slice(1));
+  r.tocLinks = toc.length;
+  r.tocMissing = toc.filter(id => !document.getElementById(decodeURIComponent(id)));
+  r.unreachable = sectionHeads.map(h => h.id).filter(id => !toc.includes(id));
+  r.pageWidth = document.documentElement.scrollWidth;
+  r.wide = [...document.body.querySelectorAll("*")].filter(e => e.getBoundingClientRect().right > 1280.5)
+    .slice(0, 5).map(e => e.tagName + "." + e.className);
+  const imgs = [...document.images];
+  r.images = imgs.length;
+  r.imagesWithoutAlt = imgs.filter(i => !(i.getAttribute("alt") || "").trim() || i.alt === "figure").length;
+  const text = document.body.innerText;
+  r.truncated = /\\d+ rows × \\d+ columns|\\d+ rows x \\d+ columns/.test(text) ||
+    [...document.querySelectorAll("td, th")].some(c => c.textContent.trim() === "...");
+  r.englishHeadings = headings.map(h => h.textContent.replace("¶", "").trim()).filter(t => !/[\\u3400-\\u9fff]/.test(t));
+  r.headings = headings.map(h => h.textContent.replace("¶", "").trim());
+  r.text = text;
+  document.body.setAttribute("data-probe", JSON.stringify(r));
+}, 300); });
+</script>
+"""
+
+
+def probe_layout(page: Path, tmp_path: Path) -> dict:
+    """Open a copy of the page with the probe in a 1280 px wide window; what the probe found."""
+    import html as html_lib
+
+    copy = tmp_path / f"probe-{page.name}"
+    copy.write_text(page.read_text(encoding="utf-8").replace("</body>", LAYOUT_PROBE + "</body>"), encoding="utf-8")
+    dom = run_chromium(copy.as_uri(), "--dump-dom", "--window-size=1280,900").stdout
+    found = re.search(r'data-probe="([^"]*)"', dom)
+    assert found, "the probe did not run"
+    return json.loads(html_lib.unescape(found.group(1)))
+
+
+def pdf_pages(path: Path) -> int:
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    try:
+        from pypdf import PdfReader
+    except ImportError:  # count the page objects (Chromium writes them uncompressed)
+        return len(re.findall(rb"/Type\s*/Page\b", data))
+    return len(PdfReader(str(path)).pages)
+
+
+@pytest.fixture(scope="module")
+def both_languages(report) -> dict[str, Path]:
+    """The English report (with its PDF) and the Chinese one (with its PDF) of the same snapshot."""
+    from powerlens.report.rendering import render
+
+    out, data = report.parents[1], report.parents[2] / "data"
+    snapshot = data / "snapshots" / PERIOD
+    return {language: render(PERIOD, snapshot, out, NOTEBOOK, language=language, pdf=True)
+            for language in ("en", "zh")}
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_report_reads_in_five_minutes_in_either_language(both_languages, language, tmp_path):
+    page = both_languages[language]
+    assert page.name == ("strategy_report.html" if language == "en" else "strategy_report.zh.html")
+    r = probe_layout(page, tmp_path)
+    assert r["summaryFirst"], r["headings"][:5]
+    assert r["tocLinks"] >= len(SECTION_IDS) and r["tocMissing"] == [] and r["unreachable"] == []
+    assert r["pageWidth"] <= 1280 and r["wide"] == []
+    # the small data shows fewer charts than a full build (no theft model, no regional data):
+    # at least 6 here; the >= 8 of a full build is checked on /work data by hand (docs/operations.md)
+    assert r["images"] >= 6 and r["imagesWithoutAlt"] == 0
+    assert not r["truncated"]
+    if language == "zh":
+        assert r["englishHeadings"] == [], r["englishHeadings"]
+    else:
+        assert any(h.startswith(SECTIONS[0]) for h in r["headings"])
+
+    # the PDF: A4, a page break before each section, so at least a page per section
+    pdf = page.with_suffix(".pdf")
+    assert pdf_pages(pdf) >= len(SECTION_IDS)
+    assert b"/MediaBox [0 0 594.95996 841.91998]" in pdf.read_bytes()
+
+
+def test_every_chinese_character_is_drawn_by_the_embedded_font(both_languages):
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    from powerlens.report.rendering import is_cjk, page_text_characters
+
+    page = both_languages["zh"].read_text(encoding="utf-8")
+    shown = {c for c in page_text_characters(page) if is_cjk(c)}
+    assert len(shown) > 50  # a Chinese report, not a few words
+    face = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", page)
+    assert face, "no embedded CJK font"
+    covered = set(map(chr, TTFont(io.BytesIO(base64.b64decode(face.group(1)))).getBestCmap()))
+    assert shown <= covered, sorted(shown - covered)[:20]
+    assert "Powerlens CJK" in page.split("</head>")[0]
+    english = both_languages["en"].read_text(encoding="utf-8")
+    assert "data:font/woff" not in english  # nothing Chinese to draw there
+
+
+def test_the_landing_page_links_both_languages_and_the_pdfs(both_languages):
+    index = (both_languages["en"].parents[1] / "index.html").read_text(encoding="utf-8")
+    for name in ("strategy_report.html", "strategy_report.zh.html", "strategy_report.pdf", "strategy_report.zh.pdf"):
+        assert f'href="{PERIOD}/{name}"' in index, name
+    assert 'class="summary"' in index and f'href="{PERIOD}/strategy_report.zh.html#sec-' in index

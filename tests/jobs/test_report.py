@@ -221,3 +221,16 @@ def test_two_renders_of_one_period_at_once_leave_one_complete_report(tmp_path):
     alone = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert alone.returncode == 0, alone.stdout + alone.stderr
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == before
+
+
+def test_the_report_language_is_params_yaml_s_unless_asked_and_an_unknown_one_stops_first(tmp_path):
+    from powerlens.errors import PowerlensError
+    from powerlens.jobs.report import report_language, run
+
+    cfg = load_config(ROOT / "params.yaml")
+    assert report_language(cfg) == getattr(cfg.report, "language", "en")
+    assert report_language(cfg, "zh") == "zh"
+    report_project(tmp_path)
+    with pytest.raises(PowerlensError, match="unknown report language 'fr'"):
+        run(PERIOD, cfg, ProjectPaths(tmp_path), language="fr", echo=lambda _m: None)
+    assert not (tmp_path / "data" / "snapshots").exists()  # refused before any snapshot work

@@ -28,5 +28,5 @@ def test_cards_of_the_largest_big_customers_with_escaped_text_and_their_actions(
     assert "<script>" not in html and "&lt;script&gt;" in html
     card_a = html[html.index(">a</h4>"):]
     assert "two-part, time-of-use" in card_a and "630 kVA at 10 kV" in card_a and "+12.5% per year" in card_a
-    assert "account_manager (rank 1); tou_offer (rank 3)" in card_a and "percentile 25 in its industry" in card_a
+    assert "account_manager (rank 1); ToU offer (rank 3)" in card_a and "percentile 25 in its industry" in card_a
     assert "inspection" not in card_a

@@ -6,6 +6,7 @@ folder (the snapshot job computes it first, as `powerlens report` does).
 
 from __future__ import annotations
 
+import html
 import re
 
 import jupytext
@@ -63,7 +64,7 @@ def test_html_has_sections_no_code_and_embedded_images(rendered):
     assert len(re.findall(r'src="data:image/png;base64,', page)) >= 3  # KPIs, Pareto, shapes
     assert "no scores for theft yet" in page
     comparison = page[page.index("How the shapes were chosen"):]
-    assert all(w in comparison for w in ("davies_bouldin", "stability (ARI)", "0.91", "chosen"))
+    assert all(w in comparison for w in ("Davies-Bouldin", "stability (ARI)", "0.91", "chosen"))  # columns in words
     assert "no model metrics for theft yet" in page
     assert "Traceback" not in page
 
@@ -122,18 +123,19 @@ def test_a_data_folder_without_clean_tables_is_refused_in_one_line(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("raised", "expected"), [
-    ('raise RuntimeError("deliberate report failure")', "ReportNotebookBug"),
-    ('from powerlens.errors import MissingInput\nraise MissingInput("deliberate report failure")', "ReportFailed"),
+@pytest.mark.parametrize(("raised", "expected", "at_end"), [
+    ('raise RuntimeError("deliberate report failure")', "ReportNotebookBug", True),
+    ('from powerlens.errors import MissingInput\nraise MissingInput("deliberate report failure")', "ReportFailed", False),
 ])
-def test_failing_notebook_raises_and_keeps_it(tmp_path, raised, expected):
+def test_failing_notebook_raises_and_keeps_it(tmp_path, raised, expected, at_end):
     """A notebook that stops on one of our errors is a one-line ReportFailed; on anything else
-    it is a bug (ReportNotebookBug, not a PowerlensError) that carries the cell's traceback."""
+    it is a bug (ReportNotebookBug, not a PowerlensError) that carries the cell's traceback.
+    Either names the section it stopped in (the last heading shown above the failing cell)."""
     from powerlens.errors import PowerlensError
 
     nb = jupytext.read(NOTEBOOK)
     at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(raised))
+    nb.cells.insert(len(nb.cells) if at_end else at + 1, nbformat.v4.new_code_cell(raised))
     broken = tmp_path / "broken_report.py"
     jupytext.write(nb, broken, fmt="py:percent")
     data = build_data(tmp_path / "data")
@@ -150,6 +152,11 @@ def test_failing_notebook_raises_and_keeps_it(tmp_path, raised, expected):
               for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors and "deliberate report failure" in errors[0]["evalue"]
     assert not (tmp_path / "reports" / PERIOD / "strategy_report.html").exists()
+    section = rendering.failed_section(executed)
+    if at_end:  # after every section: the last heading the report showed
+        assert section and f"failed in section {section}: RuntimeError" in str(err.value)
+    else:
+        assert "failed: MissingInput: deliberate report failure" in str(err.value)
 
 
 def test_split_prints_do_not_change_the_report(tmp_path):
@@ -200,3 +207,105 @@ def test_report_notebook_imports_no_computing_code_and_writes_nothing(rendered, 
     assert computing == []
     assert list(workdir.iterdir()) == []
     assert {p: p.stat().st_mtime_ns for p in snapshot.iterdir()} == before
+
+
+# --------------------------------------------------------------------------- languages, PDF, landing page
+
+
+def test_each_language_has_its_own_file_names_and_an_unknown_one_is_one_line():
+    from powerlens.errors import PowerlensError
+
+    assert rendering.report_stem("en") == "strategy_report"
+    assert rendering.report_stem("zh") == "strategy_report.zh"
+    assert rendering.page_name("zh") == "strategy_report.zh.html"
+    with pytest.raises(PowerlensError, match="unknown report language 'fr': use one of en, zh"):
+        rendering.report_stem("fr")
+
+
+def _executed(*cells):
+    """A notebook as papermill leaves it: ("md", text), ("html", html) output, ("ok",), ("error",)."""
+    made = []
+    for kind, *rest in cells:
+        if kind == "md":
+            made.append(nbformat.v4.new_markdown_cell(rest[0]))
+            continue
+        cell = nbformat.v4.new_code_cell("...")
+        if kind == "html":
+            cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": rest[0]})]
+        elif kind == "error":
+            cell.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=[])]
+        made.append(cell)
+    return nbformat.v4.new_notebook(cells=made)
+
+
+def test_a_failed_render_names_the_section_of_the_failing_cell():
+    nb = _executed(("md", "# Strategy report"), ("html", '<h2 id="sec-kpis">1. KPIs &amp; trends</h2>'),
+                   ("ok",), ("html", "<h3>no id</h3><p>text</p>"), ("error",), ("html", '<h2 id="sec-plan">7.</h2>'))
+    assert rendering.failed_section(nb) == "'no id'"
+    nb.cells.pop(3)  # the nearest heading is now the KPIs one, with its stable id
+    assert rendering.failed_section(nb) == "'1. KPIs & trends' (#sec-kpis)"
+    assert rendering.failed_section(_executed(("md", "intro\n## 2. Pareto"), ("error",))) == "'2. Pareto'"
+    assert rendering.failed_section(_executed(("ok",), ("error",))) is None  # before any heading
+    assert rendering.failed_section(_executed(("md", "# Title"), ("ok",))) is None  # nothing failed
+
+
+PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><style>p { color: #000 }</style></head>
+<body><h2 id="sec-kpis">大客户 &amp; KPIs</h2><p>电费回收率：95%</p><img src="data:image/png;base64,AAAA" alt="图表"></body></html>"""
+
+
+def test_a_page_with_chinese_carries_exactly_the_glyphs_it_shows():
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    page = rendering.with_cjk_font(PAGE)
+    assert rendering.with_cjk_font(PAGE) == page  # the same bytes each time: no timestamp in the subset
+    face = re.search(r"src: url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", page)
+    assert face and page.index('id="pl-cjk-font"') < page.index("</head>")
+    font = TTFont(io.BytesIO(base64.b64decode(face.group(1))))
+    assert set(map(chr, font.getBestCmap())) == set("大客户电费回收率：图表")
+    assert f"--jp-content-font-family: '{rendering.CJK_FONT_FAMILY}'," in page
+    assert "http" not in page and "url(http" not in page
+    latin = PAGE.replace("大客户", "Big").replace("电费回收率：", "Paid").replace("图表", "chart")
+    assert rendering.with_cjk_font(latin) == latin  # nothing to embed
+
+
+def _page_with_summary(*sentences: tuple[str, str]) -> str:
+    items = "".join(f'<li>{html.escape(s)} <a href="#{a}">(see)</a></li>' for s, a in sentences)
+    return f'<html><body><h2 id="sec-summary">Summary</h2><ul class="pl-summary">{items}</ul></body></html>'
+
+
+def test_the_landing_page_shows_the_latest_summary_and_links_every_report(tmp_path):
+    out = tmp_path / "reports"
+    old, new, north = out / "2026-09", out / "2026-10", out / "2026-10" / "north<&>"
+    for folder in (old, new, north):
+        folder.mkdir(parents=True)
+    (old / "strategy_report.html").write_text(_page_with_summary(("September said this.", "sec-kpis")))
+    (new / "strategy_report.html").write_text(_page_with_summary(
+        ("Energy <up> 5% & more.", "sec-kpis"), ("The plan lists 9 customers.", "sec-plan")))
+    (new / "strategy_report.zh.html").write_text(_page_with_summary(("本月售电量增长5%。", "sec-kpis")), encoding="utf-8")
+    (new / "strategy_report.zh.pdf").write_bytes(b"%PDF-1.4")
+    (new / "actions.csv").write_text("customer_id\n")
+    (north / "strategy_report.zh.html").write_text("<html></html>", encoding="utf-8")
+    (out / "2026-11").mkdir()  # nothing rendered: not listed
+    (out / "notes").mkdir()
+
+    index = rendering.write_index(out).read_text(encoding="utf-8")
+    assert "Energy &lt;up&gt; 5% &amp; more." in index and "<up>" not in index
+    assert 'href="2026-10/strategy_report.html#sec-plan"' in index
+    assert "本月售电量增长5%。" in index and 'href="2026-10/strategy_report.zh.html#sec-kpis"' in index
+    assert "September said this." not in index  # only the latest period's summary
+    for href in ("2026-10/strategy_report.html", "2026-10/strategy_report.zh.html", "2026-10/strategy_report.zh.pdf",
+                 "2026-10/actions.csv", "2026-09/strategy_report.html", "2026-10/north&lt;&amp;&gt;/strategy_report.zh.html"):
+        assert f'href="{href}"' in index, href
+    assert "2026-11" not in index and "notes" not in index
+    assert index.index("2026-10/strategy_report.html") < index.index("2026-09/strategy_report.html")
+
+
+def test_pdf_without_chromium_names_the_package(tmp_path, monkeypatch):
+    from powerlens.errors import PowerlensError
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine without Chromium
+    with pytest.raises(PowerlensError, match=r"--pdf needs Chromium.*apt-get install chromium"):
+        rendering.chromium_path()

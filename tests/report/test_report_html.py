@@ -28,7 +28,7 @@ MIN_GROUP = 10
 
 # the columns (or KPI rows) whose cells are the sizes of groups of customers
 COUNT_COLUMNS = {"customers", "measured", "big", "latent big", "positives", "n"}
-COUNT_ROWS = {"customers"}
+COUNT_ROWS = {"active accounts"}
 PROBABILITY = re.compile(r"^(< 1%|> 99%|\d\.\d%|[1-9]\d%)$")
 
 
@@ -244,7 +244,7 @@ def test_no_count_below_the_threshold_in_any_count_cell(pages):
     for name in ("all", SCRIPT, "tiny"):
         said = re.findall(r"\bof (\d[\d,]*) (?:scored customers|$)", pages[name], flags=re.M)
         assert all(int(n.replace(",", "")) >= MIN_GROUP for n in said), (name, said)
-    comparison = Page(pages["all"]).table_with("roc_auc", "positives")
+    comparison = Page(pages["all"]).table_with("ROC-AUC", "positives")
     assert comparison and all(row["positives"] == f"<{MIN_GROUP}" for row in comparison[0])
 
 

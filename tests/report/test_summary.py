@@ -1,5 +1,6 @@
 """The executive summary: sentences from the snapshot's tables, each linked to its section."""
 
+import re
 from types import SimpleNamespace
 
 import pandas as pd
@@ -34,7 +35,8 @@ def test_the_summary_says_what_changed_what_to_do_and_what_to_check():
     assert "11.0 GWh" in text and "+10.0% on last month" in text and "+25.0% on 2025-10" in text
     assert "83.0% of the bills due" in text and "+3.0 points" in text and "-25.0%" in text
     assert "The action plan lists 5 customers" in text  # the holdout is not acted on
-    assert "largest by expected revenue is inspection: 2 customers, 910 of expected revenue" in text
+    assert "largest by expected revenue is inspection: 2 customers, 910 CNY of expected revenue" in text
+    assert "9,000,000 CNY of revenue" in text
     assert "stable" in text and "1 service KPI(s) break their target in 2026-10 (north)" in text
     assert "1 of last month's 2 rectification items are closed" in text
     assert "south grows fastest: +7.0%" in text
@@ -44,8 +46,8 @@ def test_the_summary_says_what_changed_what_to_do_and_what_to_check():
 
 
 def test_the_summary_html_links_each_sentence_and_escapes_text():
-    html = summary_html([("<b>north</b> grows", "10.-Regions"), ("plan", PLAN_ANCHOR)])
-    assert html.count("<li>") == 2 and '<a href="#10.-Regions">' in html and "&lt;b&gt;north" in html
+    html = summary_html([("<b>north</b> grows", "sec-regions"), ("plan", PLAN_ANCHOR)])
+    assert html.count("<li>") == 2 and '<a href="#sec-regions">' in html and "&lt;b&gt;north" in html
     assert "Nothing to summarize" in summary_html([])
 
 
@@ -55,4 +57,18 @@ def test_the_contents_link_every_section_and_the_regions_only_with_their_data():
     full, plain = contents_html(True), contents_html(False)
     assert full.count("<li>") == len(SECTIONS) and plain.count("<li>") == len(SECTIONS) - 1
     assert "10. Regions" in full and "10. Regions" not in plain
-    assert '<a href="#Big-customer-cards">cards</a>' in full
+    assert '<a href="#sec-cards">cards</a>' in full
+    chinese = contents_html(True, language="zh")
+    assert '<a href="#sec-cards">大客户档案</a>' in chinese and "1. 关键指标" in chinese
+    assert re.findall(r'href="#([^"]+)"', chinese) == re.findall(r'href="#([^"]+)"', full)  # the same ids
+
+
+def test_the_summary_in_chinese_says_the_same_with_the_same_links():
+    english = executive_summary(_snapshot(), "2026-10", None, "__all__")
+    chinese = executive_summary(_snapshot(), "2026-10", None, "__all__", language="zh", currency="元")
+    assert [a for _, a in chinese] == [a for _, a in english]
+    text = " ".join(s for s, _ in chinese)
+    assert "2026-10 售电量 11.0 GWh，电费收入 9,000,000 元（电量环比 +10.0%，较 2025-10 +25.0%）。" in text
+    assert "行动计划共列出 5 户客户" in text and "用电检查 2 户" in text and "客户挽留 2 户" in text
+    assert "south 增长最快：气温修正后年增长 +7.0%。" in text
+    assert "customers" not in text and "last month" not in text

@@ -98,3 +98,23 @@ def test_industry_and_audit_tables_speak_in_units_and_hide_small_industries():
     assert len(listed) == 3 and list(listed.index) == ["c0", "c1", "c2"]
     assert "estimated annual saving (CNY)" in listed.columns
     assert all("," in v or v.isdigit() for v in listed["estimated annual saving (CNY)"])
+
+
+def test_tou_table_counts_only_customers_who_save_and_hides_small_classes():
+    segments = pd.DataFrame({
+        "customer_id": [f"c{i}" for i in range(14)],
+        "customer_class": ["residential"] * 12 + ["public"] * 2,
+        # 10 residential customers save (100 .. 190), one loses, one is already on ToU (NaN)
+        "tou_expected_saving": [100.0 + 10 * i for i in range(10)] + [-30.0, float("nan"), 500.0, 600.0],
+        "tou_load_factor_gain": [0.02] * 10 + [float("nan")] * 4,
+    })
+    features = pd.DataFrame({"customer_id": segments["customer_id"], "avg_price_per_kwh": 0.6,
+                             "bill_share_peak": 0.4, "price_sensitivity": 1.25})
+    table = tables.tou_table(segments, features, min_group_size=10, currency="CNY")
+    res = table.loc["residential"]
+    assert res["customers"] == "12" and res["ToU candidates"] == "10"
+    assert res["expected saving a year (CNY)"] == f"{sum(100 + 10 * i for i in range(10)):,}"
+    assert res["average price per kWh (CNY)"] == "0.600" and res["peak share of the bill"] == "40.0%"
+    assert res["load-factor gain (mean)"] == "0.020"
+    public = table.loc["public"]  # two customers: their count only, no figures
+    assert public["customers"] == "<10" and set(public.drop("customers")) == {"–"}

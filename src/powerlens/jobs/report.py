@@ -1,8 +1,11 @@
 """Stage `report@<period>`: render the strategy report of a period from its snapshot into
-reports/<period>/ (HTML without code, the executed notebook, actions.csv) and refresh the index.
+reports/<period>/ (HTML without code, the executed notebook, actions.csv) in the language of
+params.yaml (`report.language`) and refresh the landing page (reports/index.html).
 
 Outside DVC (`powerlens report`), a period whose snapshot does not exist yet gets it first;
-`--from/--to` renders a range in parallel with failures isolated (report.backfill)."""
+`--language` picks another language, `--pdf` prints the page to A4 too, and `--from/--to`
+renders a range in parallel with failures isolated (report.backfill). The console shows one
+line per step (snapshot, execute, convert, pdf) and the result."""
 
 from __future__ import annotations
 
@@ -34,32 +37,56 @@ def ensure_snapshots(periods: list[str], cfg: Any, paths: ProjectPaths, *, echo:
     return {p: r for p, r in result.items() if "error" in r}
 
 
+def report_language(cfg: Any, language: str | None = None) -> str:
+    """The language to render in: the one asked for, else params.yaml's report.language."""
+    from powerlens.report.rendering import DEFAULT_LANGUAGE, report_stem
+
+    chosen = language or getattr(cfg.report, "language", None) or DEFAULT_LANGUAGE
+    report_stem(chosen)  # an unknown language fails here, before any snapshot work
+    return chosen
+
+
+def notebook_parameters(cfg: Any) -> dict[str, Any]:
+    """Notebook parameters from params.yaml beyond the period's own (the currency money is shown in)."""
+    currency = getattr(cfg.report, "currency", None)
+    return {"currency": currency} if currency else {}
+
+
 def run(period: str, cfg: Any, paths: ProjectPaths, *, region: str | None = None, refresh: bool = True,
-        echo: Callable[[str], Any] = print) -> dict:
-    """Render one period; with `refresh` (the CLI) its snapshot is computed first when missing or
-    out of date. The DVC stage does not refresh: DVC keeps the snapshot stage's output current,
-    and this stage must not write another stage's output."""
+        echo: Callable[[str], Any] = print, language: str | None = None, pdf: bool = False) -> dict:
+    """Render one period in a language (default params.yaml's), and its PDF with `pdf`; with
+    `refresh` (the CLI) its snapshot is computed first when missing or out of date. The DVC stage
+    does not refresh: DVC keeps the snapshot stage's output current, and this stage must not
+    write another stage's output."""
     from powerlens.report.rendering import render
 
     period_bounds(period)
+    language = report_language(cfg, language)
     clock = Clock("report", echo)
     if refresh:
+        clock(f"snapshot of {period}: checking it is current")
         ensure_snapshots([period], cfg, paths, echo=clock)
-    html = render(period, paths.snapshot_dir(period), paths.reports, paths.report_notebook, region=region)
+    html = render(period, paths.snapshot_dir(period), paths.reports, paths.report_notebook, region=region,
+                  language=language, pdf=pdf, progress=clock, parameters=notebook_parameters(cfg))
     shown = project_relative(html, paths.root)
-    clock(f"wrote {shown}")
-    return {"period": period, "region": region, "html": shown, "seconds": round(clock.elapsed, 1)}
+    result = {"period": period, "region": region, "language": language, "html": shown}
+    if pdf:
+        result["pdf"] = project_relative(html.with_suffix(".pdf"), paths.root)
+    clock(f"wrote {shown}" + (f" and {result['pdf']}" if pdf else ""))
+    return {**result, "seconds": round(clock.elapsed, 1)}
 
 
 def run_range(periods: list[str], cfg: Any, paths: ProjectPaths, *, region: str | None = None, workers: int = 2,
-              echo: Callable[[str], Any] = print):
+              echo: Callable[[str], Any] = print, language: str | None = None, pdf: bool = False):
     """Render every period: missing snapshots first (a failing one only fails its period),
     then the renders in parallel; returns report.backfill.BackfillResult."""
     from powerlens.report.backfill import backfill
 
+    language = report_language(cfg, language)
     failed = ensure_snapshots(periods, cfg, paths, echo=echo, isolate=True)
     return backfill(periods, paths.snapshots, paths.reports, paths.report_notebook, region=region,
-                    workers=workers, progress=echo, failed_snapshots=failed)
+                    workers=workers, progress=echo, failed_snapshots=failed, language=language, pdf=pdf,
+                    parameters=notebook_parameters(cfg))
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
-"""Backfill: render every period of a range, the snapshots it lacks computed first, the
-renders in parallel worker processes; a failing period does not stop the others."""
+"""Backfill: render every period of a range (in one language, with PDFs on request), the
+snapshots it lacks computed first, the renders in parallel worker processes; a failing period
+does not stop the others."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from powerlens.report.rendering import ReportFailed, ReportNotebookBug, render, write_index
+from powerlens.report.rendering import (
+    DEFAULT_LANGUAGE,
+    ReportFailed,
+    ReportNotebookBug,
+    render,
+    write_index,
+)
 from powerlens.rules import periods_between
 
 
@@ -34,6 +41,7 @@ class BackfillResult:
     index: Path
     region: str | None = None
     seconds: float = 0.0
+    language: str = DEFAULT_LANGUAGE
     rendered: list[str] = field(init=False)
     failed: list[str] = field(init=False)
 
@@ -48,7 +56,7 @@ class BackfillResult:
     def summary(self) -> str:
         """Lines for people: counts, then one line per failed period with its error and the
         kept notebook."""
-        where = f" for region {self.region}" if self.region else ""
+        where = (f" for region {self.region}" if self.region else "") + f" ({self.language})"
         lines = [f"{len(self.rendered)} of {len(self.outcomes)} period(s) rendered{where} in "
                  f"{self.seconds:.0f} s; {len(self.failed)} failed"
                  + (f": {', '.join(self.failed)}" if self.failed else "")]
@@ -86,8 +94,10 @@ def _render_one(period: str, kwargs: dict[str, Any]) -> PeriodOutcome:
 
 def backfill(periods: list[str], snapshots: Path, out_root: Path, notebook: Path, region: str | None = None,
              workers: int = 2, progress: Callable[[str], None] | None = None,
-             failed_snapshots: dict[str, dict] | None = None) -> BackfillResult:
-    """Render every period (snapshots already made) with up to `workers` in parallel.
+             failed_snapshots: dict[str, dict] | None = None, language: str = DEFAULT_LANGUAGE,
+             pdf: bool = False, parameters: dict[str, Any] | None = None) -> BackfillResult:
+    """Render every period (snapshots already made) with up to `workers` in parallel, in
+    `language`, each with its PDF when `pdf` (`parameters`: further notebook parameters).
 
     Each period runs as `render` in its own worker process (its own kernel); a failing period
     is recorded (error, kept strategy_report.failed.ipynb) and the others go on; a period whose
@@ -99,7 +109,8 @@ def backfill(periods: list[str], snapshots: Path, out_root: Path, notebook: Path
     from multiprocessing import get_context
 
     kwargs = {"snapshots": Path(snapshots).resolve(), "out_root": Path(out_root).resolve(),
-              "notebook": Path(notebook).resolve(), "region": region}
+              "notebook": Path(notebook).resolve(), "region": region, "language": language, "pdf": pdf,
+              "parameters": parameters}
     say = progress or (lambda _msg: None)
     clock = time.perf_counter()
     outcomes: dict[str, PeriodOutcome] = {}
@@ -128,7 +139,7 @@ def backfill(periods: list[str], snapshots: Path, out_root: Path, notebook: Path
                     done(PeriodOutcome(futures[future], False, error=f"worker failed: {type(exc).__name__}: {exc}"))
     index = write_index(kwargs["out_root"])
     return BackfillResult([outcomes[p] for p in periods], index, region=region,
-                          seconds=time.perf_counter() - clock)
+                          seconds=time.perf_counter() - clock, language=language)
 
 
 __all__ = ["BackfillResult", "PeriodOutcome", "backfill", "periods_between"]

@@ -12,11 +12,14 @@ from html import escape
 
 import pandas as pd
 
+from powerlens.report.i18n import t, value_word
+
 CARD_STYLE = ("<style>.pl-cards{display:flex;flex-wrap:wrap;gap:12px}"
               ".pl-card{border:1px solid #bbb;border-radius:6px;padding:8px 12px;width:380px;"
               "break-inside:avoid;font-size:13px;color:#111;background:#fff}"
               ".pl-card h4{margin:0 0 6px 0;font-size:14px}.pl-card dl{display:grid;"
-              "grid-template-columns:140px 1fr;gap:2px 8px;margin:0}.pl-card dt{color:#444}"
+              "grid-template-columns:minmax(9em,max-content) 1fr;gap:2px 8px;margin:0}"
+              ".pl-card dt{color:#444;white-space:nowrap;width:auto;float:none;font-weight:normal}"
               ".pl-card dd{margin:0}</style>")
 
 
@@ -37,39 +40,48 @@ def _fmt(value, pattern: str = "{:,.0f}", suffix: str = "") -> str:
 
 
 def _card(customer: str, seg: pd.Series, feat: pd.Series | None, peer: pd.Series | None,
-          actions: pd.DataFrame) -> str:
-    tariff = ("two-part" if _value(feat, "two_part_tariff") else "single-part") + (
-        ", time-of-use" if _value(feat, "tou_tariff") else "")
+          actions: pd.DataFrame, language: str = "en", currency: str = "") -> str:
+    def say(key: str, **fmt) -> str:
+        return t(key, language, **fmt)
+
+    def words(value) -> str:
+        return "–" if value is None else value_word(str(value), language)
+
+    tariff = say("card_two_part" if _value(feat, "two_part_tariff") else "card_single_part") + (
+        say("card_tou") if _value(feat, "tou_tariff") else "")
     voltage = _value(feat, "voltage_kv")
     lf_pct = _value(peer, "load_factor_percentile")
     lines = [
-        ("class, industry", f"{_value(seg, 'customer_class') or '–'}, {_value(feat, 'industry') or '–'}"),
-        ("region", _value(seg, "region") or "–"),
-        ("capacity", _fmt(_value(seg, "capacity_kva"), suffix=" kVA")
-         + (f" at {_fmt(voltage, '{:g}')} kV" if voltage is not None else "")),
-        ("tariff", tariff),
-        ("load shape", _value(seg, "load_shape") or "–"),
-        ("value tier, credit", f"{_value(seg, 'value_tier') or '–'}, grade {_value(seg, 'credit_grade') or '–'}"),
-        ("energy 12 months", _fmt(_value(seg, "kwh_365d"), suffix=" kWh")),
-        ("revenue 12 months", _fmt(_value(seg, "revenue_12m"))),
-        ("trend", _fmt(_value(feat, "trend_pct_per_year"), "{:+.1f}", "% per year")),
-        ("peak, load factor", f"{_fmt(_value(feat, 'peak_kw'), suffix=' kW')}, "
+        (say("card_class_industry"), f"{words(_value(seg, 'customer_class'))}, {words(_value(feat, 'industry'))}"),
+        (say("card_region"), _value(seg, "region") or "–"),
+        (say("card_capacity"), _fmt(_value(seg, "capacity_kva"), suffix=" kVA")
+         + (say("card_at_kv", kv=_fmt(voltage, "{:g}")) if voltage is not None else "")),
+        (say("card_tariff"), tariff),
+        (say("card_load_shape"), words(_value(seg, "load_shape"))),
+        (say("card_tier_credit"), say("card_grade", tier=words(_value(seg, "value_tier")),
+                                      grade=_value(seg, "credit_grade") or "–")),
+        (say("card_energy"), _fmt(_value(seg, "kwh_365d"), suffix=" kWh")),
+        (say("card_revenue"), _fmt(_value(seg, "revenue_12m"), suffix=f" {currency}" if currency else "")),
+        (say("card_trend"), _fmt(_value(feat, "trend_pct_per_year"), "{:+.1f}", say("card_per_year"))),
+        (say("card_peak_lf"), f"{_fmt(_value(feat, 'peak_kw'), suffix=' kW')}, "
                               f"{_fmt(_value(feat, 'load_factor') or _value(feat, 'daily_load_factor'), '{:.2f}')}"
-                              + (f" (percentile {lf_pct:.0f} in its industry)" if lf_pct is not None else "")),
-        ("service, 12 months", f"{_fmt(_value(feat, 'complaints_12m'))} complaints, "
-                               f"{_fmt(_value(feat, 'fault_reports_12m'))} fault reports, "
-                               f"{_fmt(_value(feat, 'capacity_increase_requests'))} capacity requests"),
-        ("actions this period", "; ".join(
-            f"{a} (rank {int(r)})" for a, r in zip(actions["action"], actions["rank"], strict=True)) or "none"),
+                              + (say("card_percentile", p=f"{lf_pct:.0f}") if lf_pct is not None else "")),
+        (say("card_service"), say("card_service_text", complaints=_fmt(_value(feat, "complaints_12m")),
+                                  faults=_fmt(_value(feat, "fault_reports_12m")),
+                                  requests=_fmt(_value(feat, "capacity_increase_requests")))),
+        (say("card_actions"), "; ".join(
+            say("card_action_rank", action=value_word(a, language), rank=int(r))
+            for a, r in zip(actions["action"], actions["rank"], strict=True)) or say("card_none")),
     ]
     body = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in lines)
     return f'<div class="pl-card"><h4>{escape(customer)}</h4><dl>{body}</dl></div>'
 
 
 def big_customer_cards(segments: pd.DataFrame, features: pd.DataFrame | None, plan: pd.DataFrame | None,
-                       peers: pd.DataFrame | None, top_n: int) -> tuple[str, int]:
+                       peers: pd.DataFrame | None, top_n: int, language: str = "en",
+                       currency: str = "") -> tuple[str, int]:
     """The HTML of the cards of the `top_n` big customers by 12-month revenue (then id), and how
-    many big customers there are."""
+    many big customers there are; labels in the language, revenue in the currency."""
     big = segments[segments["big_customer"].fillna(False).astype(bool)]
     big = big.assign(customer_id=big["customer_id"].astype(str),
                      _revenue=pd.to_numeric(big["revenue_12m"], errors="coerce").fillna(0.0))
@@ -90,5 +102,5 @@ def big_customer_cards(segments: pd.DataFrame, features: pd.DataFrame | None, pl
         feat = feats.loc[cid] if feats is not None and cid in feats.index else None
         p = peer.loc[cid] if peer is not None and cid in peer.index else None
         actions = planned[planned["customer_id"] == cid].sort_values(["action", "rank"])
-        cards.append(_card(cid, seg, feat, p, actions))
+        cards.append(_card(cid, seg, feat, p, actions, language, currency))
     return CARD_STYLE + '<div class="pl-cards">' + "".join(cards) + "</div>", len(big)

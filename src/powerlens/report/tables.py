@@ -4,10 +4,60 @@ number comes from the snapshot."""
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pandas as pd
 
+from powerlens.report.i18n import energy, money, t, value_word, word
 from powerlens.rules import TIER_CELLS, VALUE_TIERS, probability_text
+
+# the report's look: tables wrap their text and fit a 1280 px page; prose reads as paragraphs
+REPORT_STYLE = """<style>
+.pl-table { max-width: 100%; overflow-x: hidden; }
+.pl-table table { max-width: 100%; table-layout: auto; border-collapse: collapse; }
+.pl-table th, .pl-table td { white-space: normal; overflow-wrap: break-word; max-width: 28em; text-align: left;
+  vertical-align: top; padding: 0.25em 0.6em; }
+.pl-table td.pl-num { text-align: right; }
+p.pl-text, p.pl-note, p.pl-more { max-width: 60em; line-height: 1.5; }
+p.pl-note { color: #333; font-style: italic; }
+.jp-RenderedImage img { max-width: 100%; height: auto; }
+</style>"""
+
+
+def html_table(frame: pd.DataFrame, language: str, max_rows: int | None = None, index: bool = True) -> str:
+    """A table as the report shows it: column labels, index names and the domain's words in the
+    language (`i18n.word`), every cell escaped, never truncated by pandas (at most `max_rows`
+    rows, then a sentence saying how many there are)."""
+    shown = frame if max_rows is None or len(frame) <= max_rows else frame.head(max_rows)
+
+    def words(labels: pd.Index) -> pd.Index:
+        if isinstance(labels, pd.MultiIndex):
+            return pd.MultiIndex.from_tuples([tuple(cell(v) for v in tup) for tup in labels],
+                                             names=[None if n is None else word(n, language) for n in labels.names])
+        return pd.Index([cell(v) for v in labels], name=None if labels.name is None else word(labels.name, language))
+
+    def cell(value):
+        if isinstance(value, bool | np.bool_):
+            return word("yes" if value else "no", language)
+        return value_word(value, language) if isinstance(value, str) else value
+
+    columns = {}
+    for i in range(shown.shape[1]):
+        values = shown.iloc[:, i]
+        textual = values.dtype == object or pd.api.types.is_string_dtype(values) or pd.api.types.is_bool_dtype(values)
+        columns[i] = values.map(cell).astype(object) if textual else values
+    cells = pd.DataFrame(columns, index=shown.index)
+    cells.columns = pd.Index([word(c, language) for c in shown.columns], name=None if shown.columns.name is None
+                             else word(shown.columns.name, language))
+    if index:
+        cells.index = words(cells.index)
+    body = cells.to_html(escape=True, index=index, na_rep="–", border=0, max_rows=None, max_cols=None,
+                         show_dimensions=False, classes="pl-data")
+    more = ""
+    if len(shown) < len(frame):
+        more = f'<p class="pl-more">{escape(t("table_first_rows", language, shown=len(shown), n=f"{len(frame):,}"))}</p>'
+    return f'<div class="pl-table">{body}{more}</div>'
 
 
 def for_region(frame: pd.DataFrame | None, region: str | None, column: str = "region") -> pd.DataFrame | None:
@@ -52,11 +102,26 @@ def priority_text(values: pd.Series, rank_by: str | None) -> pd.Series:
 def model_comparison(comparison: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
     """Families x validation metrics, with the counts of customers (positives, n) suppressed
     below min_group_size like every other count; metrics to three decimals."""
-    shown = comparison.copy()
+    shown = comparison[[c for c in ["task", "family", *MODEL_METRICS] if c in comparison]].copy()
     for col in ("positives", "n"):
         if col in shown:
             shown[col] = shown[col].map(lambda v: count_text(v, min_group_size))
     return shown.set_index(["task", "family"]).round(3)
+
+
+# the validation metrics the model-health table shows (the snapshot keeps every one)
+MODEL_METRICS = ["champion", "roc_auc", "pr_auc", "lift_at_10pct", "brier", "positives", "n"]
+
+
+def model_sources_table(sources: pd.DataFrame) -> pd.DataFrame:
+    """Which model scored the period, what it was trained and validated on, and its headline
+    validation metrics (three decimals)."""
+    keep = ["task", "model", "family", "trained on cut-offs", "validated on",
+            *[f"validation {m}" for m in ("roc_auc", "pr_auc", "brier")]]
+    shown = sources[[c for c in keep if c in sources]].rename(columns={
+        "validation roc_auc": "validation ROC-AUC", "validation pr_auc": "validation PR-AUC",
+        "validation brier": "validation Brier score"})
+    return shown.set_index("task").round(3)
 
 
 def score_drift(drift: pd.DataFrame) -> pd.DataFrame:
@@ -68,10 +133,81 @@ def score_drift(drift: pd.DataFrame) -> pd.DataFrame:
 
 
 
-def tier_matrix(segments: pd.DataFrame, tier_strategies: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
+KPI_LABELS = {"customers": "active accounts"}  # the count of accounts active in the month
+
+
+def kpi_value(kpi: str, value: float | None, currency: str, language: str = "en") -> str:
+    """One KPI's value with its unit: energy in kWh / MWh / GWh, money in the currency, rates in %."""
+    if value is None or pd.isna(value):
+        return "–"
+    if kpi == "kwh":
+        return energy(float(value), language)
+    if kpi in ("revenue", "arrears_amount"):
+        return money(float(value), currency)
+    if kpi.endswith("_rate"):
+        return f"{value:.1%}"
+    return f"{value:,.0f}"
+
+
+def kpi_table(kpis: pd.DataFrame, period: str, columns: list[str], language: str, currency: str,
+              company: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The KPIs of the period next to the month before and the same month a year earlier (the
+    months the table has), with units. Given the company's KPIs (a region's report), the
+    company's value of the period and the region's share of it (counts and amounts) follow."""
+    k = kpis.set_index(kpis["period"].astype(str))
+    months = [m for m in (period, str(pd.Period(period, "M") - 1), str(pd.Period(period, "M") - 12)) if m in k.index]
+    out = pd.DataFrame({m: [kpi_value(c, k.loc[m, c], currency, language) for c in columns] for m in months},
+                       index=pd.Index([KPI_LABELS.get(c, c) for c in columns], name="KPI"))
+    if company is not None:
+        from powerlens.snapshots import ALL_REGIONS
+
+        whole = company[company["region"].astype(str) == ALL_REGIONS].set_index("period")
+        if period in whole.index:
+            now = whole.loc[period]
+            out["company"] = [kpi_value(c, now.get(c), currency, language) for c in columns]
+            out["share of the company"] = [
+                "–" if c.endswith("_rate") or not now.get(c) or pd.isna(now.get(c)) or pd.isna(k.loc[period, c])
+                else f"{k.loc[period, c] / now[c]:.1%}" for c in columns]
+    return out
+
+
+def counter_payers_table(payers: pd.DataFrame) -> pd.DataFrame:
+    """The accounts still paying at a counter: region, class, payments, those at a counter and their share."""
+    return pd.DataFrame({
+        "region": payers["region"].astype(str).to_numpy(),
+        "customer class": payers["customer_class"].astype(str).to_numpy(),
+        "payments": payers["payments"].map(lambda v: _num(v)).to_numpy(),
+        "at a counter": payers["counter_payments"].map(lambda v: _num(v)).to_numpy(),
+        "counter share": payers["counter_share"].map(_pct).to_numpy(),
+    }, index=pd.Index(payers["customer_id"].astype(str), name="customer"))
+
+
+def latent_table(latent: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    """The first top_n latent big customers by rank: class, value and potential, and why."""
+    top = latent.sort_values(["latent_big_rank", "customer_id"]).head(top_n)
+    return pd.DataFrame({
+        "rank": top["latent_big_rank"].round().astype("Int64").to_numpy(),
+        "customer class": top["customer_class"].astype(str).to_numpy(),
+        "value score": top["value_score"].map(lambda v: _num(v, digits=2)).to_numpy(),
+        "potential value": top["potential_value"].map(lambda v: _num(v, digits=2)).to_numpy(),
+        "why": top["latent_big_reason"].fillna("").astype(str).to_numpy(),
+    }, index=pd.Index(top["customer_id"].astype(str), name="customer"))
+
+
+def big_changes_table(changes: pd.DataFrame) -> pd.DataFrame:
+    """Accounts that entered or left the big-customer list, and why."""
+    return pd.DataFrame({"change": changes["change"].astype(str).to_numpy(),
+                         "reason": changes["reason"].fillna("").astype(str).to_numpy()},
+                        index=pd.Index(changes["customer_id"].astype(str), name="customer"))
+
+
+def tier_matrix(segments: pd.DataFrame, tier_strategies: pd.DataFrame, min_group_size: int,
+                language: str = "en") -> pd.DataFrame:
     """One row per value tier x credit grade: customers, revenue share, strategy, why.
 
-    Cells with fewer than min_group_size customers show "<n" and no revenue share.
+    Cells with fewer than min_group_size customers show "<n" and no revenue share. The strategy
+    and why are the playbook's in the language (its `strategy_zh` / `why_zh` in Chinese, where
+    the playbook gives them).
     """
     if "revenue_12m" in segments.columns:
         revenue = pd.to_numeric(segments["revenue_12m"], errors="coerce").fillna(0.0)
@@ -87,15 +223,33 @@ def tier_matrix(segments: pd.DataFrame, tier_strategies: pd.DataFrame, min_group
         rows.append({"value_tier": cell.value_tier, "credit_grade": cell.credit_grade,
                      "customers": small_label(min_group_size) if small else str(n),
                      "revenue_share": "–" if share is None else f"{share:.1%}",
-                     "strategy": cell.strategy, "why": cell.why})
+                     "strategy": playbook_text(cell, "strategy", language),
+                     "why": playbook_text(cell, "why", language)})
     return pd.DataFrame(rows)
 
 
-def tier_grid(matrix: pd.DataFrame) -> pd.DataFrame:
+def playbook_text(row, field: str, language: str) -> str:
+    """A playbook text (strategy, why, description) in the language: its `<field>_zh` in
+    Chinese when the playbook gives one, else the English."""
+    translated = getattr(row, f"{field}_{language}", None) if language != "en" else None
+    if isinstance(translated, str) and translated.strip():
+        return translated
+    value = getattr(row, field, "")
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def tier_grid(matrix: pd.DataFrame, language: str = "en") -> pd.DataFrame:
     """The tier matrix as the grid people read: value tiers down, credit grades across."""
-    cells = matrix.assign(cell=matrix["customers"] + " customers, " + matrix["revenue_share"] + " of revenue — "
-                          + matrix["strategy"])
-    return cells.pivot(index="value_tier", columns="credit_grade", values="cell").reindex(list(VALUE_TIERS))
+    cells = matrix.assign(cell=[t("tier_cell", language, n=r.customers, share=r.revenue_share, strategy=r.strategy)
+                                for r in matrix.itertuples(index=False)])
+    grid = cells.pivot(index="value_tier", columns="credit_grade", values="cell").reindex(list(VALUE_TIERS))
+    grid.index.name, grid.columns.name = "value tier", "credit grade"
+    return grid
+
+
+def strategy_table(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Each strategy of the matrix once, with why."""
+    return matrix.drop_duplicates("strategy")[["strategy", "why"]].set_index("strategy")
 
 
 def suppressed_counts(values: pd.Series, min_group_size: int, name: str = "customers") -> pd.DataFrame:
@@ -128,14 +282,36 @@ def migration(current: pd.DataFrame, previous: pd.DataFrame, min_group_size: int
 
 
 
-def action_summary(plan: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
-    """Per playbook action: its capacity, ranking, customers planned and held out, what it is."""
+def action_summary(plan: pd.DataFrame, actions: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """Per playbook action: its capacity, ranking, customers planned and held out, what it is
+    (the playbook's description in the language where it gives one)."""
     planned = plan.loc[~plan["holdout"].astype(bool), "action"].value_counts()
     held = plan.loc[plan["holdout"].astype(bool), "action"].value_counts()
     return pd.DataFrame({"action": actions["action"], "capacity": actions["capacity"], "rank by": actions["rank_by"],
                          "planned": actions["action"].map(planned).fillna(0).astype(int).to_numpy(),
                          "holdout": actions["action"].map(held).fillna(0).astype(int).to_numpy(),
-                         "what": actions["description"]}).set_index("action")
+                         "what": [playbook_text(a, "description", language)
+                                  for a in actions.itertuples(index=False)]}).set_index("action")
+
+
+def plan_list(rows: pd.DataFrame, top_n: int, rank_by: str | None, currency: str) -> pd.DataFrame:
+    """The first top_n customers of one action's list: rank, priority (money in the currency when
+    the list is ranked by expected revenue), reasons, and whether they are the holdout."""
+    first = rows.head(top_n)
+    priority = priority_text(first["priority_score"], rank_by)
+    label = f"priority ({currency})" if rank_by is not None and "revenue" in str(rank_by) else "priority"
+    return pd.DataFrame({"rank": first["rank"].astype(int).to_numpy(), label: priority.to_numpy(),
+                         "reasons": first["reasons"].fillna("").astype(str).to_numpy(),
+                         "holdout": first["holdout"].astype(bool).to_numpy()},
+                        index=pd.Index(first["customer_id"].astype(str), name="customer"))
+
+
+def review_table(review: pd.DataFrame) -> pd.DataFrame:
+    """Last period's lists against what happened: per action and group, the customers, those
+    measured, those with the outcome and the rate."""
+    shown = review.drop(columns=[c for c in ("_group", "_n", "_hits", "region") if c in review]).assign(
+        rate=review["rate"].map(lambda r: "–" if pd.isna(r) else f"{r:.1%}"))
+    return shown.set_index(["action", "group"])
 
 
 CLUSTERING_INDICES = ["silhouette", "davies_bouldin", "calinski_harabasz", "cdi", "mia", "stability_ari"]
@@ -260,7 +436,7 @@ def backtest_table(backtest: pd.DataFrame) -> pd.DataFrame:
     return out.set_index("variant")
 
 
-def outlook_table(outlook: pd.DataFrame, regions: list[str]) -> pd.DataFrame:
+def outlook_table(outlook: pd.DataFrame, regions: list[str], language: str = "en") -> pd.DataFrame:
     """The next 12 months against the last 12 per region, with the drivers of the change: the
     weather-normalized growth and the new-load steps of the last 12 months (the energy a full
     year of them adds, as a share of the last 12 months)."""
@@ -270,12 +446,13 @@ def outlook_table(outlook: pd.DataFrame, regions: list[str]) -> pd.DataFrame:
     def drivers(row) -> str:
         parts = []
         if pd.notna(row.growth_yoy_weather_normalized):
-            parts.append(f"weather-normalized growth {row.growth_yoy_weather_normalized:+.1%} y/y")
+            parts.append(t("outlook_growth", language, growth=f"{row.growth_yoy_weather_normalized:+.1%}"))
         if row.steps_12m:
-            when = "" if pd.isna(row.last_step_date) else f", last on {pd.Timestamp(row.last_step_date):%Y-%m-%d}"
-            parts.append(f"{int(row.steps_12m)} new-load step(s) of {row.step_kw_12m:+,.0f} kW{when}: "
-                         f"{_pct(row.step_carry_over_share, True)} from a full year of them")
-        return "; ".join(parts) or "–"
+            when = "" if pd.isna(row.last_step_date) else t(
+                "outlook_last_on", language, date=f"{pd.Timestamp(row.last_step_date):%Y-%m-%d}")
+            parts.append(t("outlook_steps", language, n=int(row.steps_12m), kw=f"{row.step_kw_12m:+,.0f}",
+                           when=when, share=_pct(row.step_carry_over_share, True)))
+        return t("outlook_join", language).join(parts) or "–"
 
     return pd.DataFrame({
         "last 12 months (MWh)": o["energy_kwh_last_12m"].map(lambda v: _num(v, 1e3)),
@@ -321,6 +498,45 @@ def efficiency_audit_table(audit: pd.DataFrame, top_n: int, currency: str = "") 
     }).rename_axis("customer")
 
 
+# --------------------------------------------------------------------------- price and the ToU offer
+
+def tou_table(segments: pd.DataFrame, features: pd.DataFrame | None, min_group_size: int,
+              currency: str = "") -> pd.DataFrame:
+    """Per customer class: what customers pay per kWh and at the peak, how price-sensitive they
+    are (the features' medians), and the ToU offer the segment stage priced for them (customers
+    who would save, their expected yearly saving and load-factor gain). A class with fewer than
+    min_group_size customers shows its count only."""
+    unit = f" ({currency})" if currency else ""
+    seg = segments.set_index(segments["customer_id"].astype(str))
+    price_cols = ["avg_price_per_kwh", "bill_share_peak", "price_sensitivity"]
+    if features is not None and len(features):
+        feats = features.set_index(features["customer_id"].astype(str))
+        seg = seg.join(feats[[c for c in price_cols if c in feats and c not in seg]])
+    for col in price_cols + ["tou_expected_saving", "tou_load_factor_gain"]:
+        if col not in seg:
+            seg[col] = np.nan
+    saving = pd.to_numeric(seg["tou_expected_saving"], errors="coerce")
+    seg = seg.assign(candidate=saving > 0, saving=saving.where(saving > 0))
+    rows = {}
+    for cls, g in seg.groupby(seg["customer_class"].astype(str), sort=True):
+        small = len(g) < min_group_size
+        cand = g[g["candidate"]]
+
+        def shown(text: str, hidden: bool = small) -> str:
+            return "–" if hidden else text
+        rows[cls] = {
+            "customers": count_text(len(g), min_group_size),
+            f"average price per kWh{unit}": shown(_num(g["avg_price_per_kwh"].median(), digits=3)),
+            "peak share of the bill": shown(_pct(g["bill_share_peak"].median())),
+            "price sensitivity (median)": shown(_num(g["price_sensitivity"].median(), digits=2)),
+            "ToU candidates": shown(count_text(len(cand), min_group_size)),
+            f"expected saving a year{unit}": shown(_num(cand["saving"].sum()), small or len(cand) < min_group_size),
+            "load-factor gain (mean)": shown(_num(cand["tou_load_factor_gain"].mean(), digits=3),
+                                             small or len(cand) < min_group_size),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("customer class")
+
+
 # --------------------------------------------------------------------------- service and payments
 
 SERVICE_KPI_NAMES = {
@@ -355,7 +571,7 @@ def service_kpi_table(kpis: pd.DataFrame, period: str, region: str | None, min_g
     return out.rename_axis("region")
 
 
-def rectification_table(items: pd.DataFrame, region: str | None = None) -> pd.DataFrame:
+def rectification_table(items: pd.DataFrame, region: str | None = None, language: str = "en") -> pd.DataFrame:
     """Rectification items (or their follow-up) in words: region, month, KPI, value against target."""
     if region is not None:
         items = items[items["region"].astype(str).eq(str(region))]
@@ -363,8 +579,8 @@ def rectification_table(items: pd.DataFrame, region: str | None = None) -> pd.Da
         "region": items["region"].astype(str), "month": items["period"].astype(str),
         "KPI": items["kpi"].map(lambda k: SERVICE_KPI_NAMES.get(k, str(k).replace("_", " "))),
         "value": items["value"].map(lambda v: _num(v, digits=1)),
-        "target": [f"{'at most' if d == 'max' else 'at least'} {t:g}" for t, d in
-                   zip(items["target"], items["direction"], strict=True)],
+        "target": [t("target_at_most" if d == "max" else "target_at_least", language, target=f"{v:g}")
+                   for v, d in zip(items["target"], items["direction"], strict=True)],
     })
     if "status" in items:
         out["now"] = items["value_now"].map(lambda v: _num(v, digits=1))

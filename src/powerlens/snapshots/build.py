@@ -141,9 +141,12 @@ def playbook_tables(playbook: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     actions = pd.DataFrame([{"action": a["name"], "capacity": a["capacity"], "rank_by": a["rank_by"],
                              "task": a["when"].get("task"), "outcome": a.get("outcome"),
                              "holdout_share": float(a.get("holdout_share") or 0.0),
-                             "description": a.get("description", "")} for a in playbook["actions"]])
+                             "description": a.get("description", ""),
+                             "description_zh": a.get("description_zh", "")} for a in playbook["actions"]])
     tiers = pd.DataFrame([{"value_tier": t, "credit_grade": g, "strategy": strategy.tier_strategy(t, g, playbook),
-                           "why": playbook["tiers"][t][g].get("why", "")}
+                           "why": playbook["tiers"][t][g].get("why", ""),
+                           "strategy_zh": playbook["tiers"][t][g].get("strategy_zh", ""),
+                           "why_zh": playbook["tiers"][t][g].get("why_zh", "")}
                           for t in VALUE_TIERS for g in CREDIT_GRADES])
     return actions, tiers
 
@@ -248,5 +251,6 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
                 "notes": notes + current.notes, "previous_notes": previous.notes,
                 "regions": [r for r in regions if r != ALL_REGIONS], "decisions": decisions,
                 "top_n": int(top_n), "min_group_size": int(min_group_size),
-                "playbook": playbook is not None, "regional_notes": regional_notes}
+                "playbook": playbook is not None, "regional_notes": regional_notes,
+                "tou_load_shift": float(pit.cfg.segment.tou_offer.load_shift)}
     return tables, manifest
