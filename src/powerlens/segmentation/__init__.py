@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from powerlens.config import TouOfferConfig
 from powerlens.errors import InvalidInput
 from powerlens.industry import efficiency_audit
 from powerlens.segmentation.clustering import (
@@ -33,7 +34,6 @@ from powerlens.segmentation.value import (
     value_weights,
     weights_spec,
 )
-from powerlens.config import TouOfferConfig
 from powerlens.tariffs import tou_offer_candidates
 
 __all__ = ["segment", "tiers", "profile_table", "pareto", "replay_params", "cluster_from_params", "LookBack", "look_back",
