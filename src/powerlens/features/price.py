@@ -93,9 +93,9 @@ def _elasticity(priced: pd.DataFrame, cust: pd.DataFrame) -> pd.Series:
     price), per customer; NaN without MIN_PAIRS month pairs or without a price change. The
     months an account opened or closed (part months) are left out."""
     b = priced[priced["kwh"] > 0]
-    start = pd.to_datetime(cust["start_date"]).dt.to_period("M")
-    end = pd.to_datetime(cust.get("end_date", pd.Series(pd.NaT, index=cust.index))).dt.to_period("M")
-    month = b["month"].dt.to_period("M")
+    start = _month_number(pd.to_datetime(cust["start_date"]))
+    end = _month_number(pd.to_datetime(cust.get("end_date", pd.Series(pd.NaT, index=cust.index))))
+    month = _month_number(b["month"])
     whole = (month != start.reindex(b["customer_id"]).to_numpy()) & (month != end.reindex(b["customer_id"]).to_numpy())
     b = b[whole.to_numpy()]
     if b.empty:
@@ -122,7 +122,7 @@ def _elasticity(priced: pd.DataFrame, cust: pd.DataFrame) -> pd.Series:
     pairs = pairs.dropna(subset=["dk", "dp"])
     g = pairs.groupby("customer_id")
     n = g.size()
-    changed = g["dp"].apply(lambda s: (s.abs() >= MIN_PRICE_CHANGE).sum())
+    changed = (pairs["dp"].abs() >= MIN_PRICE_CHANGE).groupby(pairs["customer_id"]).sum()
     mean_k, mean_p = g["dk"].transform("mean"), g["dp"].transform("mean")
     cov = ((pairs["dk"] - mean_k) * (pairs["dp"] - mean_p)).groupby(pairs["customer_id"]).sum()
     var = ((pairs["dp"] - mean_p) ** 2).groupby(pairs["customer_id"]).sum()
@@ -138,6 +138,11 @@ def _elasticity(priced: pd.DataFrame, cust: pd.DataFrame) -> pd.Series:
     return slope.fillna(ratio.where(step_only))
 
 
+def _month_number(dates: pd.Series) -> pd.Series:
+    """Months counted from year 0 (float: NaN for no date), so a year earlier is 12 less."""
+    return dates.dt.year * 12.0 + dates.dt.month - 1
+
+
 def _complaints_after_rises(bills: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.Series:
     """Per customer with a bill rise (a bill at least BILL_RISE above the mean of its three
     before): complaints in the RISE_WINDOW_DAYS after its rises, per rise."""
@@ -145,7 +150,9 @@ def _complaints_after_rises(bills: pd.DataFrame, events: pd.DataFrame | None, as
         return pd.Series(dtype=float)
     b = bills.assign(issued=_issued(bills), customer_id=bills["customer_id"].astype(str)).sort_values(
         ["customer_id", "issued"])
-    before = b.groupby("customer_id")["amount"].transform(lambda s: s.shift(1).rolling(3, min_periods=3).mean())
+    # the mean of the three bills before each (shifts within the customer: no per-customer Python)
+    g = b.groupby("customer_id", sort=False)["amount"]
+    before = (g.shift(1) + g.shift(2) + g.shift(3)) / 3
     rises = b[(before > 0) & (b["amount"] >= (1 + BILL_RISE) * before)][["customer_id", "issued"]]
     if rises.empty:
         return pd.Series(dtype=float)
