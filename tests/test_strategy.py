@@ -90,7 +90,8 @@ def test_plan_respects_capacities_and_ranks(playbook):
     segments = _segments()
     scores = _scores(segments)
     plan = strategy.plan_actions(segments, scores, _with_capacities(playbook, 3), _features(segments))
-    assert list(plan.columns) == ["customer_id", "action", "rank", "priority_score", "reasons", "holdout"]
+    assert list(plan.columns) == ["customer_id", "action", "rank", "priority_score", "reasons", "holdout", "act_by"]
+    assert (plan["act_by"] == "").all()  # no plan date: no deadline
     plan = plan[~plan["holdout"]]
     counts = plan.groupby("action").size()
     assert (counts <= 3).all()
@@ -194,6 +195,8 @@ def test_empty_scores_still_plans_segment_actions(playbook):
         (lambda pb: pb["actions"][0].update(outcome="happiness"), "outcome"),
         (lambda pb: pb["actions"][1].update(holdout_share=0.9), "holdout_share"),
         (lambda pb: pb["actions"][1].update(description_zh=["客户挽留"]), "description_zh"),
+        (lambda pb: pb["actions"][1].update(act_within_days=0), "act_within_days"),
+        (lambda pb: pb["actions"][1].update(act_within_days="soon"), "act_within_days"),
         (lambda pb: pb["tiers"]["high"]["A"].update(strategy_zh=3), "tiers.high.A.strategy_zh"),
         (lambda pb: pb["tiers"]["low"]["C"].update(strategy_fr="x"), "tiers.low.C.strategy_fr"),
     ],
@@ -351,7 +354,15 @@ def test_an_action_ranked_by_a_segment_column_breaks_ties_by_the_values_not_the_
 def test_the_escalation_ladder_puts_each_overdue_account_on_one_step(playbook):
     segments = _segments()
     features = _features(segments)
-    plan = strategy.plan_actions(segments, _scores(segments), playbook, features=features)
+    plan = strategy.plan_actions(segments, _scores(segments), playbook, features=features,
+                                 plan_date=pd.Timestamp("2026-10-31"))
+    # each step has its deadline from the plan date (the playbook's act_within_days)
+    days = {a["name"]: a.get("act_within_days") for a in playbook["actions"]}
+    for action, rows in plan.groupby("action"):
+        expected = "" if days[action] is None else str((pd.Timestamp("2026-10-31")
+                                                        + pd.Timedelta(days=days[action])).date())
+        assert set(rows["act_by"]) == {expected}, action
+    assert days["arrears_warning"] and days["disconnection_notice"] and days["theft_reinspection"]
     steps = {a: set(plan.loc[plan["action"] == a, "customer_id"])
              for a in ("arrears_warning", "arrears_restriction", "disconnection_notice")}
     f = features.set_index("customer_id")

@@ -29,9 +29,9 @@ __all__ = [
     "TASKS", "VALUE_TIERS", "CREDIT_GRADES",
 ]
 
-ACTION_COLUMNS = ["customer_id", "action", "rank", "priority_score", "reasons", "holdout"]
+ACTION_COLUMNS = ["customer_id", "action", "rank", "priority_score", "reasons", "holdout", "act_by"]
 _ACTION_KEYS = {"name", "description", "description_zh", "when", "capacity", "rank_by", "reason_column", "outcome",
-                "holdout_share"}
+                "holdout_share", "act_within_days"}
 # a tier cell's keys: its strategy and why, and optionally both in Chinese (the report in Chinese)
 _TIER_KEYS = {"strategy", "why", "strategy_zh", "why_zh"}
 MAX_HOLDOUT_SHARE = 0.5
@@ -112,6 +112,9 @@ def validate_playbook(playbook: Any) -> None:
         share = action.get("holdout_share", 0.0)
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= MAX_HOLDOUT_SHARE:
             raise InvalidInput(f"playbook: '{where}.holdout_share' must be a number in [0, {MAX_HOLDOUT_SHARE}]")
+        days = action.get("act_within_days", 1)
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise InvalidInput(f"playbook: '{where}.act_within_days' must be a whole number of days, at least 1")
 
 
 def _validate_when(when: dict[str, Any], where: str) -> None:
@@ -153,11 +156,13 @@ def plan_actions(
     playbook: dict[str, Any],
     features: pd.DataFrame | None = None,
     holdout_salt: str = "",
+    plan_date: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """One row per (customer_id, action): eligible customers ranked and capped per action.
 
     Columns: customer_id, action, rank (1 = first), priority_score (the `rank_by` value),
-    reasons, holdout. Condition columns missing from `segments` are taken from `features`
+    reasons, holdout, act_by (the plan date plus the action's `act_within_days`, YYYY-MM-DD;
+    empty without either: an escalation step's deadline). Condition columns missing from `segments` are taken from `features`
     (latest `as_of` per customer); a column found in neither raises InvalidInput. With a
     `holdout_share`, a random share of the ranked customers is kept as a holdout (holdout =
     True: leave them untreated) and the list goes on until `capacity` customers are to be
@@ -166,6 +171,10 @@ def plan_actions(
     groups = action_groups(segments, scores, playbook, features, holdout_salt)
     planned = groups[groups["group"].isin(["acted", "holdout"])]
     out = planned.assign(holdout=planned["group"] == "holdout")
+    deadlines = {a["name"]: ("" if plan_date is None or "act_within_days" not in a else
+                             (pd.Timestamp(plan_date) + pd.Timedelta(days=a["act_within_days"])).date().isoformat())
+                 for a in playbook["actions"]}
+    out = out.assign(act_by=out["action"].map(deadlines).fillna(""))
     return out[ACTION_COLUMNS].astype(_ACTION_DTYPES).reset_index(drop=True)
 
 
@@ -196,8 +205,9 @@ _ACTION_DTYPES = {
     "priority_score": "float64",
     "reasons": "object",
     "holdout": "bool",
+    "act_by": "object",
 }
-_GROUP_DTYPES = {k: v for k, v in _ACTION_DTYPES.items() if k != "holdout"} | {"group": "object"}
+_GROUP_DTYPES = {k: v for k, v in _ACTION_DTYPES.items() if k not in ("holdout", "act_by")} | {"group": "object"}
 
 
 def holdout_draw(customer_ids: pd.Series, action: str, salt: str) -> np.ndarray:

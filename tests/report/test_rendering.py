@@ -37,7 +37,7 @@ def test_render_writes_all_outputs(rendered):
     assert not (out_dir / "strategy_report.failed.ipynb").exists()
 
     actions = pd.read_csv(out_dir / "actions.csv")
-    assert list(actions.columns) == ["customer_id", "action", "rank", "priority_score", "reasons", "holdout"]
+    assert list(actions.columns) == ["customer_id", "action", "rank", "priority_score", "reasons", "holdout", "act_by"]
     assert {"development_visit", "vip_account_manager", "retention_contact"} <= set(actions["action"])
     assert "inspection" not in set(actions["action"])  # no theft scores
     visits = actions[actions["action"] == "development_visit"]

@@ -515,6 +515,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "e_payment_campaign": ("e-payment campaign", "线上缴费推广"), "theft_reinspection": ("theft re-inspection", "窃电复查"),
     "tou_offer": ("ToU offer", "峰谷分时电价推荐"),
     "average price per kWh": ("average price per kWh", "平均电价（每千瓦时）"),
+    "act by": ("act by", "办理期限"),
     "peak share of the bill": ("peak share of the bill", "峰段电费占比"),
     "price sensitivity (median)": ("price sensitivity (median)", "价格敏感度（中位数）"),
     "ToU candidates": ("ToU candidates", "分时电价推荐户数"),

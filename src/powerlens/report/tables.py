@@ -300,10 +300,13 @@ def plan_list(rows: pd.DataFrame, top_n: int, rank_by: str | None, currency: str
     first = rows.head(top_n)
     priority = priority_text(first["priority_score"], rank_by)
     label = f"priority ({currency})" if rank_by is not None and "revenue" in str(rank_by) else "priority"
-    return pd.DataFrame({"rank": first["rank"].astype(int).to_numpy(), label: priority.to_numpy(),
-                         "reasons": first["reasons"].fillna("").astype(str).to_numpy(),
-                         "holdout": first["holdout"].astype(bool).to_numpy()},
-                        index=pd.Index(first["customer_id"].astype(str), name="customer"))
+    out = pd.DataFrame({"rank": first["rank"].astype(int).to_numpy(), label: priority.to_numpy(),
+                        "reasons": first["reasons"].fillna("").astype(str).to_numpy(),
+                        "holdout": first["holdout"].astype(bool).to_numpy()},
+                       index=pd.Index(first["customer_id"].astype(str), name="customer"))
+    if "act_by" in first and first["act_by"].fillna("").astype(str).ne("").any():  # an escalation step's deadline
+        out["act by"] = first["act_by"].fillna("").astype(str).to_numpy()
+    return out
 
 
 def review_table(review: pd.DataFrame) -> pd.DataFrame:

@@ -213,7 +213,7 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
     plannable = playbook is not None and current.segments is not None
     if plannable:
         plan = strategy.plan_actions(current.segments, _scores_or_empty(current), playbook, current.features,
-                                     holdout_salt=str(cutoff.date()))
+                                     holdout_salt=str(cutoff.date()), plan_date=cutoff)
     models = {t: m.model for t, m in current.models.items() if m.model is not None}
     if models and current.scores is not None:  # walk-forward scores: explain what the report lists
         wanted = explained_customers(current.scores, plan, playbook, regions, top_n)
@@ -221,7 +221,7 @@ def build_snapshot(period: str, pit: PointInTime, playbook: dict | None, top_n: 
             current.scores = add_reasons(current.scores, model, current.features, wanted.get(task, set()), task=task)
         if plannable:  # the plan again, now with the reasons of its customers
             plan = strategy.plan_actions(current.segments, current.scores, playbook, current.features,
-                                         holdout_salt=str(cutoff.date()))
+                                         holdout_salt=str(cutoff.date()), plan_date=cutoff)
     actions, tiers = playbook_tables(playbook) if playbook is not None else (None, None)
     review, readings = (review_tables(pit, playbook, previous, cutoff, regions, min_group_size)
                         if playbook is not None else _no_review())
