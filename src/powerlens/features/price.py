@@ -43,7 +43,7 @@ def price_features(bills: pd.DataFrame, events: pd.DataFrame, customers: pd.Data
     out = pd.DataFrame(np.nan, index=customer_ids, columns=COLUMNS)
     if bills is None or bills.empty:
         return out
-    known = bills[_issued(bills) < as_of]
+    known = bills[_issued(bills) < as_of]  # (load_clean puts each customer's bills in one order)
     recent = known[_issued(known) >= as_of - pd.Timedelta(days=history_days)]
     g = recent.groupby("customer_id", observed=True)
     kwh = g["kwh"].sum()
