@@ -174,6 +174,21 @@ addEventListener("load", () => { setTimeout(() => {
     [...document.querySelectorAll("td, th")].some(c => c.textContent.trim() === "...");
   r.englishHeadings = headings.map(h => h.textContent.replace("¶", "").trim()).filter(t => !/[\\u3400-\\u9fff]/.test(t));
   r.headings = headings.map(h => h.textContent.replace("¶", "").trim());
+  // WCAG contrast of every element's own text against the background it is drawn on
+  const rgba = c => { const m = (c.match(/[\\d.]+/g) || ["0", "0", "0", "0"]).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+  const backdrop = e => { for (let n = e; n; n = n.parentElement) { const c = rgba(getComputedStyle(n).backgroundColor); if (c[3] > 0) return c; } return [255, 255, 255, 1]; };
+  const lum = c => { const ch = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2]; };
+  const low = [];
+  for (const e of document.body.querySelectorAll("*")) {
+    if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const st = getComputedStyle(e);
+    if (st.visibility === "hidden" || st.display === "none" || e.closest("script, style")) continue;
+    const bg = backdrop(e), fg = rgba(st.color);
+    const seen = [0, 1, 2].map(i => fg[i] * fg[3] + bg[i] * (1 - fg[3]));  // a translucent colour over its backdrop
+    const a = lum(seen), b = lum(bg), ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) low.push(e.tagName + "." + e.className + " " + ratio.toFixed(2) + ": " + e.textContent.trim().slice(0, 30));
+  }
+  r.lowContrast = low.slice(0, 10);
   r.text = text;
   document.body.setAttribute("data-probe", JSON.stringify(r));
 }, 300); });
@@ -226,6 +241,7 @@ def test_the_report_reads_in_five_minutes_in_either_language(both_languages, lan
     # build of the default utility has 14)
     assert r["images"] >= 8 and r["imagesWithoutAlt"] == 0
     assert not r["truncated"]
+    assert r["lowContrast"] == [], r["lowContrast"]  # WCAG AA: text at least 4.5:1 against its background
     if language == "zh":
         assert r["englishHeadings"] == [], r["englishHeadings"]
     else:
