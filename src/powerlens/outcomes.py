@@ -104,15 +104,14 @@ def outcome_flags(
 
 def _tou_enrolled(ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp, bills: pd.DataFrame | None
                   ) -> tuple[pd.Series, pd.Series]:
-    from powerlens.tariffs import PERIOD_KWH
+    from powerlens.rules import bill_issued_on
+    from powerlens.tariffs import billed_under_tou
 
     none = pd.Series(False, index=ids)
     if bills is None or bills.empty:
         return none, none
-    period_cols = [c for c in PERIOD_KWH.values() if c in bills]
-    issued = bills["bill_date"] if "bill_date" in bills else bills["due_date"] - pd.Timedelta(days=20)
-    b = pd.DataFrame({"customer_id": bills["customer_id"].astype(str).to_numpy(), "issued": issued.to_numpy(),
-                      "tou": bills[period_cols].notna().any(axis=1).to_numpy() if period_cols else False})
+    b = pd.DataFrame({"customer_id": bills["customer_id"].astype(str).to_numpy(),
+                      "issued": bill_issued_on(bills).to_numpy(), "tou": billed_under_tou(bills).to_numpy()})
     before, window = b[b["issued"] < start], b[(b["issued"] >= start) & (b["issued"] < end)]
     on_tou_before = before.loc[before["tou"], "customer_id"]
     measured = pd.Series(_member(ids, window["customer_id"]) & ~_member(ids, on_tou_before), index=ids)

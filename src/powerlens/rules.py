@@ -50,6 +50,18 @@ def registered_name(task: str) -> str:
 # a bill counts as paid in full when what was paid reaches the amount less this share and this
 # absolute amount (rounding and small write-offs): one tolerance for features, labels, KPIs and
 # the outcomes of past actions
+# a source without bill dates: a bill is taken as issued this many days before it is due
+BILL_DAYS_TO_DUE = 20
+
+
+def bill_issued_on(bills):
+    """The day each bill was issued: its `bill_date`, else BILL_DAYS_TO_DUE days before its due
+    date. Features, outcomes and the price features see a bill from this day on."""
+    import pandas as pd
+
+    return bills["bill_date"] if "bill_date" in bills else bills["due_date"] - pd.Timedelta(days=BILL_DAYS_TO_DUE)
+
+
 PAID_IN_FULL_SHARE = 0.01
 PAID_IN_FULL_ABSOLUTE = 0.01
 

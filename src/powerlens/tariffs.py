@@ -95,11 +95,18 @@ def prices_on(tariffs: pd.DataFrame, customer_class: pd.Series, region: pd.Serie
     return result
 
 
+def billed_under_tou(bills: pd.DataFrame) -> pd.Series:
+    """Whether each bill was billed under ToU: it carries kWh per tariff period (PERIOD_KWH);
+    all False for a table without those columns."""
+    cols = [c for c in PERIOD_KWH.values() if c in bills]
+    return bills[cols].notna().any(axis=1) if cols else pd.Series(False, index=bills.index)
+
+
 def energy_charge(kwh: pd.Series, period_kwh: pd.DataFrame, prices: pd.DataFrame) -> pd.Series:
     """The energy part of a bill: kWh per period at the ToU prices where the bill has period
     kWh, else all kWh at the flat price; NaN where a price it needs is missing (no tariff
     applies, or kWh in a period the ToU tariff does not have)."""
-    tou = period_kwh.notna().any(axis=1)
+    tou = billed_under_tou(period_kwh)
     at_tou = pd.Series(0.0, index=kwh.index)
     for p in TOU_PERIODS:
         if PERIOD_KWH[p] in period_kwh:
@@ -148,7 +155,7 @@ def expected_bills(bills: pd.DataFrame, customers: pd.DataFrame, tariffs: pd.Dat
     return pd.DataFrame({
         "bill_id": b["bill_id"].to_numpy(), "customer_id": b["customer_id"].astype(str).to_numpy(),
         "period": b["period"].astype(str).to_numpy(),
-        "scheme": np.where(period_kwh.notna().any(axis=1) if period_cols else False, "tou", "flat"),
+        "scheme": np.where(billed_under_tou(b), "tou", "flat"),
         "energy_charge": energy.round(2).to_numpy(), "capacity_charge": np.round(capacity, 2),
         "expected_amount": expected.round(2).to_numpy(), "amount": amount.to_numpy(),
         "deviation": np.round(deviation, 6), "within_tolerance": within.to_numpy(),

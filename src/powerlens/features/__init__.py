@@ -30,7 +30,7 @@ from powerlens.features.intraday import (
 from powerlens.features.price import price_features
 from powerlens.features.series import SeriesMatrix, to_matrix, with_daily_from_hourly
 from powerlens.features.service import service_features
-from powerlens.schema import read_customer_range, read_table
+from powerlens.schema import read_customer_range, read_table, read_table_if_present
 
 __all__ = ["FEATURES", "CATEGORICAL", "describe", "CleanData", "build", "build_many", "build_options",
            "BUILD_OPTIONS", "cutoffs_for", "cutoffs_from_params", "label_cutoffs", "load_clean"]
@@ -146,8 +146,7 @@ def load_clean(data_dir: str | Path, with_readings: bool = True,
         weather=daily_temperature(data_dir),
         extremes=extremes,
         source_as_of=source_as_of(data_dir),
-        # every customer's tariff rows: a small table, read whole for every partition
-        tariffs=read_table(data_dir, "tariffs") if (data_dir / "tariffs.parquet").exists() else None,
+        tariffs=read_table_if_present(data_dir, "tariffs"),  # small: read whole for every partition
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from powerlens.rules import paid_in_full
+from powerlens.rules import bill_issued_on, paid_in_full
 
 CHANNELS = ["direct_debit", "counter", "mobile_app", "prepaid"]
 COLUMNS = ["revenue_12m", "bill_amount_mean", "bill_volatility", "on_time_rate", "days_past_due_mean",
@@ -25,7 +25,7 @@ def billing_features(bills: pd.DataFrame, payments: pd.DataFrame, customer_ids: 
     if bills.empty:  # a source without bills (e.g. smart-meter only): unknown, not zero
         return pd.DataFrame(np.nan, index=customer_ids, columns=COLUMNS + HISTORY_COLUMNS)
     out = pd.DataFrame(index=customer_ids)
-    issued = bills["bill_date"] if "bill_date" in bills else bills["due_date"] - pd.Timedelta(days=20)
+    issued = bill_issued_on(bills)
     window_start = as_of - pd.Timedelta(days=history_days)
     known = bills[issued < as_of]
     recent = known[issued[issued < as_of] >= window_start]

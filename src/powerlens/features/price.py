@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from powerlens.tariffs import PERIOD_KWH, TOU_PERIODS, prices_on
+from powerlens.rules import bill_issued_on as _issued
+from powerlens.tariffs import PERIOD_KWH, TOU_PERIODS, billed_under_tou, prices_on
 
 COLUMNS = ["avg_price_per_kwh", *[f"bill_share_{p}" for p in TOU_PERIODS], "price_elasticity_kwh",
            "complaints_after_bill_rise", "price_sensitivity"]
@@ -28,10 +29,6 @@ RISE_WINDOW_DAYS = 60  # ... and the complaints in the 60 days after it
 # price_sensitivity: the elasticity, plus this much per complaint after a bill rise (an
 # elasticity of 0.1 is a 1% fall in consumption for a 10% rise in price)
 COMPLAINT_WEIGHT = 0.05
-
-
-def _issued(bills: pd.DataFrame) -> pd.Series:
-    return bills["bill_date"] if "bill_date" in bills else bills["due_date"] - pd.Timedelta(days=20)
 
 
 def price_features(bills: pd.DataFrame, events: pd.DataFrame, customers: pd.DataFrame,
@@ -79,7 +76,7 @@ def _bill_shares(priced: pd.DataFrame) -> pd.DataFrame:
     cols = [p for p in TOU_PERIODS if PERIOD_KWH[p] in priced]
     if not cols:
         return pd.DataFrame(columns=[f"bill_share_{p}" for p in TOU_PERIODS])
-    tou = priced[priced[[PERIOD_KWH[p] for p in cols]].notna().any(axis=1)]
+    tou = priced[billed_under_tou(priced)]
     charge = pd.DataFrame({p: tou[PERIOD_KWH[p]].fillna(0.0) * tou[f"tou_price_{p}"].fillna(0.0) for p in cols})
     charge["customer_id"] = tou["customer_id"].to_numpy()
     per = charge.groupby("customer_id").sum()
@@ -102,7 +99,7 @@ def _elasticity(priced: pd.DataFrame, cust: pd.DataFrame) -> pd.Series:
         return pd.Series(dtype=float)
     # the tariff price at the customer's own average ToU mix (flat bills: the flat price)
     period_cols = [p for p in TOU_PERIODS if PERIOD_KWH[p] in b]
-    tou = b[[PERIOD_KWH[p] for p in period_cols]].notna().any(axis=1) if period_cols else pd.Series(False, index=b.index)
+    tou = billed_under_tou(b)
     price = b["flat_price"].astype(float).copy()
     if tou.any():
         t = b[tou]

@@ -14,6 +14,7 @@ from powerlens.config import load_config, write_json
 from powerlens.jobs.common import Clock, entry, features_manifest
 from powerlens.paths import ProjectPaths
 from powerlens.rules import SEGMENTATION_EXPERIMENT
+from powerlens.schema import read_table_if_present
 
 CANDIDATE_METRICS = ("k", "silhouette", "davies_bouldin", "calinski_harabasz", "mia", "cdi", "smallest_share",
                      "mean_rank", "stability_ari")
@@ -68,9 +69,7 @@ def run(settings: Any, *, features_dir: Path, data: Path, out: Path, experiment:
     look_back = read_look_back(data, pd.Index(feats["customer_id"]), scoring, params["clustering"]["history_days"])
     clock(f"readings of the {params['clustering']['history_days']} days before {scoring.date()}: "
           f"{len(look_back.customer_ids)} customers, {len(look_back.hourly_rows)} with interval readings")
-    tariffs_file = Path(data) / "tariffs.parquet"
-    tariffs = pd.read_parquet(tariffs_file) if tariffs_file.exists() else None
-    seg, clusters, seg_metrics = segment(feats, look_back, params, tariffs)
+    seg, clusters, seg_metrics = segment(feats, look_back, params, read_table_if_present(data, "tariffs"))
     profiles = profile_table(look_back, seg)
     out = Path(out)
     write_parquet(seg, out / "segments.parquet")

@@ -7,7 +7,7 @@ Modules, by role (every name is importable from `powerlens.schema`):
   tables      the table schemas, `check`, `empty_table`, `ValidationFailed`
   quarantine  reason codes, `Quarantine` and its per-table reports, validation.json
   parsing     lenient `to_datetime`, `to_number`, `to_bool`
-  reading     `read_table`, `read_customer_range`
+  reading     `read_table`, `read_table_if_present`, `read_customer_range`
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from powerlens.schema.quarantine import (
     first_line_numbers,
     write_summary,
 )
-from powerlens.schema.reading import read_customer_range, read_table
+from powerlens.schema.reading import read_customer_range, read_table, read_table_if_present
 from powerlens.schema.tables import (
     CANONICAL_FILES,
     CUSTOMER_CLASSES,
@@ -53,6 +53,7 @@ __all__ = [
     "first_line_numbers",
     "read_customer_range",
     "read_table",
+    "read_table_if_present",
     "to_bool",
     "to_datetime",
     "to_number",

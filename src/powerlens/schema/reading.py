@@ -18,6 +18,13 @@ def read_table(data_dir: str | Path, table: str, columns: list[str] | None = Non
     return pd.read_parquet(path, columns=columns, filters=filters)
 
 
+def read_table_if_present(data_dir: str | Path, table: str) -> pd.DataFrame | None:
+    """One canonical table, read whole; None when the source has none (an optional table such
+    as `tariffs`, where absent means "unknown", not "empty")."""
+    path = Path(data_dir) / f"{table}.parquet"
+    return pd.read_parquet(path) if path.exists() else None
+
+
 def read_customer_range(data_dir: str | Path, table: str, first_id: str, last_id: str,
                         columns: list[str] | None = None, as_arrow: bool = False):
     """Rows of one canonical table whose customer_id is in [first_id, last_id], reading only the
