@@ -36,6 +36,19 @@ def test_same_seed_same_utility_other_seed_other_utility(tmp_path):
         assert a[name] != c[name], name
 
 
+def test_the_export_does_not_depend_on_the_partition_size(tmp_path):
+    """Generated a few customers at a time (bounded memory, issue 18) or all at once: the same
+    readings, bills and truth, and the readings file has a row group per partition."""
+    import pyarrow.parquet as pq
+
+    cfg = SyntheticConfig(customers=90, months=13, seed=6, interval_metered_residential_share=0.5)
+    generate(cfg, tmp_path / "whole", customers_per_partition=10_000)
+    generate(cfg, tmp_path / "parts", customers_per_partition=7)
+    assert _digests(tmp_path / "whole") == _digests(tmp_path / "parts")
+    assert pq.ParquetFile(tmp_path / "parts" / "readings_daily.parquet").num_row_groups == -(-91 // 7)
+    assert pq.ParquetFile(tmp_path / "whole" / "readings_daily.parquet").num_row_groups == 1
+
+
 def test_raw_export_carries_direct_identifiers_and_truth_apart(small_raw):
     customers = pd.read_csv(small_raw / "customers.csv")
     for col in ("account_no", "meter_no", "customer_name", "address", "phone"):

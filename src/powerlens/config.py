@@ -73,6 +73,12 @@ class GenerateConfig(Section):
     seed: int = 42
     end: str = "2026-11-01"  # exclusive: the data ends the day before
     interval_metered_residential_share: float = 0.10
+    customers_per_partition: int = 5000  # bounds memory: the hourly split and readings rows of this many at a time
+
+    def _check(self) -> None:
+        if self.customers_per_partition < 1:
+            raise ConfigError("'generate.customers_per_partition' must be at least 1, "
+                              f"got {self.customers_per_partition}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,7 +27,7 @@ def run(settings: Any, *, out: Path, echo: Callable[[str], Any] = print) -> dict
         raise UsageError(f"{out} is not empty and holds no raw export: choose an empty folder for --out")
     # written beside the folder and moved into place when complete: a kill leaves the old export
     with atomic_dir(out) as staging:
-        counts = generate(cfg, staging, progress=clock)
+        counts = generate(cfg, staging, progress=clock, customers_per_partition=settings.customers_per_partition)
     clock(f"wrote the raw export of {settings.customers} customers x {settings.months} months to {out}")
     return {"rows": counts, "seconds": round(clock.elapsed, 1)}
 

@@ -44,9 +44,13 @@ def _temperature(days: pd.DatetimeIndex, rng: np.random.Generator) -> dict[str, 
 
 
 def _true_daily_kwh(
-    cust: pd.DataFrame, days: pd.DatetimeIndex, temps: dict[str, np.ndarray], rng: np.random.Generator
+    cust: pd.DataFrame, days: pd.DatetimeIndex, temps: dict[str, np.ndarray], rng: np.random.Generator,
+    customers_per_partition: int = 5000,
 ) -> np.ndarray:
-    """True (not metered) daily consumption, customers x days, in kWh."""
+    """True (not metered) daily consumption, customers x days, in kWh (float32). Computed for
+    `customers_per_partition` customers at a time (the float64 intermediates are bounded by it);
+    the noise is drawn partition after partition from one stream, so the numbers do not depend
+    on the partition size."""
     n, d = len(cust), len(days)
     base = cust["capacity_kva"].to_numpy() * 0.9 * 24 * cust["utilisation"].to_numpy()
     dow = days.day_of_week.to_numpy()
@@ -56,44 +60,55 @@ def _true_daily_kwh(
     shape = cust["load_shape_class"].to_numpy()
     weekly = np.stack([np.asarray(WEEKLY_SHAPE[s])[dow] for s in LOAD_SHAPES])
     shape_idx = pd.Categorical(shape, categories=LOAD_SHAPES).codes
-    factor = weekly[shape_idx]  # n x d
 
     hol_mult = {"evening_peak": 1.12, "double_peak": 1.12, "daytime_weekday": 0.3,
                 "flat_multishift": 0.75, "seasonal_agri": 0.9, "night_lighting": 1.0}
     hol = np.array([hol_mult[s] for s in LOAD_SHAPES])[shape_idx]
-    factor = np.where(holiday[None, :], factor * hol[:, None], factor)
 
     agri_season = 0.35 + 1.65 * np.clip(np.sin(np.pi * (month - 3.5) / 7.0), 0, None)  # Apr-Sep
     agri_season = agri_season / agri_season.mean()
     night_len = 1.0 + 0.25 * np.cos(2 * np.pi * (days.day_of_year.to_numpy() - 355) / 365.25)
     is_agri = shape == "seasonal_agri"
     is_light = shape == "night_lighting"
-    factor[is_agri] *= agri_season
-    factor[is_light] *= night_len
+    temp_by_region = np.stack([temps[r] for r in REGIONS])
+    region_idx = pd.Categorical(cust["region"].to_numpy(), categories=REGIONS).codes
+    heating = cust["heating_sensitivity"].to_numpy()
+    cooling = cust["cooling_sensitivity"].to_numpy()
+    growth_rate = cust["growth_per_year"].to_numpy()
 
-    region = cust["region"].to_numpy()
-    temp = np.stack([temps[r] for r in REGIONS])[pd.Categorical(region, categories=REGIONS).codes]
-    hdd = np.clip(15.5 - temp, 0, None)
-    cdd = np.clip(temp - 22.0, 0, None)
-    weather = 1 + cust["heating_sensitivity"].to_numpy()[:, None] * hdd + cust[
-        "cooling_sensitivity"
-    ].to_numpy()[:, None] * cdd
-    weather[is_light] = 1.0
-    weather = weather / weather.mean(axis=1, keepdims=True)
+    out = np.empty((n, d), dtype=np.float32)
+    for lo in range(0, n, max(int(customers_per_partition), 1)):
+        part = slice(lo, min(lo + int(customers_per_partition), n))
+        factor = weekly[shape_idx[part]]  # customers x days
+        factor = np.where(holiday[None, :], factor * hol[part, None], factor)
+        factor[is_agri[part]] *= agri_season
+        factor[is_light[part]] *= night_len
 
-    growth = np.exp(cust["growth_per_year"].to_numpy()[:, None] * years[None, :])
-    noise = np.exp(rng.normal(0, 0.12, (n, d)) - 0.0072)
-    return (base[:, None] * factor * weather * growth * noise).astype(np.float32)
+        temp = temp_by_region[region_idx[part]]
+        hdd = np.clip(15.5 - temp, 0, None)
+        cdd = np.clip(temp - 22.0, 0, None)
+        weather = 1 + heating[part, None] * hdd + cooling[part, None] * cdd
+        weather[is_light[part]] = 1.0
+        weather = weather / weather.mean(axis=1, keepdims=True)
+
+        growth = np.exp(growth_rate[part, None] * years[None, :])
+        noise = np.exp(rng.normal(0, 0.12, (len(factor), d)) - 0.0072)
+        out[part] = base[part, None] * factor * weather * growth * noise
+    return out
 
 
 def _metered(cust: pd.DataFrame, true_kwh: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
     """(what the meters record, customers x days in a theft episode): a tampered meter records
-    `theft_factor` of the true consumption."""
+    `theft_factor` of the true consumption. Only the thieves' rows are recomputed (the others'
+    meters record the truth), so no customers x days float64 temporary is made."""
     day_idx = np.arange(d)
     in_theft = (day_idx[None, :] >= cust["theft_start_day"].to_numpy()[:, None]) & (
         day_idx[None, :] < cust["theft_end_day"].to_numpy()[:, None]
     )
-    metered = np.where(in_theft, true_kwh * cust["theft_factor"].to_numpy()[:, None], true_kwh)
+    metered = true_kwh.astype(np.float64)
+    thieves = np.flatnonzero(in_theft.any(axis=1))
+    factor = cust["theft_factor"].to_numpy()[thieves]
+    metered[thieves] = np.where(in_theft[thieves], true_kwh[thieves] * factor[:, None], true_kwh[thieves])
     return metered, in_theft
 
 

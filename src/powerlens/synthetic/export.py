@@ -29,8 +29,15 @@ MASTER_COLUMNS = [
 ]
 
 
-def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
-    """Write the raw export of a synthetic utility into `out`; returns row counts."""
+def generate(cfg: SyntheticConfig, out: str | Path, progress=None, customers_per_partition: int = 5000) -> dict:
+    """Write the raw export of a synthetic utility into `out`; returns row counts.
+
+    Memory is bounded by the customers x days arrays of the simulation (float32 true kWh,
+    float64 metered kWh, two masks: about 2.5 GB for 100,000 customers x 36 months): what is
+    larger (the consumption's intermediates, the hourly split, the readings' rows) is made and
+    written `customers_per_partition` customers at a time, into one parquet file per table
+    with a row group per partition. The random draws happen in the same order whatever the
+    partition size, so the export does not depend on it."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(cfg.seed)
@@ -44,7 +51,8 @@ def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
 
     step("consumption")
     # the customers' response to the tariff revision halfway through (draws nothing)
-    true_kwh = _true_daily_kwh(cust, days, temps, rng) * price_response(cfg, cust, days)
+    true_kwh = _true_daily_kwh(cust, days, temps, rng, customers_per_partition)
+    true_kwh *= price_response(cfg, cust, days)
     metered, in_theft = _metered(cust, true_kwh, d)
 
     step("bills, payments, service events, churn")
@@ -58,8 +66,8 @@ def generate(cfg: SyntheticConfig, out: str | Path, progress=None) -> dict:
         cust, ident, true_kwh, metered, active, bills, payments, events)
     step("readings")
     meters = pd.Categorical(ident["meter_no"])
-    n_daily = _write_daily(out, meters, days, metered, active)
-    n_hourly = _write_hourly(out, meters, cust, days, metered, active, rng)
+    n_daily = _write_daily(out, meters, days, metered, active, customers_per_partition)
+    n_hourly = _write_hourly(out, meters, cust, days, metered, active, rng, customers_per_partition)
 
     step("customer master, truth")
     master = _write_master(out, ident, cust)
@@ -99,47 +107,71 @@ def _close_accounts(cfg: SyntheticConfig, cust: pd.DataFrame, end_day: np.ndarra
     return active
 
 
+class _PartitionedParquet:
+    """One parquet file written a partition at a time (a row group or more per partition), the
+    meter numbers dictionary-encoded (read back as a categorical), the other columns as the
+    first partition typed them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer = None
+        self.rows = 0
+
+    def __enter__(self) -> _PartitionedParquet:
+        return self
+
+    def write(self, meters: pd.Categorical, **columns: np.ndarray) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        codes, uniques = pd.factorize(meters)  # the partition's own meters: a small dictionary
+        table = pa.table({"meter_no": pa.DictionaryArray.from_arrays(
+            pa.array(codes.astype(np.int32)), pa.array(np.asarray(uniques, dtype=object), type=pa.string())),
+            **{name: pa.array(values) for name, values in columns.items()}})
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table.cast(self.writer.schema))
+        self.rows += len(codes)
+
+    def __exit__(self, *exc) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 def _write_daily(out: Path, meters: pd.Categorical, days: pd.DatetimeIndex, metered: np.ndarray,
-                 active: np.ndarray) -> int:
-    """Daily reads of every meter while its account is open."""
-    ci, di = np.nonzero(active)
-    daily = pd.DataFrame(
-        {
-            "meter_no": meters[ci],
-            "reading_date": days[di],
-            "kwh": np.round(metered[ci, di], 3),
-        }
-    )
-    daily.to_parquet(out / "readings_daily.parquet", index=False)
-    return len(daily)
+                 active: np.ndarray, customers_per_partition: int) -> int:
+    """Daily reads of every meter while its account is open, a partition of customers at a time."""
+    n = len(metered)
+    with _PartitionedParquet(out / "readings_daily.parquet") as writer:
+        for lo in range(0, n, customers_per_partition):
+            ci, di = np.nonzero(active[lo:lo + customers_per_partition])
+            ci += lo
+            writer.write(meters[ci], reading_date=days[di].values, kwh=np.round(metered[ci, di], 3))
+    return writer.rows
 
 
 def _write_hourly(out: Path, meters: pd.Categorical, cust: pd.DataFrame, days: pd.DatetimeIndex,
-                  metered: np.ndarray, active: np.ndarray, rng: np.random.Generator) -> int:
-    """Hourly reads of the interval meters over the last year."""
+                  metered: np.ndarray, active: np.ndarray, rng: np.random.Generator,
+                  customers_per_partition: int) -> int:
+    """Hourly reads of the interval meters over the last year, a partition of interval meters at
+    a time (their hourly noise drawn from `rng` in order, as for all of them at once)."""
     d = len(days)
-    interval = np.flatnonzero(cust["interval_metered"].to_numpy())
+    interval_all = np.flatnonzero(cust["interval_metered"].to_numpy())
     last_year = np.arange(max(d - 365, 0), d)
-    hourly = _hourly_from_daily(
-        metered[np.ix_(interval, last_year)],
-        cust["load_shape_class"].to_numpy()[interval],
-        cust["tou_tariff"].to_numpy()[interval],
-        days.day_of_week.to_numpy()[last_year],
-        rng,
-    )
-    act = active[np.ix_(interval, last_year)]
-    hi, hd = np.nonzero(act)
-    h_kwh = hourly[hi, hd, :].reshape(-1)
-    h_ts = (days[last_year][hd].values[:, None] + np.arange(24)[None, :] * np.timedelta64(1, "h")).reshape(-1)
-    hourly_df = pd.DataFrame(
-        {
-            "meter_no": meters[np.repeat(interval[hi], 24)],
-            "reading_ts": h_ts,
-            "kwh": np.round(h_kwh, 4),
-        }
-    )
-    hourly_df.to_parquet(out / "readings_hourly.parquet", index=False)
-    return len(hourly_df)
+    shapes = cust["load_shape_class"].to_numpy()
+    tou = cust["tou_tariff"].to_numpy()
+    dow = days.day_of_week.to_numpy()[last_year]
+    stamps = days[last_year].values
+    with _PartitionedParquet(out / "readings_hourly.parquet") as writer:
+        for lo in range(0, len(interval_all), customers_per_partition):
+            interval = interval_all[lo:lo + customers_per_partition]
+            hourly = _hourly_from_daily(metered[np.ix_(interval, last_year)], shapes[interval], tou[interval],
+                                        dow, rng)
+            hi, hd = np.nonzero(active[np.ix_(interval, last_year)])
+            h_kwh = hourly[hi, hd, :].reshape(-1)
+            h_ts = (stamps[hd][:, None] + np.arange(24)[None, :] * np.timedelta64(1, "h")).reshape(-1)
+            writer.write(meters[np.repeat(interval[hi], 24)], reading_ts=h_ts, kwh=np.round(h_kwh, 4))
+    return writer.rows
 
 
 def _write_master(out: Path, ident: pd.DataFrame, cust: pd.DataFrame) -> pd.DataFrame:

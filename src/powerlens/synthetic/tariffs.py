@@ -57,4 +57,4 @@ def price_response(cfg: SyntheticConfig, cust: pd.DataFrame, days: pd.DatetimeIn
     from it on."""
     after = np.asarray(days >= cfg.tariff_revision_ts)
     cut = PRICE_ELASTICITY * cust["price_sensitivity"].to_numpy() * TARIFF_RISE
-    return np.where(after[None, :], (1 - cut)[:, None], 1.0).astype(np.float32)
+    return np.where(after[None, :], (1 - cut).astype(np.float32)[:, None], np.float32(1.0))
