@@ -430,6 +430,9 @@ class TrainConfig(Section):
     # when the training rows are at least workers_min_rows (a worker's start-up costs seconds)
     workers: int = 2
     workers_min_rows: int = 20_000
+    # a large utility: at most this many training rows (all of the rarer classes, the most common one
+    # sampled and weighted to the true base rate; docs/modeling.md); null: every row
+    max_training_rows: int | None = 150_000
     cv_folds: int = 5  # one snapshot (labels given by a source): stratified k-fold
     search: SearchConfig = SearchConfig()
     by_source: Table = _table(BY_SOURCE)  # a source's own settings over these (by import format)
@@ -438,6 +441,8 @@ class TrainConfig(Section):
     derived_features: Table = _table(DERIVED_FEATURES)  # computed inside each model where the columns exist
 
     def _check(self) -> None:
+        if self.max_training_rows is not None and self.max_training_rows < 1000:
+            raise ConfigError(f"'train.max_training_rows' must be at least 1000 (or null), got {self.max_training_rows}")
         if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
             raise ConfigError(f"'train.workers' must be a whole number >= 1, got {self.workers!r}")
         for task, size in self.capacity.items():

@@ -127,6 +127,8 @@ def summarize(task: str, result: TaskResult, params: dict, search_enabled: bool)
                "validation": (f"stratified {params.get('cv_folds', 5)}-fold cross-validation"
                               if result.cross_validated
                               else "time-aware: train on earlier cut-offs, validate on the latest")}
+    if result.training_sample:
+        summary["training_sample"] = result.training_sample
     if result.cross_validated:
         summary["validation"] = "stratified cross-validation"
         summary["cv_folds"] = int(params["cv_folds"])

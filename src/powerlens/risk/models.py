@@ -123,13 +123,13 @@ class _NativeCategoricalModel(BaseEstimator, ClassifierMixin):
     def _make(self):
         raise NotImplementedError
 
-    def fit(self, X: pd.DataFrame, y):
+    def fit(self, X: pd.DataFrame, y, sample_weight=None):
         self.feature_names_in_ = np.array(X.columns)
         self.typical_ = typical_values(X)  # what a reason must differ from (risk.explain)
         self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in categorical_columns(X)}
         self.model_ = self._make()
         with one_thread():
-            self.model_.fit(self._frame(X), np.asarray(y))
+            self.model_.fit(self._frame(X), np.asarray(y), sample_weight=sample_weight)
         self.classes_ = self.model_.classes_
         return self
 
@@ -186,7 +186,7 @@ class LogisticModel(BaseEstimator, ClassifierMixin):
         X[self.nums_] = X[self.nums_].astype(float).clip(-1e9, 1e9)
         return X
 
-    def fit(self, X: pd.DataFrame, y):
+    def fit(self, X: pd.DataFrame, y, sample_weight=None):
         self.feature_names_in_ = np.array(X.columns)
         self.typical_ = typical_values(X)  # what a reason must differ from (risk.explain)
         cats = categorical_columns(X)
@@ -202,7 +202,7 @@ class LogisticModel(BaseEstimator, ClassifierMixin):
                                        max_iter=3000)),
         ])
         with one_thread():
-            self.pipeline_.fit(self._clip(X), np.asarray(y))
+            self.pipeline_.fit(self._clip(X), np.asarray(y), clf__sample_weight=sample_weight)
         self.classes_ = self.pipeline_.classes_
         return self
 
@@ -255,8 +255,8 @@ class HistGBModel(_NativeCategoricalModel):
         return HistGradientBoostingClassifier(**params, class_weight=weight, categorical_features="from_dtype",
                                               random_state=self.seed)
 
-    def fit(self, X: pd.DataFrame, y):
-        super().fit(X, y)
+    def fit(self, X: pd.DataFrame, y, sample_weight=None):
+        super().fit(X, y, sample_weight)
         # the stand-in reference values for contributions: medians, and modes for categories
         self.reference_ = {c: (X[c].mode().iloc[0] if c in self.categories_ else X[c].median())
                            for c in X.columns}
@@ -305,9 +305,9 @@ class RiskModel(BaseEstimator, ClassifierMixin):
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         return add_derived(X[list(self.feature_names_in_)], self.derived)
 
-    def fit(self, X: pd.DataFrame, y):
+    def fit(self, X: pd.DataFrame, y, sample_weight=None):
         self.feature_names_in_ = np.array(X.columns)
-        self.model.fit(self.prepare(X), y)
+        self.model.fit(self.prepare(X), y, sample_weight=sample_weight)
         self.classes_ = self.model.classes_
         return self
 
@@ -360,9 +360,9 @@ class BlendModel(BaseEstimator, ClassifierMixin):
     def model_columns(self) -> list[str]:
         return self.members[0].model_columns
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         for member in self.members:
-            member.fit(X, y)
+            member.fit(X, y, sample_weight=sample_weight)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

@@ -44,6 +44,7 @@ class TaskResult:
     derived: dict = field(default_factory=dict)
     valid_rows: pd.DataFrame | None = None  # every feature column of the validation rows
     folds: list | None = None  # cross-validation: (fit rows, held-out rows) per outer fold
+    training_sample: dict | None = None  # train.max_training_rows: rows before and kept, the sampled class's weight
 
     @property
     def valid_features(self) -> pd.DataFrame:

@@ -59,3 +59,27 @@ def inner_time_splits(as_of: pd.Series, y: np.ndarray, seed: int) -> list[tuple[
         latest = (as_of == cutoffs[-1]).to_numpy()
         return [(np.flatnonzero(~latest), np.flatnonzero(latest))]
     return stratified(y, 3, seed)
+
+
+def training_sample(y: np.ndarray, max_rows: int | None, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(the training rows kept, their weights; None when every row is kept): at most `max_rows`
+    rows, every row of the rarer class(es) and a seeded uniform sample of the most common one
+    (binary: the negatives), each kept row of it weighted by how many it stands for, so the
+    weighted base rate is the true one. `y` must be in canonical order (the sample then does
+    not depend on the input order or the pseudonym key). A cap below the rarer classes' rows
+    keeps them all and the most common class in the same proportion as the cap allows."""
+    y = np.asarray(y)
+    n = len(y)
+    if not max_rows or n <= max_rows:
+        return np.arange(n), None
+    values, counts = np.unique(y, return_counts=True)
+    common = values[np.argmax(counts)]
+    is_common = y == common
+    rare_rows = int((~is_common).sum())
+    n_common = int(is_common.sum())
+    kept_common = max(min(n_common, int(max_rows) - rare_rows), min(n_common, max(1, int(max_rows) // 2)))
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(np.flatnonzero(is_common), size=kept_common, replace=False))
+    rows = np.sort(np.concatenate([np.flatnonzero(~is_common), chosen]))
+    weight = np.where(is_common[rows], n_common / kept_common, 1.0)
+    return rows, weight

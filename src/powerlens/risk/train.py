@@ -43,6 +43,7 @@ from powerlens.risk.splits import (  # noqa: F401  (re-exported)
     inner_time_splits,
     label_array,
     time_split,
+    training_sample,
 )
 
 ID_COLUMNS = prepare.ID_COLUMNS
@@ -97,14 +98,25 @@ def _fit_and_compare_in_time(task: str, feats: pd.DataFrame, y: pd.Series, param
     yy, classes = label_array(y)
     y_train, y_valid = yy[is_train.to_numpy()], yy[~is_train.to_numpy()]
     check_counts(task, y_train, y_valid, classes, 5, 2)
-    result = TaskResult(task, sorted(pd.Timestamp(t) for t in feats.loc[is_train, "as_of"].unique()),
-                        valid_cutoff, X_train, y_train, X_valid, y_valid, classes=classes, derived=derived,
-                        valid_rows=feats.loc[~is_train, feature_columns(feats)])
     seed = int(params.get("seed", 0))
-    inner = inner_time_splits(feats.loc[is_train, "as_of"], y_train, seed)
+    # a large utility: every positive and a weighted sample of the negatives (train.max_training_rows)
+    rows, weight = training_sample(y_train, params.get("max_training_rows"), seed)
+    sample = None
+    if weight is not None:
+        sample = {"rows_before": int(len(y_train)), "rows": int(len(rows)),
+                  "weight_of_sampled_class": round(float(weight.max()), 4)}
+        X_train, y_train = X_train.iloc[rows], y_train[rows]
+        if log:
+            log(f"{task}: trained on {len(rows):,} of {sample['rows_before']:,} training rows (every row of the "
+                f"rarer classes, the most common one sampled and weighted x{sample['weight_of_sampled_class']})")
+    train_as_of = feats.loc[is_train, "as_of"].iloc[rows]
+    result = TaskResult(task, sorted(pd.Timestamp(t) for t in train_as_of.unique()),
+                        valid_cutoff, X_train, y_train, X_valid, y_valid, classes=classes, derived=derived,
+                        valid_rows=feats.loc[~is_train, feature_columns(feats)], training_sample=sample)
+    inner = inner_time_splits(train_as_of, y_train, seed)
     fitted = [f for f in families if f != BLEND]
     jobs = [partial(_fit_family_in_time, family, X_train, y_train, X_valid, y_valid, inner, classes, derived, task,
-                    params, search) for family in fitted]
+                    params, search, weight) for family in fitted]
     for family, done in zip(fitted, side_by_side(jobs, workers_for(params, len(X_train)), log), strict=True):
         result.families[family] = done
     return result
@@ -112,9 +124,10 @@ def _fit_and_compare_in_time(task: str, feats: pd.DataFrame, y: pd.Series, param
 
 def _fit_family_in_time(family: str, X_train: pd.DataFrame, y_train: np.ndarray, X_valid: pd.DataFrame,
                         y_valid: np.ndarray, inner: list, classes, derived, task: str, params: dict, search: bool,
-                        log) -> FamilyResult:
+                        weight: np.ndarray | None, log) -> FamilyResult:
     """One family searched (within `inner`, the training cut-offs' own split), fitted on the
-    earlier cut-offs and judged on the latest."""
+    earlier cut-offs (with the training sample's weights, if any) and judged on the latest.
+    The search's trials are unweighted: they rank settings by the inner ROC-AUC."""
     seed = int(params.get("seed", 0))
     start = time.perf_counter()
     hp, found = None, None
@@ -124,7 +137,7 @@ def _fit_family_in_time(family: str, X_train: pd.DataFrame, y_train: np.ndarray,
                               settings.get("timeout_seconds", 30), seed, derived, log)
         hp = found.params
     model = make_model(family, params, seed=seed, task=task, hyperparameters=hp, derived=derived)
-    model.fit(X_train, y_train)
+    model.fit(X_train, y_train, sample_weight=weight)
     seconds = time.perf_counter() - start
     score = raw_score(model.predict_proba(X_valid))
     return family_result(family, model, score, y_valid, classes, task, params, seconds, found, hp)
