@@ -357,6 +357,7 @@ class ClusteringConfig(Section):
     stability_rounds: int = 5
     stability_candidates: int = 4
     min_stability: float = 0.8
+    customers_per_partition: int = 10000  # bounds memory: the look-back readings of this many customers at a time
     # {family: {algorithm, k}}: replay a choice instead of searching (segmentation.replay_params)
     fixed: Table | None = None
 
@@ -364,6 +365,9 @@ class ClusteringConfig(Section):
         if not 2 <= self.k_min <= self.k_max:
             raise ConfigError(f"'segment.clustering.k_min' ({self.k_min}) must be at least 2 and at most "
                               f"'segment.clustering.k_max' ({self.k_max})")
+        if self.customers_per_partition < 1:
+            raise ConfigError("'segment.clustering.customers_per_partition' must be at least 1, "
+                              f"got {self.customers_per_partition}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -98,3 +98,28 @@ def test_customers_without_enough_readings_are_named_not_clustered(seg_params):
     assert (shapes.iloc[:5] == "no_readings").all() and (shapes.iloc[5:] == "not_clustered").all()
     assert result.chosen_k == 0 and result.candidates.empty
     assert result.reasons.iloc[0] == "no readings in the look-back" and "too few to cluster" in result.reasons.iloc[-1]
+
+
+def test_segments_read_a_partition_at_a_time_are_those_of_the_whole_look_back(small_clean, small_data, seg_params):
+    """The segment stage reads the look-back `customers_per_partition` customers at a time and
+    the stability check's sample again on demand (bounded memory, issue 18): the same segments,
+    load-shape profiles and clustering candidates as one look-back of everyone in memory."""
+    from powerlens.segmentation import profile_table, read_profiles
+
+    feats = F.build(small_data, SCORING)
+    ids = pd.Index(feats["customer_id"])
+    history = seg_params["clustering"]["history_days"]
+    whole = read_look_back(small_clean, ids, SCORING, history)
+    parts = read_profiles(small_clean, ids, SCORING, history, customers_per_partition=37)
+    assert parts.n_hourly == len(whole.hourly_rows) > 0
+    seg_whole, clusters_whole, metrics_whole = segment(feats, whole, seg_params)
+    seg_parts, clusters_parts, metrics_parts = segment(feats, parts, seg_params)
+    pd.testing.assert_frame_equal(seg_whole, seg_parts)
+    pd.testing.assert_frame_equal(clusters_whole.candidates, clusters_parts.candidates)
+    assert metrics_whole == metrics_parts
+    pd.testing.assert_frame_equal(profile_table(whole, seg_whole), profile_table(parts, seg_parts))
+    # the days re-read for a sample are the look-back's own
+    sample = ids[[3, 0, 17]]
+    again = parts.read_days(sample)
+    assert list(again.customer_ids) == list(sample.astype(str))
+    np.testing.assert_array_equal(again.daily, whole.daily[whole.customer_ids.get_indexer(sample)])

@@ -57,7 +57,7 @@ def run(settings: Any, *, features_dir: Path, data: Path, out: Path, experiment:
     """Segments at the scoring cut-off (load shapes from the clean readings in `data`, so that
     stability can resample days) and the previous cut-off's tiers."""
     from powerlens import tracking
-    from powerlens.segmentation import check_params, profile_table, read_look_back, segment, tiers
+    from powerlens.segmentation import check_params, profile_table, read_profiles, segment, tiers
 
     clock = Clock("segment", echo)
     params = settings.as_dict()
@@ -66,9 +66,11 @@ def run(settings: Any, *, features_dir: Path, data: Path, out: Path, experiment:
     scoring = pd.Timestamp(manifest["scoring_cutoff"])
     features_file = Path(features_dir) / "features.parquet"
     feats = pd.read_parquet(features_file, filters=[("as_of", "==", scoring)])
-    look_back = read_look_back(data, pd.Index(feats["customer_id"]), scoring, params["clustering"]["history_days"])
-    clock(f"readings of the {params['clustering']['history_days']} days before {scoring.date()}: "
-          f"{len(look_back.customer_ids)} customers, {len(look_back.hourly_rows)} with interval readings")
+    cl = params["clustering"]
+    look_back = read_profiles(data, pd.Index(feats["customer_id"]), scoring, cl["history_days"],
+                              cl["customers_per_partition"], progress=clock)
+    clock(f"readings of the {cl['history_days']} days before {scoring.date()}: "
+          f"{len(look_back.customer_ids)} customers, {look_back.n_hourly} with interval readings")
     seg, clusters, seg_metrics = segment(feats, look_back, params, read_table_if_present(data, "tariffs"))
     profiles = profile_table(look_back, seg)
     out = Path(out)

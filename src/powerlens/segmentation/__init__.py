@@ -16,7 +16,14 @@ from powerlens.segmentation.clustering import (
     cluster_load_shapes,
     normalize_profiles,
 )
-from powerlens.segmentation.profiles import LookBack, look_back, raw_profiles, read_look_back
+from powerlens.segmentation.profiles import (
+    LookBack,
+    Profiles,
+    look_back,
+    raw_profiles,
+    read_look_back,
+    read_profiles,
+)
 from powerlens.segmentation.value import (
     WeightsError,
     apparent_power,
@@ -37,7 +44,7 @@ from powerlens.segmentation.value import (
 from powerlens.tariffs import tou_offer_candidates
 
 __all__ = ["segment", "tiers", "profile_table", "pareto", "replay_params", "cluster_from_params", "LookBack", "look_back",
-           "read_look_back", "WeightsError", "check_params", "big_customer_changes"]
+           "read_look_back", "Profiles", "read_profiles", "WeightsError", "check_params", "big_customer_changes"]
 
 
 def check_params(params: dict) -> None:
@@ -106,7 +113,7 @@ def tiers(feats: pd.DataFrame, params: dict) -> pd.DataFrame:
     return seg[cols].reindex(given_order).rename_axis("customer_id").reset_index()
 
 
-def cluster_from_params(profiles: LookBack | pd.DataFrame, cl: dict) -> ClusteringResult:
+def cluster_from_params(profiles: LookBack | Profiles | pd.DataFrame, cl: dict) -> ClusteringResult:
     """cluster_load_shapes with the `segment.clustering` section (`cfg.segment.clustering.as_dict()`;
     `fixed`, set by replay_params, is optional)."""
     return cluster_load_shapes(
@@ -117,11 +124,11 @@ def cluster_from_params(profiles: LookBack | pd.DataFrame, cl: dict) -> Clusteri
         min_family_customers=cl["min_family_customers"], fixed=cl.get("fixed"))
 
 
-def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict,
+def segment(feats: pd.DataFrame, profiles: LookBack | Profiles | pd.DataFrame, params: dict,
             tariffs: pd.DataFrame | None = None) -> tuple[pd.DataFrame, ClusteringResult, dict]:
     """Value x credit tiers, big / latent big flags and load-shape clusters for each customer.
-    `profiles`: the look-back's readings (`read_look_back`; stability then resamples customers
-    and days) or raw profiles already averaged per customer (customers only).
+    `profiles`: the look-back's readings (`read_look_back`, or `read_profiles` a partition at
+    a time; stability then resamples customers and days) or raw profiles already averaged per customer (customers only).
 
     Customers are processed in the canonical order of their feature rows (`features.engine.
     canonical_order`, the features stage's order), not by customer id: the ids are keyed
@@ -139,6 +146,12 @@ def segment(feats: pd.DataFrame, profiles: LookBack | pd.DataFrame, params: dict
                 raise InvalidInput(f"{int((positions < 0).sum())} customers of the features have no look-back "
                                  "readings row: read the look-back for the features' customers")
             profiles = profiles.subset(positions)
+    elif isinstance(profiles, Profiles):
+        missing = ~feats.index.isin(profiles.customer_ids)
+        if missing.any():
+            raise InvalidInput(f"{int(missing.sum())} customers of the features have no look-back "
+                               "readings row: read the look-back for the features' customers")
+        profiles = profiles.reindexed(feats.index)
     else:
         profiles = profiles.reindex(feats.index)
     clusters = cluster_from_params(profiles, params["clustering"])
@@ -216,10 +229,11 @@ def replay_params(params: dict, stage_metrics: dict) -> dict:
     return out
 
 
-def profile_table(profiles: LookBack | pd.DataFrame, seg: pd.DataFrame) -> pd.DataFrame:
+def profile_table(profiles: LookBack | Profiles | pd.DataFrame, seg: pd.DataFrame) -> pd.DataFrame:
     """Per load shape: the mean normalized profile with its 10-90% band, on the axis its family
     is clustered on: the weekday 24 hours (intraday family) or the 12 months (daily family)."""
-    raw = (raw_profiles(profiles) if isinstance(profiles, LookBack) else profiles).reindex(seg["customer_id"])
+    raw = (raw_profiles(profiles) if isinstance(profiles, LookBack) else
+           profiles.raw if isinstance(profiles, Profiles) else profiles).reindex(seg["customer_id"])
     vectors, _ = normalize_profiles(raw)
     summary = raw.reindex(columns=INTRADAY_SUMMARY).to_numpy(dtype=float)
     families = seg["load_shape_family"].to_numpy() if "load_shape_family" in seg else np.full(len(seg), "daily")

@@ -55,8 +55,10 @@ from powerlens.segmentation.profiles import (
     MONTHS,
     WEEKEND_HOURS,
     LookBack,
+    Profiles,
     raw_profiles,
     resampled_days,
+    summarize,
 )
 
 __all__ = ["HOURS", "WEEKEND_HOURS", "DOW", "MONTHS", "INTRADAY_SUMMARY", "ClusteringResult", "cluster_load_shapes",
@@ -316,9 +318,9 @@ def _choose(family: _Family, X: np.ndarray, k_range: range, seed: int, algorithm
     return c, fitted[chosen]
 
 
-def _remeasurer(lb: LookBack, family: _Family) -> Callable[[np.random.Generator], np.ndarray]:
+def _remeasurer(profiles: Profiles, family: _Family) -> Callable[[np.random.Generator], np.ndarray]:
     """Rebuilds the family sample's vectors from a bootstrap sample of the look-back's days."""
-    sub = lb.subset(lb.customer_ids.get_indexer(family.sample))
+    sub = profiles.read_days(family.sample)
 
     def remeasure(rng: np.random.Generator) -> np.ndarray:
         vectors, _ = normalize_profiles(raw_profiles(sub, resampled_days(sub.days, rng)))
@@ -337,7 +339,7 @@ def _namer(family: _Family) -> Callable[[np.ndarray], list[str]]:
     return namer
 
 
-def cluster_load_shapes(profiles: LookBack | pd.DataFrame, k_min: int, k_max: int, seed: int,
+def cluster_load_shapes(profiles: LookBack | Profiles | pd.DataFrame, k_min: int, k_max: int, seed: int,
                         sample_size: int = _DEFAULTS.sample_size,
                         algorithms: tuple[str, ...] = _DEFAULTS.algorithms,
                         stability_rounds: int = _DEFAULTS.stability_rounds,
@@ -348,14 +350,15 @@ def cluster_load_shapes(profiles: LookBack | pd.DataFrame, k_min: int, k_max: in
                         min_family_customers: int = _DEFAULTS.min_family_customers,
                         fixed: dict[str, dict] | None = None) -> ClusteringResult:
     """Load shapes per shape family (see the module docstring for the families and the winner
-    rule). `profiles` is the look-back's readings (stability resamples customers and days) or
-    raw profiles already averaged (stability resamples customers only). `fixed` ({family:
+    rule). `profiles` is the look-back's readings (in memory, or summarized as Profiles with the
+    sample's days read on demand: stability resamples customers and days) or raw profiles
+    already averaged (stability resamples customers only). `fixed` ({family:
     {algorithm, k}}) replays an earlier choice instead of comparing candidates."""
     from threadpoolctl import threadpool_limits
 
-    lb = profiles if isinstance(profiles, LookBack) else None
-    raw = raw_profiles(lb) if lb is not None else profiles
-    coverage = lb.coverage() if lb is not None else pd.Series(1.0, index=raw.index)
+    lb = summarize(profiles) if isinstance(profiles, LookBack) else profiles if isinstance(profiles, Profiles) else None
+    raw = lb.raw if lb is not None else profiles
+    coverage = lb.coverage if lb is not None else pd.Series(1.0, index=raw.index)
     vectors, has_hourly = normalize_profiles(raw)
     rng = np.random.default_rng(seed)
     has_readings = has_hourly | raw.reindex(columns=DOW).notna().any(axis=1).to_numpy()

@@ -13,6 +13,7 @@ look-back's days as easily as from all of them. A profile is a set of averages:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,9 +78,17 @@ SLICE_ROWS = 1_000_000  # readings placed at once
 
 
 def read_look_back(clean_dir: str | Path, customer_ids: pd.Index, as_of: pd.Timestamp,
-                   history_days: int) -> LookBack:
-    """The look-back from a clean data folder, reading only the window's readings."""
+                   history_days: int, customer_range: tuple[str, str] | None = None) -> LookBack:
+    """The look-back from a clean data folder, reading only the window's readings (and, with
+    `customer_range` (first, last id), only the row groups of those customers)."""
     from powerlens.schema import read_table
+    from powerlens.schema.reading import read_customer_range
+
+    def read(table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        if customer_range is None:
+            return read_table(clean_dir, table, columns, filters=window)
+        frame = read_customer_range(clean_dir, table, *customer_range, columns=columns)
+        return frame  # readings outside the window are dropped as they are placed
 
     ids = pd.Index(pd.Index(customer_ids).astype(str), name="customer_id")
     days = _calendar(as_of, history_days)
@@ -111,7 +120,7 @@ def read_look_back(clean_dir: str | Path, customer_ids: pd.Index, as_of: pd.Time
             return empty, empty, empty, np.zeros(0, dtype=bool)
         return tuple(np.concatenate(k) for k in zip(*parts, strict=True))
 
-    daily_table = read_table(clean_dir, "readings_daily", filters=window)
+    daily_table = read("readings_daily")
     daily = np.full((n, d), np.nan, dtype=np.float32)
     peak = base = None
     if len(daily_table):
@@ -123,7 +132,7 @@ def read_look_back(clean_dir: str | Path, customer_ids: pd.Index, as_of: pd.Time
             base = np.full((n, d), np.nan, dtype=np.float32)
             peak[r, c] = daily_table["kwh_max_interval"].to_numpy(dtype=np.float32)[keep] * per_day
             base[r, c] = daily_table["kwh_min_interval"].to_numpy(dtype=np.float32)[keep] * per_day
-    hourly_table = read_table(clean_dir, "readings_hourly", ["customer_id", "ts", "kwh"], filters=window)
+    hourly_table = read("readings_hourly", ["customer_id", "ts", "kwh"])
     rows, hourly = np.array([], dtype=int), np.full((0, d, 24), np.nan, dtype=np.float32)
     if len(hourly_table):
         r, c, hour, keep = place(hourly_table)
@@ -133,6 +142,89 @@ def read_look_back(clean_dir: str | Path, customer_ids: pd.Index, as_of: pd.Time
         hourly = np.full((len(rows), d, 24), np.nan, dtype=np.float32)
         hourly[slot[r], c, hour] = hourly_table["kwh"].to_numpy(dtype=np.float32)[keep]
     return LookBack(ids, days, _daily_from_hourly(daily, rows, hourly), rows, hourly, peak, base)
+
+
+@dataclass
+class Profiles:
+    """The look-back summarized per customer: the raw profiles and the coverage of everyone, and
+    the day-level readings of some customers on demand (`read_days`: the bootstrap stability
+    check re-measures a sample's profiles from resampled days). What the segment stage keeps in
+    memory for a whole utility, where a LookBack of every customer would not fit."""
+
+    raw: pd.DataFrame                            # RAW_COLUMNS per customer, indexed by customer_id
+    coverage: pd.Series                          # share of the look-back's days with a daily reading
+    n_hourly: int                                # customers with interval readings
+    read_days: Callable[[pd.Index], LookBack]    # the look-back of these customers, in this order
+
+    @property
+    def customer_ids(self) -> pd.Index:
+        return self.raw.index
+
+    def reindexed(self, ids: pd.Index) -> Profiles:
+        return Profiles(self.raw.reindex(ids), self.coverage.reindex(ids), self.n_hourly, self.read_days)
+
+
+def summarize(lb: LookBack) -> Profiles:
+    """A look-back in memory as Profiles."""
+    return Profiles(raw_profiles(lb), lb.coverage(), len(lb.hourly_rows),
+                    lambda ids: lb.subset(lb.customer_ids.get_indexer(pd.Index(ids).astype(str))))
+
+
+def read_profiles(clean_dir: str | Path, customer_ids: pd.Index, as_of: pd.Timestamp, history_days: int,
+                  customers_per_partition: int, progress: Callable[[str], object] | None = None) -> Profiles:
+    """The look-back's Profiles read `customers_per_partition` customers at a time (ranges of
+    sorted ids, as the features engine partitions): memory is bounded by a partition's
+    readings. Each customer's profile is computed from its own readings only, so the result is
+    the one a single LookBack of everyone gives. `read_days` reads the partitions again for
+    the customers asked for."""
+    from powerlens.features.engine import plan_partitions
+
+    ids = pd.Index(pd.Index(customer_ids).astype(str), name="customer_id")
+    parts = plan_partitions(ids, customers_per_partition)
+    sorted_ids = ids.sort_values()
+
+    def partitions(wanted: pd.Index | None):
+        for part in parts:
+            lo, hi = sorted_ids.searchsorted(part.first_id), sorted_ids.searchsorted(part.last_id, side="right")
+            part_ids = sorted_ids[lo:hi]
+            if wanted is not None:
+                part_ids = part_ids[part_ids.isin(wanted)]
+            if len(part_ids):
+                yield part, read_look_back(clean_dir, part_ids, as_of, history_days, customer_range=part.customer_range)
+
+    raws, coverages, n_hourly = [], [], 0
+    for part, lb in partitions(None):
+        raws.append(raw_profiles(lb))
+        coverages.append(lb.coverage())
+        n_hourly += len(lb.hourly_rows)
+        if progress and len(parts) > 1:
+            progress(f"look-back profiles: partition {part.index + 1}/{len(parts)}")
+
+    def read_days(wanted: pd.Index) -> LookBack:
+        wanted = pd.Index(wanted).astype(str)
+        pieces = [lb for _, lb in partitions(wanted)]
+        whole = concat_look_backs(pieces, ids[:0], _calendar(as_of, history_days))
+        return whole.subset(whole.customer_ids.get_indexer(wanted))
+
+    raw = pd.concat(raws) if raws else pd.DataFrame(columns=RAW_COLUMNS, dtype=float)
+    coverage = pd.concat(coverages) if coverages else pd.Series(dtype=float)
+    return Profiles(raw.reindex(ids), coverage.reindex(ids), n_hourly, read_days)
+
+
+def concat_look_backs(pieces: list[LookBack], empty_ids: pd.Index, days: pd.DatetimeIndex) -> LookBack:
+    """Look-backs of disjoint customers on the same calendar, one after the other."""
+    if not pieces:
+        return LookBack(empty_ids, days, np.full((0, len(days)), np.nan, dtype=np.float32), np.array([], dtype=int),
+                        np.full((0, len(days), 24), np.nan, dtype=np.float32))
+    offsets = np.cumsum([0] + [len(p.customer_ids) for p in pieces[:-1]])
+    with_summary = all(p.peak_kwh is not None and p.base_kwh is not None for p in pieces)
+    return LookBack(
+        pieces[0].customer_ids.append([p.customer_ids for p in pieces[1:]]), pieces[0].days,
+        np.vstack([p.daily for p in pieces]),
+        np.concatenate([p.hourly_rows + o for p, o in zip(pieces, offsets, strict=True)]).astype(int),
+        np.concatenate([p.hourly for p in pieces]),
+        np.vstack([p.peak_kwh for p in pieces]) if with_summary else None,
+        np.vstack([p.base_kwh for p in pieces]) if with_summary else None)
 
 
 def look_back(data, as_of: pd.Timestamp, history_days: int, customer_ids: pd.Index | None = None) -> LookBack:

@@ -129,12 +129,12 @@ class PointInTime:
         if cutoff == self.scoring_cutoff and (seg_dir / "segments.parquet").exists():
             return pd.read_parquet(seg_dir / "segments.parquet"), pd.read_parquet(seg_dir / "profiles.parquet")
         # (the segment stage's own file names: jobs/segment.py writes them)
-        from powerlens.segmentation import profile_table, read_look_back, replay_params, segment
+        from powerlens.segmentation import profile_table, read_profiles, replay_params, segment
 
         params = replay_params(self.cfg.segment.as_dict(), read_json(seg_dir / "metrics.json"))
         self.echo(f"segments as of {cutoff.date()}")
-        look_back = read_look_back(self.paths.clean, pd.Index(feats["customer_id"]), cutoff,
-                                   params["clustering"]["history_days"])
+        look_back = read_profiles(self.paths.clean, pd.Index(feats["customer_id"]), cutoff,
+                                  params["clustering"]["history_days"], params["clustering"]["customers_per_partition"])
         seg, _, _ = segment(feats, look_back, params, self.light_clean().tariffs)  # ToU priced as the stage does
         return seg, profile_table(look_back, seg)
 
