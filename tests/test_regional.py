@@ -270,3 +270,23 @@ def test_params_are_checked():
         R.RegionalParams(step_min_share=0)
     with pytest.raises(InvalidInput, match="empty"):
         R.analyse(two_regions().iloc[:0])
+
+
+def test_customer_months_from_batches_of_readings_are_those_of_the_whole_table():
+    """The regional stage reads the daily readings in batches (bounded memory, issue 18): a
+    customer-month split over two batches is summed, and the result equals the whole table's."""
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2025-01-01", "2025-04-30", freq="D")
+    ids = np.repeat(np.array(["c1", "c2", "c3"]), len(days))
+    readings = pd.DataFrame({"customer_id": pd.Categorical(ids), "ts": np.tile(days.values, 3),
+                             "kwh": rng.gamma(2.0, 5.0, len(ids))})
+    customers = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "region": ["north"] * 3})
+    whole, source = R.customer_month_kwh(customers, readings, None)
+    cuts = [0, 50, 51, 200, len(readings)]  # c1's February and c2's March split between batches
+    batches = (readings.iloc[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True))
+    batched, batched_source = R.customer_month_kwh(customers, batches, None)
+    assert source == batched_source == "readings_daily" and len(whole) == 12
+    whole = whole.assign(customer_id=whole["customer_id"].astype(str)).sort_values(["customer_id", "month"])
+    pd.testing.assert_frame_equal(whole.reset_index(drop=True), batched.reset_index(drop=True), check_exact=False)
+    empty, none_source = R.customer_month_kwh(customers, iter([]), None)
+    assert none_source == "none" and empty.empty

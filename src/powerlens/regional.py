@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -441,31 +443,21 @@ def detect_steps(days: pd.DataFrame, params: RegionalParams) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- sales and line loss
 
-def customer_month_kwh(customers: pd.DataFrame, readings_daily: pd.DataFrame | None,
+def customer_month_kwh(customers: pd.DataFrame, readings_daily: pd.DataFrame | Iterable[pd.DataFrame] | None,
                        bills: pd.DataFrame | None) -> tuple[pd.DataFrame, str]:
     """(kWh per customer and calendar month: customer_id, month, kwh; its source). The daily
     readings when there are any (calendar months, like the load), else the bills' kWh by
-    billing period."""
+    billing period. The readings may come as batches (an iterable of frames: a whole utility's
+    readings need not be in memory at once); a customer-month split over batches is summed."""
+    if readings_daily is not None and not isinstance(readings_daily, pd.DataFrame):
+        parts = [_month_sums(batch) for batch in readings_daily if len(batch)]
+        if parts:
+            whole = pd.concat(parts, ignore_index=True)
+            whole["customer_id"] = whole["customer_id"].astype(str)
+            return whole.groupby(["customer_id", "month"], sort=True)["kwh"].sum().reset_index(), "readings_daily"
+        readings_daily = None
     if readings_daily is not None and len(readings_daily):
-        ids = readings_daily["customer_id"]
-        codes, uniques = (ids.cat.codes.to_numpy(), ids.cat.categories) if isinstance(ids.dtype, pd.CategoricalDtype) \
-            else pd.factorize(ids)
-        # month of each reading through its day (integer days, then a small day -> month table:
-        # a calendar conversion of every row is slow at millions of readings)
-        day = readings_daily["ts"].to_numpy().astype("datetime64[D]").astype(np.int64)
-        day0 = int(day.min())
-        table = np.arange(day0, int(day.max()) + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-        first = int(table[0])
-        m_codes = table[day - day0] - first
-        n_m = int(m_codes.max()) + 1
-        key = codes.astype(np.int64) * n_m + m_codes
-        sums = np.bincount(key, weights=readings_daily["kwh"].to_numpy(dtype=np.float64),
-                           minlength=len(uniques) * n_m)
-        present = np.bincount(key, minlength=len(uniques) * n_m) > 0
-        idx = np.flatnonzero(present)
-        return pd.DataFrame({"customer_id": np.asarray(uniques, dtype=object)[idx // n_m],
-                             "month": pd.PeriodIndex.from_ordinals(idx % n_m + first, freq="M"),
-                             "kwh": sums[idx]}), "readings_daily"
+        return _month_sums(readings_daily), "readings_daily"
     if bills is not None and len(bills) and "kwh" in bills:
         b = bills.dropna(subset=["kwh"])
         out = b.groupby([b["customer_id"].astype(str), pd.PeriodIndex(b["period"], freq="M")])["kwh"].sum()
@@ -473,6 +465,29 @@ def customer_month_kwh(customers: pd.DataFrame, readings_daily: pd.DataFrame | N
         return out.reset_index(), "bills"
     return pd.DataFrame({"customer_id": pd.Series(dtype=object), "month": pd.PeriodIndex([], freq="M"),
                          "kwh": pd.Series(dtype=float)}), "none"
+
+
+def _month_sums(readings_daily: pd.DataFrame) -> pd.DataFrame:
+    """kWh per customer and calendar month of some daily readings."""
+    ids = readings_daily["customer_id"]
+    codes, uniques = (ids.cat.codes.to_numpy(), ids.cat.categories) if isinstance(ids.dtype, pd.CategoricalDtype) \
+        else pd.factorize(ids)
+    # month of each reading through its day (integer days, then a small day -> month table:
+    # a calendar conversion of every row is slow at millions of readings)
+    day = readings_daily["ts"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    day0 = int(day.min())
+    table = np.arange(day0, int(day.max()) + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    first = int(table[0])
+    m_codes = table[day - day0] - first
+    n_m = int(m_codes.max()) + 1
+    key = codes.astype(np.int64) * n_m + m_codes
+    sums = np.bincount(key, weights=readings_daily["kwh"].to_numpy(dtype=np.float64),
+                       minlength=len(uniques) * n_m)
+    present = np.bincount(key, minlength=len(uniques) * n_m) > 0
+    idx = np.flatnonzero(present)
+    return pd.DataFrame({"customer_id": np.asarray(uniques, dtype=object)[idx // n_m],
+                         "month": pd.PeriodIndex.from_ordinals(idx % n_m + first, freq="M"),
+                         "kwh": sums[idx]})
 
 
 def _attributes(customers: pd.DataFrame) -> pd.DataFrame:

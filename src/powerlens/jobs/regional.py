@@ -44,7 +44,21 @@ def _read(data: Path, table: str, needed: bool = False) -> pd.DataFrame | None:
 
         present = set(pq.read_schema(path).names)
         columns = [c for c in columns if c in present]
+    if table in BATCHED:
+        return _batches(path, columns)
     return pd.read_parquet(path, columns=columns)
+
+
+BATCHED = {"readings_daily"}  # read in batches: a whole utility's daily readings need not fit in memory
+BATCH_ROWS = 2_000_000
+
+
+def _batches(path: Path, columns: list[str]):
+    """The table's rows, BATCH_ROWS at a time (categorical customer ids, as read_parquet gives)."""
+    import pyarrow.parquet as pq
+
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=columns):
+        yield batch.to_pandas()
 
 
 def _theft_scores(scores: Path | None) -> pd.DataFrame | None:
