@@ -271,13 +271,19 @@ def segment(
     features_dir: Annotated[Path | None, typer.Option("--features", help="features folder (default data/features)")] = None,
     data: Annotated[Path | None, typer.Option(help="clean data folder, for the load shapes (default data/clean)")] = None,
     out: Annotated[Path | None, typer.Option(help="segments folder (default data/segments)")] = None,
+    engine: Annotated[str | None, typer.Option(help="local or dask (default: params segment.engine)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: $POWERLENS_DASK_SCHEDULER, "
+             "else a LocalCluster on this machine)")] = None,
 ):
-    """Value x credit tiers, big and latent big customers, load-shape clusters."""
+    """Value x credit tiers, big and latent big customers, load-shape clusters (the look-back read
+    a partition of customers at a time, in this process or as Dask tasks with --engine dask)."""
     from powerlens.jobs import segment as job
 
     paths = _paths()
-    job.run(_config().segment, features_dir=features_dir or paths.features, data=data or paths.clean,
-            out=out or paths.segments)
+    settings = _config().replace("segment", **({"engine": engine} if engine else {})).segment
+    job.run(settings, features_dir=features_dir or paths.features, data=data or paths.clean,
+            out=out or paths.segments, scheduler=scheduler)
 
 
 @app.command()

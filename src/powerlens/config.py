@@ -383,6 +383,9 @@ class SegmentConfig(Section):
     efficiency_audit: EfficiencyAuditConfig = EfficiencyAuditConfig()
     tou_offer: TouOfferConfig = TouOfferConfig()
     clustering: ClusteringConfig = ClusteringConfig()
+    # local, or dask (--scheduler ADDRESS, $POWERLENS_DASK_SCHEDULER, else a LocalCluster): where the
+    # look-back's partitions are read and summarized (powerlens.partitions); the same segments either way
+    engine: Literal["local", "dask"] = "local"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -123,3 +123,23 @@ def test_segments_read_a_partition_at_a_time_are_those_of_the_whole_look_back(sm
     again = parts.read_days(sample)
     assert list(again.customer_ids) == list(sample.astype(str))
     np.testing.assert_array_equal(again.daily, whole.daily[whole.customer_ids.get_indexer(sample)])
+
+
+def test_the_look_back_on_a_dask_cluster_gives_the_same_segments(small_clean, small_data, seg_params):
+    """segment.engine dask: the partitions' profiles computed by the workers of a 2-process
+    LocalCluster; the same profiles, coverage and segments as in this process."""
+    from powerlens.segmentation import read_profiles
+
+    feats = F.build(small_data, SCORING)
+    ids = pd.Index(feats["customer_id"])
+    history = seg_params["clustering"]["history_days"]
+    local = read_profiles(small_clean, ids, SCORING, history, customers_per_partition=150)
+    said = []
+    on_dask = read_profiles(small_clean, ids, SCORING, history, customers_per_partition=150, progress=said.append,
+                            engine="dask")
+    assert any("local Dask cluster with 2 worker(s)" in line for line in said)
+    assert sum("(on Dask)" in line for line in said) == -(-len(ids) // 150) > 1
+    pd.testing.assert_frame_equal(local.raw, on_dask.raw)
+    pd.testing.assert_series_equal(local.coverage, on_dask.coverage)
+    assert local.n_hourly == on_dask.n_hourly
+    pd.testing.assert_frame_equal(segment(feats, local, seg_params)[0], segment(feats, on_dask, seg_params)[0])

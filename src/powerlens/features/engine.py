@@ -31,9 +31,8 @@ import pyarrow.parquet as pq
 
 from powerlens.config import FeaturesConfig
 from powerlens.errors import InvalidInput
+from powerlens.partitions import ENGINES
 from powerlens.schema import read_table
-
-ENGINES = ("local", "dask")
 
 
 @dataclass(frozen=True)
@@ -100,44 +99,21 @@ def build_features(data_dir: str | Path, cutoffs: list[pd.Timestamp], options: d
 
     `threads` partitions run at once on the local engine. Returns (features sorted by as_of then
     customer_id, profiles indexed by customer_id)."""
-    if engine not in ENGINES:
-        raise InvalidInput(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    from powerlens.partitions import check_engine, map_partitions
+
+    check_engine(engine)
     parts = plan_partitions(customer_ids(data_dir), customers_per_partition)
     say = progress or (lambda message: None)
     say(f"{sum(p.n_customers for p in parts)} customers in {len(parts)} partition(s) "
         f"of <= {customers_per_partition}, engine {engine}")
-    if engine == "local":
-        results = _locally(data_dir, parts, cutoffs, options, profile_cutoff, threads, say)
-    else:
-        results = _on_dask(data_dir, parts, cutoffs, options, profile_cutoff, scheduler, scheduler_timeout, say)
+    # a Dask worker may run elsewhere: the data folder by its absolute path
+    folder = str(Path(data_dir).resolve()) if engine == "dask" else data_dir
+    results = map_partitions(
+        compute_partition, [(folder, p, cutoffs, options, profile_cutoff) for p in parts], engine=engine,
+        scheduler=scheduler, threads=threads, timeout=scheduler_timeout, name="powerlens-features", say=say,
+        done=lambda i, result: f"partition {i + 1}/{len(parts)}: {parts[i].n_customers} customers, "
+                               f"{len(result[0])} feature rows")
     return _combine(results)
-
-
-def _locally(data_dir, parts, cutoffs, options, profile_cutoff, threads, say):
-    """Partitions in this process; with `threads` > 1 that many at once (parquet decoding and numpy
-    release the GIL, so a 2-core machine does nearly twice the work; memory is `threads` partitions)."""
-    threads = max(1, min(threads, len(parts)))
-
-    def one(part):
-        return compute_partition(data_dir, part, cutoffs, options, profile_cutoff)
-
-    results = []
-    if threads == 1:
-        iterator = map(one, parts)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(max_workers=threads)
-        iterator = pool.map(one, parts)  # results in partition order
-    try:
-        for part, result in zip(parts, iterator, strict=True):
-            results.append(result)
-            say(f"partition {part.index + 1}/{len(parts)}: {part.n_customers} customers, "
-                f"{len(result[0])} feature rows")
-    finally:
-        if threads > 1:
-            pool.shutdown(cancel_futures=True)
-    return results
 
 
 def _combine(results: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -207,38 +183,6 @@ def canonical_order(feats: pd.DataFrame) -> pd.DataFrame:
     """The feature rows in canonical order (canonical_positions), with a fresh index: the order
     the features stage writes, and the one segmentation and training process customers in."""
     return feats.iloc[canonical_positions(feats)].reset_index(drop=True)
-
-
-def _on_dask(data_dir, parts, cutoffs, options, profile_cutoff, scheduler, timeout, say):
-    """Run the partitions as Dask tasks; results come back in partition order."""
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:  # pragma: no cover - dask is a declared dependency
-        raise RuntimeError("the dask engine needs dask[distributed] installed") from exc
-
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=min(2, max(len(parts), 1)), threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None, silence_logs=40)
-        client = Client(cluster)
-        say(f"started a local Dask cluster with {len(cluster.workers)} worker(s)")
-    else:
-        try:
-            client = Client(scheduler, timeout=timeout)
-        except OSError as exc:
-            raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        say(f"connected to the Dask scheduler at {scheduler}")
-    try:
-        futures = [client.submit(compute_partition, str(Path(data_dir).resolve()), p, cutoffs, options,
-                                 profile_cutoff, key=f"powerlens-features-{p.index}-{p.first_id[:8]}", pure=False)
-                   for p in parts]
-        for n_done, _ in enumerate(as_completed(futures), 1):
-            say(f"partition {n_done}/{len(parts)} done on Dask")
-        return client.gather(futures)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def data_end_of(data_dir: str | Path) -> pd.Timestamp:

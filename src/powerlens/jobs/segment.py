@@ -53,7 +53,7 @@ def _say(clock: Clock, seg_metrics: dict, clusters: Any) -> None:
 
 
 def run(settings: Any, *, features_dir: Path, data: Path, out: Path, experiment: str = SEGMENTATION_EXPERIMENT,
-        echo: Callable[[str], Any] = print) -> dict:
+        scheduler: str | None = None, echo: Callable[[str], Any] = print) -> dict:
     """Segments at the scoring cut-off (load shapes from the clean readings in `data`, so that
     stability can resample days) and the previous cut-off's tiers."""
     from powerlens import tracking
@@ -68,7 +68,8 @@ def run(settings: Any, *, features_dir: Path, data: Path, out: Path, experiment:
     feats = pd.read_parquet(features_file, filters=[("as_of", "==", scoring)])
     cl = params["clustering"]
     look_back = read_profiles(data, pd.Index(feats["customer_id"]), scoring, cl["history_days"],
-                              cl["customers_per_partition"], progress=clock)
+                              cl["customers_per_partition"], progress=clock, engine=params["engine"],
+                              scheduler=scheduler)
     clock(f"readings of the {cl['history_days']} days before {scoring.date()}: "
           f"{len(look_back.customer_ids)} customers, {look_back.n_hourly} with interval readings")
     seg, clusters, seg_metrics = segment(feats, look_back, params, read_table_if_present(data, "tariffs"))

@@ -171,44 +171,53 @@ def summarize(lb: LookBack) -> Profiles:
 
 
 def read_profiles(clean_dir: str | Path, customer_ids: pd.Index, as_of: pd.Timestamp, history_days: int,
-                  customers_per_partition: int, progress: Callable[[str], object] | None = None) -> Profiles:
+                  customers_per_partition: int, progress: Callable[[str], object] | None = None, *,
+                  engine: str = "local", scheduler: str | None = None) -> Profiles:
     """The look-back's Profiles read `customers_per_partition` customers at a time (ranges of
-    sorted ids, as the features engine partitions): memory is bounded by a partition's
-    readings. Each customer's profile is computed from its own readings only, so the result is
-    the one a single LookBack of everyone gives. `read_days` reads the partitions again for
-    the customers asked for."""
+    sorted ids, as the features engine partitions), on `engine` (powerlens.partitions: in this
+    process, or as Dask tasks): memory is bounded by a partition's readings. Each customer's
+    profile is computed from its own readings only, so the result is the one a single LookBack
+    of everyone gives, on either engine. `read_days` reads the partitions again, in this
+    process, for the customers asked for (the stability check's sample)."""
     from powerlens.features.engine import plan_partitions
+    from powerlens.partitions import map_partitions
 
     ids = pd.Index(pd.Index(customer_ids).astype(str), name="customer_id")
     parts = plan_partitions(ids, customers_per_partition)
     sorted_ids = ids.sort_values()
+    folder = str(Path(clean_dir).resolve())
 
-    def partitions(wanted: pd.Index | None):
-        for part in parts:
-            lo, hi = sorted_ids.searchsorted(part.first_id), sorted_ids.searchsorted(part.last_id, side="right")
-            part_ids = sorted_ids[lo:hi]
-            if wanted is not None:
-                part_ids = part_ids[part_ids.isin(wanted)]
-            if len(part_ids):
-                yield part, read_look_back(clean_dir, part_ids, as_of, history_days, customer_range=part.customer_range)
+    def ids_of(part) -> pd.Index:
+        lo, hi = sorted_ids.searchsorted(part.first_id), sorted_ids.searchsorted(part.last_id, side="right")
+        return sorted_ids[lo:hi]
 
-    raws, coverages, n_hourly = [], [], 0
-    for part, lb in partitions(None):
-        raws.append(raw_profiles(lb))
-        coverages.append(lb.coverage())
-        n_hourly += len(lb.hourly_rows)
-        if progress and len(parts) > 1:
-            progress(f"look-back profiles: partition {part.index + 1}/{len(parts)}")
+    results = map_partitions(
+        partition_profiles, [(folder, ids_of(p), as_of, history_days, p.customer_range) for p in parts],
+        engine=engine, scheduler=scheduler, name="powerlens-profiles", say=progress,
+        done=lambda i, _r: f"look-back profiles: partition {i + 1}/{len(parts)}")
 
     def read_days(wanted: pd.Index) -> LookBack:
         wanted = pd.Index(wanted).astype(str)
-        pieces = [lb for _, lb in partitions(wanted)]
+        pieces = []
+        for part in parts:
+            part_ids = ids_of(part)
+            part_ids = part_ids[part_ids.isin(wanted)]
+            if len(part_ids):
+                pieces.append(read_look_back(folder, part_ids, as_of, history_days, customer_range=part.customer_range))
         whole = concat_look_backs(pieces, ids[:0], _calendar(as_of, history_days))
         return whole.subset(whole.customer_ids.get_indexer(wanted))
 
-    raw = pd.concat(raws) if raws else pd.DataFrame(columns=RAW_COLUMNS, dtype=float)
-    coverage = pd.concat(coverages) if coverages else pd.Series(dtype=float)
-    return Profiles(raw.reindex(ids), coverage.reindex(ids), n_hourly, read_days)
+    raw = pd.concat([r for r, _, _ in results]) if results else pd.DataFrame(columns=RAW_COLUMNS, dtype=float)
+    coverage = pd.concat([c for _, c, _ in results]) if results else pd.Series(dtype=float)
+    return Profiles(raw.reindex(ids), coverage.reindex(ids), sum(n for _, _, n in results), read_days)
+
+
+def partition_profiles(clean_dir: str, part_ids: pd.Index, as_of: pd.Timestamp, history_days: int,
+                       customer_range: tuple[str, str]) -> tuple[pd.DataFrame, pd.Series, int]:
+    """One partition's raw profiles, coverage and number of interval-metered customers (a pure
+    function of the clean folder: what a Dask worker runs)."""
+    lb = read_look_back(clean_dir, part_ids, as_of, history_days, customer_range=customer_range)
+    return raw_profiles(lb), lb.coverage(), len(lb.hourly_rows)
 
 
 def concat_look_backs(pieces: list[LookBack], empty_ids: pd.Index, days: pd.DatetimeIndex) -> LookBack:

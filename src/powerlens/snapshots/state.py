@@ -134,7 +134,8 @@ class PointInTime:
         params = replay_params(self.cfg.segment.as_dict(), read_json(seg_dir / "metrics.json"))
         self.echo(f"segments as of {cutoff.date()}")
         look_back = read_profiles(self.paths.clean, pd.Index(feats["customer_id"]), cutoff,
-                                  params["clustering"]["history_days"], params["clustering"]["customers_per_partition"])
+                                  params["clustering"]["history_days"], params["clustering"]["customers_per_partition"],
+                                  engine=params["engine"])
         seg, _, _ = segment(feats, look_back, params, self.light_clean().tariffs)  # ToU priced as the stage does
         return seg, profile_table(look_back, seg)
 
