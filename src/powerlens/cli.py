@@ -87,9 +87,14 @@ def validate(
     max_reject_fraction: Annotated[float | None, typer.Option(
         help="fail when more rows than this share are quarantined (default: params validate)")] = None,
     truth_out: Annotated[Path | None, typer.Option(help="where to write the generator's ground truth, if any")] = None,
+    engine: Annotated[str | None, typer.Option(help="local or dask (default: params validate.engine)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: $POWERLENS_DASK_SCHEDULER, "
+             "else a LocalCluster on this machine)")] = None,
 ):
     """Anonymize and validate an export: one line per problem, bad rows quarantined with their
-    reason, counts reconciled."""
+    reason, counts reconciled (the readings a partition of customers at a time, in this process
+    or as Dask tasks with --engine dask)."""
     from powerlens.jobs import validate as job
 
     paths = _paths()
@@ -97,7 +102,8 @@ def validate(
     settings = _config().validate
     limit = settings.max_reject_fraction if max_reject_fraction is None else max_reject_fraction
     summary = job.run(src or paths.raw, out=out, key_file=key_file, max_reject_fraction=limit, truth_out=truth_out,
-                      plausibility=settings.plausibility)
+                      plausibility=settings.plausibility, customers_per_partition=settings.customers_per_partition,
+                      engine=engine or settings.engine, scheduler=scheduler)
     typer.echo(f"canonical tables in {out}; quarantine in {out / 'quarantine'}; summary in {out / 'validation.json'}")
     if not summary["reconciled"]:
         raise typer.Exit(2)

@@ -162,6 +162,7 @@ class ValidateConfig(Section):
     max_reject_fraction: float = 0.05  # above this share of quarantined rows the stage fails
     plausibility: PlausibilityConfig = PlausibilityConfig()
     customers_per_partition: int = 5000  # bounds memory: the readings of this many customers at a time
+    engine: Literal["local", "dask"] = "local"  # where the partitions are validated (powerlens.partitions)
 
     def _check(self) -> None:
         if self.customers_per_partition < 1:

@@ -37,37 +37,49 @@ def map_partitions(func: Callable[..., Any], tasks: Sequence[tuple], *, engine: 
                    done: Callable[[int, Any], str] | None = None) -> list:
     """[func(*task) for task in tasks], in order, on `engine`. `say` hears progress: `done(i,
     result)` describes partition i when it is finished (default: "partition i/n")."""
+    return list(iter_partitions(func, tasks, engine=engine, scheduler=scheduler, threads=threads, timeout=timeout,
+                                name=name, say=say, done=done, window=len(tasks) or 1))
+
+
+def iter_partitions(func: Callable[..., Any], tasks: Sequence[tuple], *, engine: str = "local",
+                    scheduler: str | None = None, threads: int = 1, timeout: float = 10.0, name: str = "powerlens",
+                    say: Callable[[str], Any] | None = None, done: Callable[[int, Any], str] | None = None,
+                    window: int = 4):
+    """func(*task) for each task, yielded in task order as each is ready, with at most `window`
+    tasks submitted ahead (Dask) or `threads` at once (local): a consumer that writes each result
+    away keeps memory to a few partitions, whichever engine computes them."""
     check_engine(engine)
     say = say or (lambda _message: None)
     done = done or (lambda i, _result: f"partition {i + 1}/{len(tasks)}")
     if engine == "local":
-        return _locally(func, tasks, threads, say, done)
-    return _on_dask(func, tasks, scheduler or os.environ.get(SCHEDULER_ENV) or None, timeout, name, say, done)
-
-
-def _locally(func, tasks, threads, say, done) -> list:
-    threads = max(1, min(int(threads), len(tasks)))
-    results = []
-    if threads == 1:
-        iterator = (func(*task) for task in tasks)
+        yield from _locally(func, tasks, threads, say, done)
     else:
-        from concurrent.futures import ThreadPoolExecutor
+        yield from _on_dask(func, tasks, scheduler or os.environ.get(SCHEDULER_ENV) or None, timeout, name, say,
+                            done, max(int(window), 1))
 
-        pool = ThreadPoolExecutor(max_workers=threads)
-        iterator = pool.map(lambda task: func(*task), tasks)  # results in task order
-    try:
-        for i, result in enumerate(iterator):
-            results.append(result)
+
+def _locally(func, tasks, threads, say, done):
+    threads = max(1, min(int(threads), len(tasks) or 1))
+    if threads == 1:
+        for i, task in enumerate(tasks):
+            result = func(*task)
             say(done(i, result))
+            yield result
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
+        for i, result in enumerate(pool.map(lambda task: func(*task), tasks)):  # in task order
+            say(done(i, result))
+            yield result
     finally:
-        if threads > 1:
-            pool.shutdown(cancel_futures=True)
-    return results
+        pool.shutdown(cancel_futures=True)
 
 
-def _on_dask(func, tasks, scheduler, timeout, name, say, done) -> list:
-    """The tasks as Dask tasks; results gathered in task order."""
-    from dask.distributed import Client, LocalCluster, as_completed
+def _on_dask(func, tasks, scheduler, timeout, name, say, done, window):
+    """The tasks as Dask tasks, `window` in flight; results yielded in task order."""
+    from dask.distributed import Client, LocalCluster
 
     cluster = None
     if scheduler is None:
@@ -82,12 +94,18 @@ def _on_dask(func, tasks, scheduler, timeout, name, say, done) -> list:
             raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         say(f"connected to the Dask scheduler at {scheduler}")
     try:
-        futures = [client.submit(func, *task, key=f"{name}-{i}-{os.getpid()}", pure=False)
-                   for i, task in enumerate(tasks)]
-        index = {f.key: i for i, f in enumerate(futures)}
-        for future in as_completed(futures):
-            say(done(index[future.key], future.result()) + " (on Dask)")
-        return client.gather(futures)
+        def submit(i):
+            return client.submit(func, *tasks[i], key=f"{name}-{i}-{os.getpid()}", pure=False)
+
+        pending = [submit(i) for i in range(min(window, len(tasks)))]
+        for i in range(len(tasks)):
+            future = pending.pop(0)
+            if i + len(pending) + 1 < len(tasks):
+                pending.append(submit(i + len(pending) + 1))
+            result = future.result()
+            future.release()
+            say(done(i, result) + " (on Dask)")
+            yield result
     finally:
         client.close()
         if cluster is not None:

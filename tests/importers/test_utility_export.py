@@ -212,6 +212,27 @@ def test_partitions_of_three_customers_give_the_outputs_of_one_partition(small_r
     assert not list(three.parent.glob(".*"))  # the spill folder is gone
 
 
+def test_partitions_validated_on_a_dask_cluster_give_the_outputs_of_the_local_engine(small_raw, key, tmp_path):
+    """validate.engine dask: the partitions' readings validated by the workers of a 2-process
+    LocalCluster (reading the spill folder), their quarantines merged in order: the same
+    canonical tables, quarantine and validation.json as in this process."""
+    src = _broken_export(small_raw, tmp_path / "raw")
+    local, on_dask = tmp_path / "local" / "clean", tmp_path / "dask" / "clean"
+    summary_local = import_utility_export(src, local, key, max_reject_fraction=1.0, customers_per_partition=7)
+    seen = []
+    summary_dask = import_utility_export(src, on_dask, key, max_reject_fraction=1.0, customers_per_partition=7,
+                                         engine="dask", progress=seen.append)
+    assert any("local Dask cluster with 2 worker(s)" in line for line in seen)
+    assert sum("(on Dask)" in line for line in seen) == 6  # 40 meters' accounts in partitions of 7
+    assert summary_dask == summary_local
+    assert summary_dask["tables"]["readings_daily"]["quarantined"] == 5
+    (tables_local, json_local), (tables_dask, json_dask) = _outputs(local), _outputs(on_dask)
+    assert json_local == json_dask and list(tables_local) == list(tables_dask)
+    for name, frame in tables_local.items():
+        pd.testing.assert_frame_equal(tables_dask[name], frame, obj=name)
+    assert not list(on_dask.parent.glob(".*"))  # the spill folder is gone
+
+
 def test_a_failed_import_leaves_the_previous_readings_and_no_spill(small_raw, key, tmp_path):
     src = _broken_export(small_raw, tmp_path / "raw")
     out = tmp_path / "clean"

@@ -87,7 +87,8 @@ def _drop_identifiers(df: pd.DataFrame) -> pd.DataFrame:
 
 def import_utility_export(src: str | Path, out: str | Path, key: bytes,
                           max_reject_fraction: float = 0.05, truth_out: str | Path | None = None,
-                          progress=None, plausibility=None, customers_per_partition: int | None = None) -> dict:
+                          progress=None, plausibility=None, customers_per_partition: int | None = None,
+                          engine: str = "local", scheduler: str | None = None) -> dict:
     """Anonymize, validate and write the canonical tables; returns the validation summary.
     `plausibility`: validate.plausibility's rules (None: the defaults).
 
@@ -96,7 +97,10 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
     streamed from the export in row batches, routed to their customer's partition in a spill
     folder beside `out`, then validated and appended to the canonical files in customer order.
     Every readings rule looks at one customer's rows only, so the outputs are the same for any
-    partition size; memory is bounded by a partition, not by the table."""
+    partition size; memory is bounded by a partition, not by the table. The partitions are
+    validated on `engine` (powerlens.partitions: in this process, or as Dask tasks that read
+    the spill folder, which must then be on a file system the workers share) and written in
+    order: the same outputs either way."""
     from powerlens.config import ValidateConfig
 
     src, out = Path(src), Path(out)
@@ -104,6 +108,9 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
                         else customers_per_partition)
     if per_partition < 1:
         raise ImportFailed(f"customers_per_partition must be at least 1, got {per_partition}")
+    from powerlens.partitions import check_engine
+
+    check_engine(engine)
     rules = validation.Plausibility.of(plausibility)
     step = progress or (lambda msg: None)
     paths = _locate(src)
@@ -125,7 +132,7 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
         if readings_tables:
             spill = stack.enter_context(_Spill(out, in_memory=False))
             _readings_by_partition(paths, readings_tables, meter_to_customer, per_partition, q, known, customers,
-                                   rules, writers, spill, step)
+                                   rules, writers, spill, step, engine, scheduler)
         _billing_and_events(paths, key, q, known, tables, step, rules)
         summary = _refuse_too_many_rejects(q, max_reject_fraction)  # the readings files are not in place yet
         if "tariffs" in tables:
@@ -179,38 +186,40 @@ def partition_starts(n_customers: int, customers_per_partition: int) -> np.ndarr
 
 def _readings_by_partition(paths: dict, tables: list[str], meter_to_customer: pd.Series, per_partition: int,
                            q: Quarantine, known: pd.Index, customers: pd.DataFrame,
-                           rules: validation.Plausibility, writers: dict, spill: _Spill, step) -> None:
-    """Route each readings table to customer partitions, then validate partition by partition:
-    hourly first, as a daily row that its complete day of accepted hourly readings contradicts
-    is inconsistent_aggregate."""
+                           rules: validation.Plausibility, writers: dict, spill: _Spill, step,
+                           engine: str = "local", scheduler: str | None = None) -> None:
+    """Route each readings table to customer partitions, then validate partition by partition
+    (`validate_partition`, on `engine`), writing each partition's accepted rows and merging its
+    quarantine in partition order."""
+    from powerlens.partitions import iter_partitions
+
     # every customer a reading can belong to (every account with a meter, accepted or not), sorted
     ids = np.unique(meter_to_customer.dropna().astype(str).to_numpy(dtype=str))
     starts = partition_starts(len(ids), per_partition)
     n_parts = len(starts) - 1
-    spill.in_memory = n_parts == 1
+    spill.in_memory = n_parts == 1 and engine == "local"  # Dask workers read the pieces from the spill folder
     templates = {}
     for table in tables:
         step(f"{table}: routing to {n_parts} partition(s) of <= {per_partition:,} customers")
         templates[table] = _route(paths[table], table, meter_to_customer, ids, starts, spill)
-    for part in range(n_parts):
-        if n_parts > 1:
-            step(f"readings: partition {part + 1}/{n_parts}")
-        lo, hi = starts[part], starts[part + 1]
-        part_ids = pd.Index(ids[lo:hi])
-        hourly = None
-        for table in tables:
-            raw = spill.take(table, part, part_ids, lo)
-            if raw is None:
-                continue
-            checks = []
-            if table == "readings_daily" and hourly is not None:
-                checks = [("inconsistent_aggregate",
-                           validation.daily_disagrees_with_intervals(raw, hourly, 24, rules))]
-            ok = validation.readings(raw, q, paths[table].name, table, known, customers=customers, rules=rules,
-                                     extra_checks=checks)
+    sources = {table: paths[table].name for table in tables}
+    customer_ids = customers["customer_id"].astype(str).to_numpy(dtype=str)
+
+    def task(part: int) -> tuple:
+        """A partition's arguments: its pieces, and only its own customers (a rule looks at a
+        reading's own customer; the rest would only cost time, and a Dask task's transfer)."""
+        part_ids = pd.Index(ids[starts[part]:starts[part + 1]])
+        mine = np.isin(customer_ids, part_ids.to_numpy(dtype=str))
+        return ({table: spill.pop(table, part) for table in tables}, spill.in_memory, part_ids, int(starts[part]),
+                tables, sources, known[known.isin(part_ids)], customers[mine], rules)
+
+    tasks = [task(part) for part in range(n_parts)]
+    for accepted, part_q in iter_partitions(
+            validate_partition, tasks, engine=engine, scheduler=scheduler, name="powerlens-validate", say=step,
+            done=lambda i, _r: f"readings: partition {i + 1}/{n_parts}", window=2):
+        q.merge(part_q)
+        for table, ok in accepted.items():
             writers[table].append(ok)
-            if table == "readings_hourly":
-                hourly = ok
     for table in tables:
         if not writers[table].rows_written and table not in q.reports:
             # an empty table still gets its report (0 rows in) and an empty canonical file
@@ -220,6 +229,31 @@ def _readings_by_partition(paths: dict, tables: list[str], meter_to_customer: pd
         report = q.reports[table]
         # the reasons in one order whatever the partitions: most rows first, then the first in the file
         report.reasons = dict(sorted(report.reasons.items(), key=lambda kv: (-kv[1], report.examples[kv[0]], kv[0])))
+
+
+def validate_partition(pieces: dict[str, list], in_memory: bool, part_ids: pd.Index, first_rank: int,
+                       tables: list[str], sources: dict[str, str], known: pd.Index, customers: pd.DataFrame,
+                       rules: validation.Plausibility) -> tuple[dict[str, pd.DataFrame], Quarantine]:
+    """One partition's readings validated: (accepted rows per table, its own quarantine). Hourly
+    first, as a daily row that its complete day of accepted hourly readings contradicts is
+    inconsistent_aggregate. A pure function of its pieces (frames, or spill files): what a Dask
+    worker runs."""
+    q = Quarantine()
+    accepted: dict[str, pd.DataFrame] = {}
+    hourly = None
+    for table in tables:
+        raw = _Spill.load(pieces.get(table), in_memory, part_ids, first_rank)
+        if raw is None:
+            continue
+        checks = []
+        if table == "readings_daily" and hourly is not None:
+            checks = [("inconsistent_aggregate", validation.daily_disagrees_with_intervals(raw, hourly, 24, rules))]
+        ok = validation.readings(raw, q, sources[table], table, known, customers=customers, rules=rules,
+                                 extra_checks=checks)
+        accepted[table] = ok
+        if table == "readings_hourly":
+            hourly = ok
+    return accepted, q
 
 
 def _route(path: Path, table: str, meter_to_customer: pd.Series, ids: np.ndarray, starts: np.ndarray,
@@ -294,24 +328,29 @@ class _Spill:
             return
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix=f".{self._target.name}.tmp-{os.getpid()}-",
-                                                dir=self.out.parent))
+                                                dir=self.out.parent.resolve()))  # absolute: a Dask worker reads it
         path = self.folder / f"{table}-{part:06d}-{len(pieces):06d}.pkl"
         with open(path, "wb") as fh:
             pickle.dump(piece, fh, protocol=pickle.HIGHEST_PROTOCOL)
         pieces.append(path)
 
-    def take(self, table: str, part: int, part_ids: pd.Index, first_rank: int) -> pd.DataFrame | None:
-        """The partition's rows in the file's order, `customer_id` as categories of its ids
-        (None when it has none); its pieces are dropped."""
-        pieces = self.pieces.pop((table, part), None)
+    def pop(self, table: str, part: int) -> list:
+        """The partition's pieces of a table (frames, or the files they were spilled to), handed
+        over: `load` reads them."""
+        return self.pieces.pop((table, part), [])
+
+    @staticmethod
+    def load(pieces: list | None, in_memory: bool, part_ids: pd.Index, first_rank: int) -> pd.DataFrame | None:
+        """A partition's rows in the file's order, `customer_id` as categories of its ids (None
+        when it has none); its spill files are removed once read."""
         if not pieces:
             return None
-        if not self.in_memory:
+        if not in_memory:
             loaded = []
             for path in pieces:
                 with open(path, "rb") as fh:
-                    loaded.append(pickle.load(fh))  # pieces this process wrote just now, in its own folder
-                path.unlink()
+                    loaded.append(pickle.load(fh))  # pieces this import wrote just now, in its own folder
+                Path(path).unlink()
             pieces = loaded
         frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
         rank = frame.pop("_rank").to_numpy()

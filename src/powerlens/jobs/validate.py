@@ -15,7 +15,8 @@ from powerlens.paths import ProjectPaths
 
 def run(src: Path, *, out: Path, fmt: str = "synthetic", key_file: str | None = None,
         max_reject_fraction: float = 0.05, mapping: Path | None = None, truth_out: Path | None = None,
-        echo: Callable[[str], Any] = print, plausibility=None, customers_per_partition: int | None = None) -> dict:
+        echo: Callable[[str], Any] = print, plausibility=None, customers_per_partition: int | None = None,
+        engine: str = "local", scheduler: str | None = None) -> dict:
     """Drop direct identifiers, pseudonymize ids, quarantine bad rows (impossible values included:
     `plausibility` is params.yaml's validate.plausibility, None for its defaults); the import
     summary."""
@@ -27,7 +28,8 @@ def run(src: Path, *, out: Path, fmt: str = "synthetic", key_file: str | None = 
     key = load_or_create_key(key_file, inside=Path(out).resolve().parent, notify=clock)
     if fmt == "synthetic":
         summary = import_utility_export(src, out, key, max_reject_fraction, truth_out=truth_out, progress=clock,
-                                        plausibility=plausibility, customers_per_partition=customers_per_partition)
+                                        plausibility=plausibility, customers_per_partition=customers_per_partition,
+                                        engine=engine, scheduler=scheduler)
     else:
         summary = import_source(fmt, src, out, key, mapping=mapping, max_reject_fraction=max_reject_fraction,
                                 progress=clock, plausibility=plausibility)
@@ -54,7 +56,7 @@ def main() -> None:
     fmt, src, mapping = cfg.data.source_settings()
     summary = run(src, out=paths.clean, fmt=fmt, max_reject_fraction=cfg.validate.max_reject_fraction,
                   mapping=mapping, truth_out=paths.truth, plausibility=cfg.validate.plausibility,
-                  customers_per_partition=cfg.validate.customers_per_partition)
+                  customers_per_partition=cfg.validate.customers_per_partition, engine=cfg.validate.engine)
     write_json(paths.metrics_file("validate"), metrics_of(summary, fmt))
 
 

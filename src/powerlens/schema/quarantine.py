@@ -179,6 +179,26 @@ class Quarantine:
                         report.example_files[code] = file
         return df.loc[~is_bad].drop(columns=[c for c in ("_line", "_file") if c in df])
 
+    def merge(self, other: Quarantine) -> None:
+        """Add what `other` collected (a later block of the same tables, e.g. a partition validated
+        elsewhere), as if its rows had been split here after this one's."""
+        for table, theirs in other.reports.items():
+            report = self.reports.setdefault(table, TableReport(table, theirs.source_file))
+            report.rows_in += theirs.rows_in
+            report.accepted += theirs.accepted
+            report.quarantined += theirs.quarantined
+            for code, n in theirs.reasons.items():
+                report.reasons[code] = report.reasons.get(code, 0) + n
+                line, file = theirs.examples[code], theirs.example_files.get(code, theirs.source_file)
+                if code not in report.examples or (
+                        file == report.example_files.get(code, report.source_file) and line < report.examples[code]):
+                    report.examples[code] = line
+                    if file != report.source_file:
+                        report.example_files[code] = file
+            report.gaps.update(theirs.gaps)
+        for table, parts in other.rejected.items():
+            self.rejected.setdefault(table, []).extend(parts)
+
     @property
     def rows_in(self) -> int:
         return sum(r.rows_in for r in self.reports.values())
