@@ -195,6 +195,11 @@ def test_data_source_synthetic_or_a_mapping(tmp_path, monkeypatch):
      "unknown key 'features.tou_by_region.eastport.peak_hour' (did you mean 'features.tou_by_region.eastport.peak_hours'?)"),
     ("features", {"tou_by_region": {"eastport": {"valley_hours": [0, 24]}}},
      "'features.tou_by_region.eastport.valley_hours' must be a list of hours 0..23"),
+    # the bounds of a whole utility's memory (issue 18)
+    ("generate", {"customers_per_partition": 0}, "'generate.customers_per_partition' must be at least 1"),
+    ("train", {"max_training_rows": 10}, "'train.max_training_rows' must be at least 1000 (or null)"),
+    ("validate", {"engine": "spark"}, "'validate.engine' must be"),
+    ("segment", {"engine": "ray"}, "'segment.engine' must be"),
 ])
 def test_keys_with_a_known_set_of_names_or_values_are_checked(section, change, message):
     """Inside the free-form mappings too: a misspelt task or tariff-period name would otherwise
