@@ -15,14 +15,20 @@ def churn(customers: pd.DataFrame, as_of: pd.Timestamp, horizon_months: int) -> 
     return ((closed >= as_of) & (closed < end)).astype(int).set_axis(customers["customer_id"].astype(str))
 
 
+def paid_by_bill(payments: pd.DataFrame) -> pd.DataFrame:
+    """Per bill_id: the amount paid and the last payment's date."""
+    return payments.groupby("bill_id").agg(paid=("amount", "sum"), last_paid=("paid_on", "max"))
+
+
 def arrears(bills: pd.DataFrame, payments: pd.DataFrame, customer_ids: pd.Index, as_of: pd.Timestamp,
-            horizon_months: int, days_past_due: int) -> pd.Series:
-    """1 when some bill reaches `days_past_due` unpaid within the horizon."""
+            horizon_months: int, days_past_due: int, paid: pd.DataFrame | None = None) -> pd.Series:
+    """1 when some bill reaches `days_past_due` unpaid within the horizon (`paid`: the payments'
+    `paid_by_bill`, when the caller has it for several cut-offs)."""
     end = as_of + pd.DateOffset(months=horizon_months)
     hit = bills["due_date"] + pd.Timedelta(days=days_past_due)
     window = bills[(hit >= as_of) & (hit < end)]
     hit = hit[window.index]
-    paid = payments.groupby("bill_id").agg(paid=("amount", "sum"), last_paid=("paid_on", "max"))
+    paid = paid_by_bill(payments) if paid is None else paid
     w = window.join(paid, on="bill_id")
     settled_in_time = paid_in_full(w["paid"], w["amount"]) & (w["last_paid"] <= hit).to_numpy()
     late = w.loc[~settled_in_time, "customer_id"].astype(str).unique()
@@ -40,12 +46,13 @@ def theft(events: pd.DataFrame, customer_ids: pd.Index, as_of: pd.Timestamp, hor
 def derive(task: str, data, feats: pd.DataFrame, horizon_months: int, days_past_due: int) -> pd.Series:
     """Labels aligned to the rows of `feats` (one row per customer and cut-off)."""
     out = []
+    paid = paid_by_bill(data.payments) if task == "arrears" else None  # once, not per cut-off
     for as_of, block in feats.groupby("as_of", sort=True):
         ids = pd.Index(block["customer_id"].astype(str))
         if task == "churn":
             y = churn(data.customers, as_of, horizon_months).reindex(ids).fillna(0)
         elif task == "arrears":
-            y = arrears(data.bills, data.payments, ids, as_of, horizon_months, days_past_due)
+            y = arrears(data.bills, data.payments, ids, as_of, horizon_months, days_past_due, paid)
         elif task == "theft":
             y = theft(data.events, ids, as_of, horizon_months)
         else:
