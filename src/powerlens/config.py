@@ -440,7 +440,7 @@ class TrainConfig(Section):
     workers_min_rows: int = 20_000
     # a large utility: at most this many training rows (all of the rarer classes, the most common one
     # sampled and weighted to the true base rate; docs/modeling.md); null: every row
-    max_training_rows: int | None = 150_000
+    max_training_rows: int | None = 100_000
     cv_folds: int = 5  # one snapshot (labels given by a source): stratified k-fold
     search: SearchConfig = SearchConfig()
     by_source: Table = _table(BY_SOURCE)  # a source's own settings over these (by import format)
