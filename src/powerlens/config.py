@@ -358,7 +358,7 @@ class ClusteringConfig(Section):
     stability_rounds: int = 5
     stability_candidates: int = 4
     min_stability: float = 0.8
-    customers_per_partition: int = 10000  # bounds memory: the look-back readings of this many customers at a time
+    customers_per_partition: int = 20000  # bounds memory: the look-back readings of this many customers at a time
     # {family: {algorithm, k}}: replay a choice instead of searching (segmentation.replay_params)
     fixed: Table | None = None
 

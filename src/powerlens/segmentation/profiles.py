@@ -178,12 +178,15 @@ def read_profiles(clean_dir: str | Path, customer_ids: pd.Index, as_of: pd.Times
     process, or as Dask tasks): memory is bounded by a partition's readings. Each customer's
     profile is computed from its own readings only, so the result is the one a single LookBack
     of everyone gives, on either engine. `read_days` reads the partitions again, in this
-    process, for the customers asked for (the stability check's sample)."""
+    process, for the customers asked for (the stability check's sample); with one partition on
+    the local engine its look-back is kept instead (read once)."""
     from powerlens.features.engine import plan_partitions
     from powerlens.partitions import map_partitions
 
     ids = pd.Index(pd.Index(customer_ids).astype(str), name="customer_id")
     parts = plan_partitions(ids, customers_per_partition)
+    if len(parts) <= 1 and engine == "local":  # one partition: keep its look-back, nothing is read twice
+        return summarize(read_look_back(clean_dir, ids, as_of, history_days))
     sorted_ids = ids.sort_values()
     folder = str(Path(clean_dir).resolve())
 
