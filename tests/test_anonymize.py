@@ -24,6 +24,13 @@ def test_pseudonymize_column_keeps_missing_and_order():
     assert pd.isna(out.iloc[1])
 
 
+def test_pseudonymize_gives_each_id_its_pseudonym():
+    ids = pd.Series([" AC1", "AC1", "客户-7", "0042", None, "x y"])
+    out = pseudonymize(b"k" * 40, ids)
+    assert out.iloc[:2].nunique() == 1  # surrounding spaces are not part of the id
+    assert [out.iloc[i] for i in (0, 2, 3, 5)] == [pseudonym(b"k" * 40, ids.iloc[i]) for i in (0, 2, 3, 5)]
+
+
 def test_key_is_created_with_a_message_and_reused(tmp_path):
     messages = []
     path = tmp_path / "keys" / "k.key"

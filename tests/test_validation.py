@@ -17,6 +17,19 @@ def _readings(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
     return df
 
 
+def test_the_dst_fold_by_day_and_hour_agrees_with_the_calendar_fields():
+    # every hour (and some quarter hours) of four years, out of order, with NaT among them
+    ts = pd.Series(pd.date_range("2021-01-01", "2024-12-31 23:45", freq="15min")).sample(frac=0.3, random_state=1)
+    ts = pd.concat([ts, pd.Series([pd.NaT, pd.Timestamp("1969-10-26 01:30")])]).astype("datetime64[us]")
+    fast = validation.dst_fold(ts)
+    dt = ts.dt
+    fields = (dt.dayofweek.eq(6) & ((dt.month.eq(10) & dt.day.ge(25) & dt.hour.isin([1, 2]))
+                                    | (dt.month.eq(11) & dt.day.le(7) & dt.hour.eq(1)))).fillna(False)
+    assert fast.index.equals(ts.index) and fast.dtype == bool
+    assert fast.to_numpy().tolist() == fields.to_numpy(dtype=bool).tolist()
+    assert fast.sum() > 10 and not fast.iloc[-2]  # folds were found; NaT is not one
+
+
 def test_dst_repeated_hour_and_mixed_interval_are_quarantined():
     hours = pd.date_range("2023-10-29 00:00", periods=6, freq="h").strftime("%Y-%m-%d %H:%M").tolist()
     rows = [("a", h, 1.0) for h in hours]

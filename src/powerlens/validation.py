@@ -58,12 +58,36 @@ def dst_fold(ts: pd.Series) -> pd.Series:
     01:00-02:00 (UK, Ireland, Portugal) or 02:00-03:00 (central and eastern Europe), and the
     first Sunday of November 01:00-02:00 (North America). A meter that stamps local time
     then writes two readings with the same stamp; the second one lands in quarantine as
-    `dst_repeated_hour` instead of being mistaken for a plain duplicate."""
+    `dst_repeated_hour` instead of being mistaken for a plain duplicate.
+
+    Naive timestamps are tested by integer day and hour (the calendar of the few distinct
+    days, not four calendar fields of every reading: a tenth of validate's readings time)."""
+    values = ts.to_numpy()
+    if values.dtype.kind == "M":
+        return _dst_fold_naive(values, ts.index)
     dt = ts.dt
     sunday = dt.dayofweek.eq(6)
     october = dt.month.eq(10) & dt.day.ge(25) & dt.hour.isin([1, 2])
     november = dt.month.eq(11) & dt.day.le(7) & dt.hour.eq(1)
     return (sunday & (october | november)).fillna(False).astype(bool)
+
+
+def _dst_fold_naive(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """dst_fold of naive datetime64 values (NaT: False)."""
+    valid = ~np.isnat(values)
+    seconds = values.astype("datetime64[s]").astype(np.int64)
+    day = np.floor_divide(seconds, 86_400)
+    hour = (seconds - day * 86_400) // 3_600
+    out = np.zeros(len(values), dtype=bool)
+    if valid.any():
+        first = int(day[valid].min())
+        days = pd.DatetimeIndex(np.arange(first, int(day[valid].max()) + 1).astype("datetime64[D]"))
+        sunday = np.asarray(days.dayofweek == 6)
+        october = sunday & np.asarray((days.month == 10) & (days.day >= 25))
+        november = sunday & np.asarray((days.month == 11) & (days.day <= 7))
+        k = np.where(valid, day - first, 0)
+        out = valid & ((october[k] & ((hour == 1) | (hour == 2))) | (november[k] & (hour == 1)))
+    return pd.Series(out, index=index)
 
 
 def off_interval_grid(customer: pd.Series, ts: pd.Series, eligible: pd.Series) -> pd.Series:
