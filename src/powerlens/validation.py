@@ -62,18 +62,9 @@ def dst_fold(ts: pd.Series) -> pd.Series:
 
     Naive timestamps are tested by integer day and hour (the calendar of the few distinct
     days, not four calendar fields of every reading: a tenth of validate's readings time)."""
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_localize(None)  # the wall clock
     values = ts.to_numpy()
-    if values.dtype.kind == "M":
-        return _dst_fold_naive(values, ts.index)
-    dt = ts.dt
-    sunday = dt.dayofweek.eq(6)
-    october = dt.month.eq(10) & dt.day.ge(25) & dt.hour.isin([1, 2])
-    november = dt.month.eq(11) & dt.day.le(7) & dt.hour.eq(1)
-    return (sunday & (october | november)).fillna(False).astype(bool)
-
-
-def _dst_fold_naive(values: np.ndarray, index: pd.Index) -> pd.Series:
-    """dst_fold of naive datetime64 values (NaT: False)."""
     valid = ~np.isnat(values)
     seconds = values.astype("datetime64[s]").astype(np.int64)
     day = np.floor_divide(seconds, 86_400)
@@ -87,7 +78,7 @@ def _dst_fold_naive(values: np.ndarray, index: pd.Index) -> pd.Series:
         november = sunday & np.asarray((days.month == 11) & (days.day <= 7))
         k = np.where(valid, day - first, 0)
         out = valid & ((october[k] & ((hour == 1) | (hour == 2))) | (november[k] & (hour == 1)))
-    return pd.Series(out, index=index)
+    return pd.Series(out, index=ts.index)
 
 
 def off_interval_grid(customer: pd.Series, ts: pd.Series, eligible: pd.Series) -> pd.Series:
