@@ -143,3 +143,27 @@ def test_the_look_back_on_a_dask_cluster_gives_the_same_segments(small_clean, sm
     pd.testing.assert_series_equal(local.coverage, on_dask.coverage)
     assert local.n_hourly == on_dask.n_hourly
     pd.testing.assert_frame_equal(segment(feats, local, seg_params)[0], segment(feats, on_dask, seg_params)[0])
+
+
+def test_a_replayed_choice_reads_no_days_again_and_keeps_the_stage_segments(small_clean, small_data, seg_params):
+    """Segments at another cut-off (a report's earlier period) replay the stage's algorithm and k
+    per family: one candidate, so no stability bootstrap and no second read of the sample's
+    days; the labels are the fit of that one candidate, as in the stage."""
+    import dataclasses
+
+    from powerlens.segmentation import read_profiles, replay_params
+
+    feats = F.build(small_data, SCORING)
+    ids = pd.Index(feats["customer_id"])
+    history = seg_params["clustering"]["history_days"]
+    parts = read_profiles(small_clean, ids, SCORING, history, customers_per_partition=37)
+    seg, clusters, metrics = segment(feats, parts, seg_params)
+
+    def no_second_read(_ids):
+        raise AssertionError("a replayed choice read the look-back's days again")
+
+    replay = replay_params(seg_params, metrics)
+    again, clusters_again, _ = segment(feats, dataclasses.replace(parts, read_days=no_second_read), replay)
+    assert len(clusters_again.candidates) == len(metrics["load_shape_families"])
+    assert clusters_again.candidates["chosen"].all() and clusters_again.candidates["stability_ari"].isna().all()
+    pd.testing.assert_series_equal(again["load_shape"], seg["load_shape"])

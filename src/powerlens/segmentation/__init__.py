@@ -218,14 +218,14 @@ def _chosen(clusters: ClusteringResult, seg: pd.DataFrame) -> dict:
 
 def replay_params(params: dict, stage_metrics: dict) -> dict:
     """The segment params with the load-shape clustering fixed to what the stage chose per
-    family (one candidate, one stability round): segments at another cut-off, made alike."""
+    family (one candidate, no stability bootstrap: nothing is left to choose): segments at
+    another cut-off, made alike."""
     import copy
 
     out = copy.deepcopy(params)
     chosen = stage_metrics.get("load_shape_families") or {}
     if chosen:
         out["clustering"]["fixed"] = {f: {"algorithm": c["algorithm"], "k": int(c["k"])} for f, c in chosen.items()}
-        out["clustering"]["stability_rounds"] = 1
     return out
 
 

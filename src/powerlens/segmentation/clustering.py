@@ -304,8 +304,12 @@ def _choose(family: _Family, X: np.ndarray, k_range: range, seed: int, algorithm
     c["mean_rank"] = pd.concat([ok["silhouette"].rank(ascending=False), ok["davies_bouldin"].rank(),
                                 ok["cdi"].rank(), ok["mia"].rank()], axis=1).mean(axis=1)
     c["stability_ari"] = np.nan
+    ranked = ok.assign(mean_rank=c["mean_rank"]).sort_values(["mean_rank", "k"]).index
+    if stability_rounds < 1:  # a replayed choice: one candidate, nothing to judge its stability against
+        c["stable"], c["chosen"] = False, c.index == ranked[0]
+        return c, fitted[ranked[0]]
     chosen = None
-    for i in ok.assign(mean_rank=c["mean_rank"]).sort_values(["mean_rank", "k"]).index[:max(stability_candidates, 1)]:
+    for i in ranked[:max(stability_candidates, 1)]:
         c.loc[i, "stability_ari"] = bootstrap_stability(c.loc[i, "algorithm"], int(c.loc[i, "k"]), X, fitted[i],
                                                         seed, stability_rounds, remeasure)
         if c.loc[i, "stability_ari"] >= min_stability:
@@ -378,14 +382,14 @@ def cluster_load_shapes(profiles: LookBack | Profiles | pd.DataFrame, k_min: int
     for family in families:
         X = family.vectors.loc[family.sample].to_numpy()
         namer = _namer(family)
-        k_range, algos = range(k_min, k_max + 1), algorithms
-        if fixed and family.name in fixed:
-            k_range, algos = range(int(fixed[family.name]["k"]), int(fixed[family.name]["k"]) + 1), (
-                str(fixed[family.name]["algorithm"]),)
+        k_range, algos, rounds = range(k_min, k_max + 1), algorithms, stability_rounds
+        if fixed and family.name in fixed:  # replayed: no bootstrap (nor its second read of the sample's days)
+            k_range, algos, rounds = range(int(fixed[family.name]["k"]), int(fixed[family.name]["k"]) + 1), (
+                str(fixed[family.name]["algorithm"]),), 0
         with threadpool_limits(limits=1):  # a few thousand rows: threads cost more than they save
-            candidates, lab = _choose(family, X, k_range, seed, algos, stability_rounds, min_stability,
+            candidates, lab = _choose(family, X, k_range, seed, algos, rounds, min_stability,
                                       min_cluster_share, stability_candidates,
-                                      _remeasurer(lb, family) if lb is not None else None, namer)
+                                      _remeasurer(lb, family) if lb is not None and rounds else None, namer)
         all_candidates.append(candidates)
         centroids = _centroids(X, lab)
         offset = len(names)
