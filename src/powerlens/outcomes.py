@@ -119,11 +119,40 @@ def _tou_enrolled(ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp, bills: 
     return measured, hit
 
 
+def _strings(values: Any) -> Any:
+    """String ids as an Arrow array (zero-copy for Arrow-backed columns)."""
+    import pyarrow as pa
+
+    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    elif not isinstance(values, pd.Series | pd.Index):
+        values = np.asarray(values, dtype=object)
+    arr = pa.array(values, from_pandas=True)
+    return arr.cast(pa.large_string()) if not pa.types.is_large_string(arr.type) else arr
+
+
 def _member(values: pd.Series | pd.Index, pool: Any) -> np.ndarray:
-    """values.isin(pool) for string ids, through a hash index (Arrow-backed strings' isin is
-    slow on large pools)."""
-    index = pd.Index(pd.unique(np.asarray(pool, dtype=object)))
-    return index.get_indexer(np.asarray(values, dtype=object)) >= 0
+    """values.isin(pool) for string ids, in Arrow's hash tables (pandas' isin and get_indexer on
+    millions of strings took seconds each)."""
+    import pyarrow.compute as pc
+
+    return pc.is_in(_strings(values), value_set=pc.unique(_strings(pool))).to_numpy(zero_copy_only=False)
+
+
+def _paid_by_bill(due_bills: Any, pays: pd.DataFrame, by: list[pd.Timestamp]) -> list[np.ndarray]:
+    """The sum of `pays` (bill_id, paid_on, amount) per due bill paid before each date of `by`,
+    0 where none (positions in Arrow's hash tables: no string index)."""
+    import pyarrow.compute as pc
+
+    unique = pc.unique(due_bills)
+    position = pc.index_in(_strings(pays["bill_id"]), value_set=unique).to_numpy(zero_copy_only=False)
+    found = ~np.isnan(position.astype(float))
+    position = position[found].astype(np.int64)
+    amounts = np.nan_to_num(pays["amount"].to_numpy(dtype=float)[found])
+    paid_on = pays["paid_on"].to_numpy()[found]
+    of_due = pc.index_in(due_bills, value_set=unique).to_numpy(zero_copy_only=False).astype(np.int64)
+    return [np.bincount(position, weights=np.where(paid_on < date.to_datetime64(), amounts, 0.0),
+                        minlength=len(unique))[of_due] for date in by]
 
 
 def _arrears_cured(ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp, bills: pd.DataFrame | None,
@@ -133,15 +162,12 @@ def _arrears_cured(ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp, bills:
     none = pd.Series(False, index=ids)
     if bills is None or bills.empty:
         return none, none
-    due = bills[(bills["due_date"] < start).to_numpy() & _member(bills["customer_id"].astype(str), ids)]
-    due = due.assign(customer_id=due["customer_id"].astype(str))
+    due = bills[(bills["due_date"] < start).to_numpy() & _member(bills["customer_id"], ids)]
     pays = payments if payments is not None else pd.DataFrame(columns=["bill_id", "paid_on", "amount"])
-    pays = pays[_member(pays["bill_id"], due["bill_id"]) & (pays["paid_on"] < end).to_numpy()]
-    by_start = pays[pays["paid_on"] < start].groupby("bill_id")["amount"].sum()
-    by_end = pays.groupby("bill_id")["amount"].sum()
+    by_start, by_end = _paid_by_bill(_strings(due["bill_id"]), pays, [pd.Timestamp(start), pd.Timestamp(end)])
     amount = due["amount"].to_numpy(dtype=float)
-    open_at_start = ~paid_in_full(due["bill_id"].map(by_start).to_numpy(dtype=float), amount)
-    open_at_end = ~paid_in_full(due["bill_id"].map(by_end).to_numpy(dtype=float), amount)
+    open_at_start = ~paid_in_full(by_start, amount)
+    open_at_end = ~paid_in_full(by_end, amount)
     owing = due.loc[open_at_start, "customer_id"]
     still = due.loc[open_at_start & open_at_end, "customer_id"]
     measured = pd.Series(_member(ids, owing), index=ids)
