@@ -87,18 +87,31 @@ def read_look_back(clean_dir: str | Path, customer_ids: pd.Index, as_of: pd.Time
     def read(table: str, columns: list[str] | None = None) -> pd.DataFrame:
         if customer_range is None:
             return read_table(clean_dir, table, columns, filters=window)
-        frame = read_customer_range(clean_dir, table, *customer_range, columns=columns)
-        return frame  # readings outside the window are dropped as they are placed
+        data = read_customer_range(clean_dir, table, *customer_range, columns=columns, as_arrow=True)
+        return in_window(data).to_pandas()
+
+    def in_window(data):
+        """The window's readings of a range of customers, cut in Arrow before pandas sees them
+        (a range's row groups hold its whole history: three times the look-back's readings)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ts = data.column("ts")
+        if not pa.types.is_timestamp(ts.type):
+            return data
+        bounds = [pa.scalar(pd.Timestamp(t).tz_localize(ts.type.tz) if ts.type.tz else pd.Timestamp(t),
+                            type=ts.type) for t in (window[0][2], window[1][2])]
+        return data.filter(pc.and_(pc.greater_equal(ts, bounds[0]), pc.less(ts, bounds[1])))
 
     ids = pd.Index(pd.Index(customer_ids).astype(str), name="customer_id")
     days = _calendar(as_of, history_days)
     window = [("ts", ">=", days[0]), ("ts", "<", days[-1] + pd.Timedelta(days=1))]
     n, d = len(ids), len(days)
 
-    def place(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Row (customer), column (day) and hour of each reading in the window, and which rows
-        fall in it; computed in slices of a million rows (small intermediates the allocator
-        reuses: 3x faster than whole-column arithmetic on millions of readings)."""
+    def place(frame: pd.DataFrame):
+        """Per slice of a million rows (small intermediates the allocator reuses: 3x faster than
+        whole-column arithmetic on millions of readings): the slice, which of its rows fall in
+        the window, and their row (customer), column (day) and hour."""
         cid = frame["customer_id"]
         if isinstance(cid.dtype, pd.CategoricalDtype):
             of_code = ids.get_indexer(cid.cat.categories.astype(str))
@@ -107,40 +120,44 @@ def read_look_back(clean_dir: str | Path, customer_ids: pd.Index, as_of: pd.Time
             of_code, codes = None, ids.get_indexer(cid.astype(str))
         stamps = frame["ts"].to_numpy()
         first = np.datetime64(days[0], "us").astype(np.int64)
-        parts = []
         for lo in range(0, len(frame), SLICE_ROWS):
             code = codes[lo:lo + SLICE_ROWS]
             row = code if of_code is None else np.where(code >= 0, of_code[np.maximum(code, 0)], -1)
             since = stamps[lo:lo + SLICE_ROWS].astype("datetime64[us]").astype(np.int64) - first
             col = since // 86_400_000_000
             keep = (row >= 0) & (col >= 0) & (col < d)
-            parts.append((row[keep], col[keep], (since[keep] // 3_600_000_000) % 24, keep))
-        if not parts:
-            empty = np.array([], dtype=np.int64)
-            return empty, empty, empty, np.zeros(0, dtype=bool)
-        return tuple(np.concatenate(k) for k in zip(*parts, strict=True))
+            yield slice(lo, lo + SLICE_ROWS), keep, row[keep], col[keep], (since[keep] // 3_600_000_000) % 24
+
+    def values(frame: pd.DataFrame, column: str) -> np.ndarray:
+        return frame[column].to_numpy(dtype=np.float32)
 
     daily_table = read("readings_daily")
     daily = np.full((n, d), np.nan, dtype=np.float32)
     peak = base = None
+    with_summary = {"kwh_max_interval", "kwh_min_interval", "n_intervals"} <= set(daily_table.columns)
     if len(daily_table):
-        r, c, _, keep = place(daily_table)
-        daily[r, c] = daily_table["kwh"].to_numpy(dtype=np.float32)[keep]
-        if {"kwh_max_interval", "kwh_min_interval", "n_intervals"} <= set(daily_table.columns):
-            per_day = daily_table["n_intervals"].to_numpy(dtype=np.float32)[keep]
+        kwh = values(daily_table, "kwh")
+        if with_summary:
+            per_day, top, bottom = (values(daily_table, c) for c in ("n_intervals", "kwh_max_interval",
+                                                                         "kwh_min_interval"))
             peak = np.full((n, d), np.nan, dtype=np.float32)
             base = np.full((n, d), np.nan, dtype=np.float32)
-            peak[r, c] = daily_table["kwh_max_interval"].to_numpy(dtype=np.float32)[keep] * per_day
-            base[r, c] = daily_table["kwh_min_interval"].to_numpy(dtype=np.float32)[keep] * per_day
+        for part, keep, r, c, _ in place(daily_table):
+            daily[r, c] = kwh[part][keep]
+            if with_summary:
+                peak[r, c] = top[part][keep] * per_day[part][keep]
+                base[r, c] = bottom[part][keep] * per_day[part][keep]
     hourly_table = read("readings_hourly", ["customer_id", "ts", "kwh"])
     rows, hourly = np.array([], dtype=int), np.full((0, d, 24), np.nan, dtype=np.float32)
     if len(hourly_table):
-        r, c, hour, keep = place(hourly_table)
-        rows = np.flatnonzero(np.bincount(r, minlength=n))
+        placed = list(place(hourly_table))
+        rows = np.flatnonzero(np.bincount(np.concatenate([r for _p, _k, r, _c, _h in placed]), minlength=n))
         slot = np.full(n, -1)
         slot[rows] = np.arange(len(rows))
         hourly = np.full((len(rows), d, 24), np.nan, dtype=np.float32)
-        hourly[slot[r], c, hour] = hourly_table["kwh"].to_numpy(dtype=np.float32)[keep]
+        kwh = values(hourly_table, "kwh")
+        for part, keep, r, c, hour in placed:
+            hourly[slot[r], c, hour] = kwh[part][keep]
     return LookBack(ids, days, _daily_from_hourly(daily, rows, hourly), rows, hourly, peak, base)
 
 
