@@ -210,3 +210,38 @@ def test_readings_validated_in_blocks_of_customers_equal_readings_validated_at_o
     assert report_once.reconciled and report_once.rows_in == len(frame)
     pd.testing.assert_frame_equal(rejected_blocks, rejected_once)
     assert rejected_once["source_line"].is_monotonic_increasing  # in the file's order
+
+
+def test_daily_totals_are_compared_with_their_complete_days_of_intervals():
+    """Integer customer-day keys (issue 18) against the rule spelled out: a daily row is
+    inconsistent when its day has all 24 accepted hours and their sum differs; incomplete days,
+    days without intervals, stamps that are not a midnight and missing days are not judged."""
+    rng = np.random.default_rng(11)
+    ids = [f"c{i}" for i in range(30)]
+    days = pd.date_range("2026-03-01", periods=20, freq="D")
+    hours = pd.DataFrame([(c, d + pd.Timedelta(hours=h)) for c in ids for d in days for h in range(24)],
+                         columns=["customer_id", "ts"])
+    hours["kwh"] = rng.gamma(2.0, 0.3, len(hours)).round(3)
+    hours = hours.drop(index=rng.choice(len(hours), 40, replace=False)).sample(frac=1.0, random_state=1)
+    hours["customer_id"] = hours["customer_id"].astype("category")
+    sums = hours.assign(day=hours["ts"].dt.floor("D")).groupby(["customer_id", "day"], observed=True)["kwh"]
+    full = sums.agg(["sum", "size"])
+    daily = full.reset_index().rename(columns={"day": "ts", "sum": "kwh"})[["customer_id", "ts", "kwh"]]
+    daily["customer_id"] = daily["customer_id"].astype(str)
+    off = rng.choice(len(daily), 60, replace=False)
+    daily.loc[off, "kwh"] = daily.loc[off, "kwh"] * 1.5 + 1.0
+    daily.loc[off[:5], "ts"] = daily.loc[off[:5], "ts"] + pd.Timedelta(hours=6)  # not a day
+    daily.loc[off[5], "ts"] = pd.NaT
+    extra = pd.DataFrame({"customer_id": ["stranger", "c1"], "ts": [days[0], days[-1] + pd.Timedelta(days=3)],
+                          "kwh": [99.0, 99.0]})
+    daily = pd.concat([daily, extra], ignore_index=True)
+
+    bad = validation.daily_disagrees_with_intervals(daily, hours, 24)
+
+    complete = full.loc[full["size"] == 24, "sum"]
+    complete.index = pd.MultiIndex.from_arrays([complete.index.get_level_values(0).astype(str),
+                                                complete.index.get_level_values(1)])
+    expected = complete.reindex(pd.MultiIndex.from_arrays([daily["customer_id"], daily["ts"]])).to_numpy()
+    gap = (daily["kwh"] - expected).abs()
+    want = (gap > 0.01 * np.maximum(daily["kwh"].abs(), np.abs(expected)) + 0.01).fillna(False).to_numpy()
+    assert 40 < want.sum() < 60 and bad.to_numpy().tolist() == want.tolist()

@@ -102,22 +102,34 @@ def off_interval_grid(customer: pd.Series, ts: pd.Series, eligible: pd.Series) -
     use = same & (gap > 0)
     if not use.any():
         return pd.Series(out, index=ts.index)
-    gaps = pd.DataFrame({"c": c[use], "g": gap[use]})
-    # most common gap per customer (ties: the shortest)
-    counts = gaps.value_counts().rename("n").reset_index().sort_values(["c", "n", "g"], ascending=[True, False, True])
-    step = counts.drop_duplicates("c").set_index("c")["g"]
-    step_of = step.reindex(c).to_numpy()
-    has_step = ~np.isnan(step_of)
+    n_codes = int(c.max()) + 1
+    step_of = _modal_per_code(c[use], gap[use], n_codes)[c]  # most common gap (ties: the shortest)
+    has_step = step_of > 0
     phase = np.zeros(len(t), dtype=np.int64)
-    phase[has_step] = t[has_step] % step_of[has_step].astype(np.int64)
-    phases = pd.DataFrame({"c": c[has_step], "p": phase[has_step]})
-    pc = phases.value_counts().rename("n").reset_index().sort_values(["c", "n", "p"], ascending=[True, False, True])
-    modal = pc.drop_duplicates("c").set_index("c")["p"].reindex(c).to_numpy()
-    bad_sorted = has_step & (phase != np.nan_to_num(modal, nan=0).astype(np.int64))
+    phase[has_step] = t[has_step] % step_of[has_step]
+    modal = _modal_per_code(c[has_step], phase[has_step], n_codes)[c]  # most common offset (ties: the smallest)
+    bad_sorted = has_step & (phase != modal)
     bad = np.zeros(len(idx), dtype=bool)
     bad[order] = bad_sorted
     out[idx] = bad
     return pd.Series(out, index=ts.index)
+
+
+def _modal_per_code(codes: np.ndarray, values: np.ndarray, n_codes: int) -> np.ndarray:
+    """The most common of `values` (int64) per code in [0, n_codes), ties to the smallest value;
+    0 for a code without values."""
+    out = np.zeros(n_codes, dtype=np.int64)
+    if not len(codes):
+        return out
+    order = np.lexsort((values, codes))
+    c, v = codes[order], values[order]
+    start = np.flatnonzero(np.r_[True, (c[1:] != c[:-1]) | (v[1:] != v[:-1])])  # runs of one (code, value)
+    count = np.diff(np.r_[start, len(c)])
+    run_code, run_value = c[start], v[start]
+    best = np.lexsort((run_value, -count, run_code))  # per code: the longest run first, then the smallest value
+    first = best[np.r_[True, run_code[best][1:] != run_code[best][:-1]]]
+    out[run_code[first]] = run_value[first]
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,20 +259,55 @@ def daily_disagrees_with_intervals(daily: pd.DataFrame, intervals_ok: pd.DataFra
     rules = Plausibility.of(rules)
     if not len(daily) or not len(intervals_ok):
         return pd.Series(False, index=daily.index)
-    day = intervals_ok["ts"].dt.floor("D")
-    g = intervals_ok.assign(ts=day).groupby(["customer_id", "ts"], observed=True)["kwh"]
-    sums = g.agg(total="sum", n="size").reset_index()
-    sums = sums[sums["n"] == per_day]
-    key = pd.MultiIndex.from_arrays([sums["customer_id"].astype(str), sums["ts"]])
-    total = pd.Series(sums["total"].to_numpy(dtype=float), index=key)
     ts = to_datetime(daily["ts"])
-    day_key = pd.MultiIndex.from_arrays([daily["customer_id"].astype(str), ts])
-    expected = pd.Series(total.reindex(day_key).to_numpy(), index=daily.index)
+    # customer and day as one integer key (string and timestamp MultiIndexes were most of the cost)
+    stamps = _wall_clock(intervals_ok["ts"])
+    dated = ~np.isnat(stamps)
+    intervals = intervals_ok[dated]
+    if not len(intervals):
+        return pd.Series(False, index=daily.index)
+    ids = pd.Index(_distinct_ids(intervals["customer_id"]).append(_distinct_ids(daily["customer_id"]))).unique()
+    interval_day = stamps[dated].astype("datetime64[D]").astype(np.int64)
+    first = int(interval_day.min())
+    span = int(interval_day.max()) - first + 1
+    key = _id_codes(intervals["customer_id"], ids) * span + (interval_day - first)
+    sums = pd.Series(intervals["kwh"].to_numpy(dtype=float)).groupby(key).agg(["sum", "size"])
+    total = sums.loc[sums["size"] == per_day, "sum"]
+    wall = _wall_clock(ts)
+    daily_day = wall.astype("datetime64[D]")
+    since = np.where(np.isnat(daily_day), -1, daily_day.astype(np.int64) - first)
+    known = (wall == daily_day.astype(wall.dtype)) & (since >= 0) & (since < span)  # a day (midnight) of the intervals
+    at = total.index.get_indexer(_id_codes(daily["customer_id"], ids) * span + since)
+    at[~known] = -1
+    expected = pd.Series(np.where(at >= 0, total.to_numpy()[np.maximum(at, 0)], np.nan), index=daily.index)
     given = to_number(daily["kwh"])
     gap = (given - expected).abs()
     bad = (gap > rules.aggregate_tolerance * np.maximum(given.abs(), expected.abs()) + 0.01).fillna(False)
     fold_day = dst_fold(ts + pd.Timedelta(hours=1)) | dst_fold(ts + pd.Timedelta(hours=2))
     return bad & ~fold_day
+
+
+def _wall_clock(ts: pd.Series) -> np.ndarray:
+    """Timestamps as naive datetime64 on their local wall clock."""
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_localize(None)
+    return ts.to_numpy().astype("datetime64[us]")
+
+
+def _distinct_ids(ids: pd.Series) -> pd.Index:
+    """The distinct ids of a column, as strings (a categorical's categories: no pass over rows)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        return pd.Index(ids.cat.categories.astype(str))
+    return pd.Index(pd.unique(ids.astype(str).to_numpy()))
+
+
+def _id_codes(ids: pd.Series, distinct: pd.Index) -> np.ndarray:
+    """The position of each row's id in `distinct` (-1 for a missing id)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        of_category = distinct.get_indexer(ids.cat.categories.astype(str))
+        codes = ids.cat.codes.to_numpy()
+        return np.where(codes >= 0, of_category[np.maximum(codes, 0)], -1).astype(np.int64)
+    return distinct.get_indexer(ids.astype(str).to_numpy()).astype(np.int64)
 
 
 def attribute_checks(df: pd.DataFrame, numeric: list[str] = (), dates: list[str] = (),
