@@ -257,8 +257,8 @@ def inputs_fingerprint(data: DataPaths, playbook, cfg: Any) -> str:
              *sorted(data.segments.glob("*")), *sorted(data.scores.glob("*.parquet")),
              *sorted(data.models.glob("*/metrics.json")), *regional_inputs(data)]
     stamp = [(str(p.relative_to(data.data)), p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.is_file()]
-    code = [Path(powerlens.strategy.__file__), Path(powerlens.outcomes.__file__), Path(powerlens.regional.__file__),
-            Path(powerlens.industry.__file__), Path(powerlens.service_quality.__file__),
+    code = [Path(powerlens.strategy.__file__), Path(powerlens.outcomes.__file__),
+            *sorted(Path(powerlens.regional.__file__).parent.glob("*.py")), Path(powerlens.industry.__file__), Path(powerlens.service_quality.__file__),
             Path(powerlens.payment_channels.__file__), *sorted(Path(powerlens.snapshots.__file__).parent.glob("*.py"))]
     h = hashlib.sha256(json.dumps([stamp, cfg.report.top_n, cfg.report.min_group_size,
                                    cfg.service.as_dict(),
