@@ -25,10 +25,6 @@ the other tables are small beside them and are read whole.
 from __future__ import annotations
 
 import contextlib
-import os
-import pickle
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +32,9 @@ import pandas as pd
 
 from powerlens import validation
 from powerlens.anonymize import identifier_columns, pseudonymize
-from powerlens.atomic import atomic_file, remove_leftovers, write_parquet
+from powerlens.atomic import atomic_file, write_parquet
 from powerlens.importers.errors import ImportFailed
+from powerlens.importers.partitioned_io import ReadingsWriter, Spill
 from powerlens.schema import CANONICAL_FILES, Quarantine, check, write_summary
 
 __all__ = ["ImportFailed", "import_utility_export"]
@@ -127,10 +124,10 @@ def import_utility_export(src: str | Path, out: str | Path, key: bytes,
     with contextlib.ExitStack() as stack:  # on success the readings files replace the old ones
         writers = {}
         for table in readings_tables:
-            writers[table] = _ReadingsWriter(stack.enter_context(atomic_file(out / f"{table}.parquet")), table)
+            writers[table] = ReadingsWriter(stack.enter_context(atomic_file(out / f"{table}.parquet")), table)
             stack.callback(writers[table].close)
         if readings_tables:
-            spill = stack.enter_context(_Spill(out, in_memory=False))
+            spill = stack.enter_context(Spill(out, in_memory=False))
             _readings_by_partition(paths, readings_tables, meter_to_customer, per_partition, q, known, customers,
                                    rules, writers, spill, step, engine, scheduler)
         _billing_and_events(paths, key, q, known, tables, step, rules)
@@ -186,7 +183,7 @@ def partition_starts(n_customers: int, customers_per_partition: int) -> np.ndarr
 
 def _readings_by_partition(paths: dict, tables: list[str], meter_to_customer: pd.Series, per_partition: int,
                            q: Quarantine, known: pd.Index, customers: pd.DataFrame,
-                           rules: validation.Plausibility, writers: dict, spill: _Spill, step,
+                           rules: validation.Plausibility, writers: dict, spill: Spill, step,
                            engine: str = "local", scheduler: str | None = None) -> None:
     """Route each readings table to customer partitions, then validate partition by partition
     (`validate_partition`, on `engine`), writing each partition's accepted rows and merging its
@@ -242,7 +239,7 @@ def validate_partition(pieces: dict[str, list], in_memory: bool, part_ids: pd.In
     accepted: dict[str, pd.DataFrame] = {}
     hourly = None
     for table in tables:
-        raw = _Spill.load(pieces.get(table), in_memory, part_ids, first_rank)
+        raw = Spill.load(pieces.get(table), in_memory, part_ids, first_rank)
         if raw is None:
             continue
         checks = []
@@ -257,7 +254,7 @@ def validate_partition(pieces: dict[str, list], in_memory: bool, part_ids: pd.In
 
 
 def _route(path: Path, table: str, meter_to_customer: pd.Series, ids: np.ndarray, starts: np.ndarray,
-           spill: _Spill) -> pd.DataFrame:
+           spill: Spill) -> pd.DataFrame:
     """Stream one raw readings file in batches, give each row its customer (by meter) and send
     it to its customer's partition (rows of an unknown meter: the first); the empty frame with
     the table's columns (for a file without rows)."""
@@ -295,111 +292,6 @@ def _header_only(path: Path, table: str) -> pd.DataFrame:
     meters = frame.pop("meter_no")
     frame["customer_id"] = meters.astype(str)
     return frame.rename(columns={TS_COLUMNS[table]: "ts"})
-
-
-class _Spill:
-    """Each partition's rows of each readings table, as routed: pickled pieces in a private
-    folder (removed at the end), or in memory when there is one partition."""
-
-    def __init__(self, out: Path, in_memory: bool) -> None:
-        self.out, self.in_memory = Path(out), in_memory
-        self.pieces: dict[tuple[str, int], list] = {}
-        self.folder: Path | None = None
-
-    def __enter__(self) -> _Spill:
-        # beside the output folder, named as powerlens.atomic names its temporary files, so what a
-        # killed import left is found and removed by the next one
-        remove_leftovers(self._target)
-        return self
-
-    @property
-    def _target(self) -> Path:
-        return self.out.parent / f"{self.out.name}.spill"
-
-    def __exit__(self, *exc) -> None:
-        self.pieces.clear()
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-    def add(self, table: str, part: int, piece: pd.DataFrame) -> None:
-        pieces = self.pieces.setdefault((table, part), [])
-        if self.in_memory:
-            pieces.append(piece)
-            return
-        if self.folder is None:
-            self.folder = Path(tempfile.mkdtemp(prefix=f".{self._target.name}.tmp-{os.getpid()}-",
-                                                dir=self.out.parent.resolve()))  # absolute: a Dask worker reads it
-        path = self.folder / f"{table}-{part:06d}-{len(pieces):06d}.pkl"
-        with open(path, "wb") as fh:
-            pickle.dump(piece, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        pieces.append(path)
-
-    def pop(self, table: str, part: int) -> list:
-        """The partition's pieces of a table (frames, or the files they were spilled to), handed
-        over: `load` reads them."""
-        return self.pieces.pop((table, part), [])
-
-    @staticmethod
-    def load(pieces: list | None, in_memory: bool, part_ids: pd.Index, first_rank: int) -> pd.DataFrame | None:
-        """A partition's rows in the file's order, `customer_id` as categories of its ids (None
-        when it has none); its spill files are removed once read."""
-        if not pieces:
-            return None
-        if not in_memory:
-            loaded = []
-            for path in pieces:
-                with open(path, "rb") as fh:
-                    loaded.append(pickle.load(fh))  # pieces this import wrote just now, in its own folder
-                Path(path).unlink()
-            pieces = loaded
-        frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
-        rank = frame.pop("_rank").to_numpy()
-        codes = np.where(rank >= 0, rank - first_rank, -1)
-        frame["customer_id"] = pd.Categorical.from_codes(codes, categories=part_ids)
-        return frame
-
-
-class _ReadingsWriter:
-    """A canonical readings file written partition by partition (in customer order) into the
-    temporary file of an `atomic_file`, which takes the file's place when the import succeeds."""
-
-    def __init__(self, tmp: Path, table: str) -> None:
-        self.tmp, self.table = Path(tmp), table
-        self.writer = None
-        self.schema = None
-        self.rows_written = 0
-        self.empty: pd.DataFrame | None = None
-
-    def append(self, ok: pd.DataFrame) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        check(self.table, ok)
-        if not len(ok):
-            self.empty = ok
-            return
-        data = pa.Table.from_pandas(ok, preserve_index=False)
-        if self.writer is None:  # customer ids: one dictionary type whatever a partition's size
-            fields = [f.with_type(pa.dictionary(pa.int32(), pa.string())) if f.name == "customer_id" else f
-                      for f in data.schema]
-            self.schema = pa.schema(fields, metadata=data.schema.metadata)
-            self.writer = pq.ParquetWriter(self.tmp, self.schema)
-        self.writer.write_table(data.cast(self.schema), row_group_size=ROW_GROUP_ROWS)
-        self.rows_written += len(ok)
-
-    def finish(self) -> None:
-        """Close the file (an empty table: write its empty frame, typed as validated)."""
-        if self.writer is None:
-            self.empty.to_parquet(self.tmp, index=False)
-        self.close()
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
-
-
-ROW_GROUP_ROWS = 1 << 20  # pyarrow's default, as pandas writes a whole table
 
 
 def _batches(path: Path, table: str):
