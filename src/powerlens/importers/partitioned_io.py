@@ -16,14 +16,23 @@ import pandas as pd
 from powerlens.atomic import remove_leftovers
 from powerlens.schema import check
 
+# rows of routed pieces held in memory before the largest partitions' are written out: a piece
+# file per batch and partition would make their number grow with rows x partitions (the square
+# of the customers), each file a fixed cost; buffering makes the files few and large, in bounded memory
+SPILL_BUFFER_ROWS = 8 << 20
+
 
 class Spill:
     """Each partition's rows of each readings table, as routed: pickled pieces in a private
-    folder (removed at the end), or in memory when there is one partition."""
+    folder (removed at the end), or in memory when there is one partition. Routed rows wait in
+    a buffer of at most `buffer_rows` rows; when it is full, the partitions with the most rows
+    waiting are written out, each as one piece, until half of it is free."""
 
-    def __init__(self, out: Path, in_memory: bool) -> None:
-        self.out, self.in_memory = Path(out), in_memory
+    def __init__(self, out: Path, in_memory: bool, buffer_rows: int = SPILL_BUFFER_ROWS) -> None:
+        self.out, self.in_memory, self.buffer_rows = Path(out), in_memory, buffer_rows
         self.pieces: dict[tuple[str, int], list] = {}
+        self.waiting: dict[tuple[str, int], list[pd.DataFrame]] = {}
+        self.waiting_rows: dict[tuple[str, int], int] = {}
         self.folder: Path | None = None
 
     def __enter__(self) -> Spill:
@@ -38,25 +47,44 @@ class Spill:
 
     def __exit__(self, *exc) -> None:
         self.pieces.clear()
+        self.waiting.clear()
+        self.waiting_rows.clear()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def add(self, table: str, part: int, piece: pd.DataFrame) -> None:
-        pieces = self.pieces.setdefault((table, part), [])
+        key = (table, part)
         if self.in_memory:
-            pieces.append(piece)
+            self.pieces.setdefault(key, []).append(piece)
             return
+        self.waiting.setdefault(key, []).append(piece)
+        self.waiting_rows[key] = self.waiting_rows.get(key, 0) + len(piece)
+        if sum(self.waiting_rows.values()) > self.buffer_rows:
+            # the fullest first: the fewest, largest files
+            for fullest in sorted(self.waiting_rows, key=lambda k: (-self.waiting_rows[k], k)):
+                if sum(self.waiting_rows.values()) <= self.buffer_rows // 2:
+                    break
+                self._write(fullest)
+
+    def _write(self, key: tuple[str, int]) -> None:
+        """The rows of a partition waiting in the buffer, in the order they came, as one piece file."""
+        waiting = self.waiting.pop(key)
+        del self.waiting_rows[key]
+        piece = pd.concat(waiting, ignore_index=True) if len(waiting) > 1 else waiting[0]
+        pieces = self.pieces.setdefault(key, [])
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix=f".{self._target.name}.tmp-{os.getpid()}-",
                                                 dir=self.out.parent.resolve()))  # absolute: a Dask worker reads it
-        path = self.folder / f"{table}-{part:06d}-{len(pieces):06d}.pkl"
+        path = self.folder / f"{key[0]}-{key[1]:06d}-{len(pieces):06d}.pkl"
         with open(path, "wb") as fh:
             pickle.dump(piece, fh, protocol=pickle.HIGHEST_PROTOCOL)
         pieces.append(path)
 
     def pop(self, table: str, part: int) -> list:
-        """The partition's pieces of a table (frames, or the files they were spilled to), handed
-        over: `load` reads them."""
+        """The partition's pieces of a table (frames, or the files they were spilled to, its rows
+        still waiting written out first), handed over: `load` reads them."""
+        if (table, part) in self.waiting:
+            self._write((table, part))
         return self.pieces.pop((table, part), [])
 
     @staticmethod

@@ -200,15 +200,16 @@ def _readings_by_partition(paths: dict, tables: list[str], meter_to_customer: pd
         step(f"{table}: routing to {n_parts} partition(s) of <= {per_partition:,} customers")
         templates[table] = _route(paths[table], table, meter_to_customer, ids, starts, spill)
     sources = {table: paths[table].name for table in tables}
-    customer_ids = customers["customer_id"].astype(str).to_numpy(dtype=str)
+    # each customer's partition, found once (not by a look-up of every customer per partition)
+    customer_part = _partition_of(customers["customer_id"], ids, starts)
+    known_part = _partition_of(pd.Series(known), ids, starts)
 
     def task(part: int) -> tuple:
         """A partition's arguments: its pieces, and only its own customers (a rule looks at a
         reading's own customer; the rest would only cost time, and a Dask task's transfer)."""
         part_ids = pd.Index(ids[starts[part]:starts[part + 1]])
-        mine = np.isin(customer_ids, part_ids.to_numpy(dtype=str))
         return ({table: spill.pop(table, part) for table in tables}, spill.in_memory, part_ids, int(starts[part]),
-                tables, sources, known[known.isin(part_ids)], customers[mine], rules)
+                tables, sources, known[known_part == part], customers[customer_part == part], rules)
 
     tasks = [task(part) for part in range(n_parts)]
     for accepted, part_q in iter_partitions(
@@ -226,6 +227,16 @@ def _readings_by_partition(paths: dict, tables: list[str], meter_to_customer: pd
         report = q.reports[table]
         # the reasons in one order whatever the partitions: most rows first, then the first in the file
         report.reasons = dict(sorted(report.reasons.items(), key=lambda kv: (-kv[1], report.examples[kv[0]], kv[0])))
+
+
+def _partition_of(customer_ids: pd.Series, ids: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The partition of each customer id (by its rank in the sorted `ids`), -1 for an id that
+    no reading can belong to."""
+    values = customer_ids.astype(str).to_numpy(dtype=str)
+    rank = np.searchsorted(ids, values)
+    found = rank < len(ids)
+    found[found] = ids[rank[found]] == values[found]
+    return np.where(found, np.searchsorted(starts, rank, side="right") - 1, -1)
 
 
 def validate_partition(pieces: dict[str, list], in_memory: bool, part_ids: pd.Index, first_rank: int,
