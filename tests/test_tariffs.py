@@ -42,6 +42,28 @@ def test_the_most_specific_tariff_in_force_applies():
     assert p["capacity_charge_per_kva_month"].tolist() == [0, 0, 0, 0, 30.0]
 
 
+def test_prices_are_resolved_per_row_whatever_the_row_order_and_the_repeats():
+    """Rows are grouped by their distinct class / region / voltage / date (a region in any case,
+    or none); each row still gets the prices it would get alone, in its own place."""
+    rng = np.random.default_rng(5)
+    n = 400
+    cls = pd.Series(rng.choice(["residential", "commercial"], n), index=np.arange(n) * 3 + 7)
+    region = pd.Series(rng.choice(np.array(["north", "North", "NORTH", "south", None], dtype=object), n),
+                       index=cls.index)
+    volt = pd.Series(rng.choice([0.22, 0.4, 10.0, np.nan], n), index=cls.index)
+    on = pd.Series(pd.to_datetime(rng.choice(["2024-06-01", "2025-02-01", "2025-03-01"], n)), index=cls.index)
+    together = prices_on(TARIFFS, cls, region, volt, on)
+    assert together.index.equals(cls.index)
+    alone = pd.concat([prices_on(TARIFFS, cls.iloc[[i]], region.iloc[[i]], volt.iloc[[i]], on.iloc[[i]])
+                       for i in range(0, n, 37)])
+    pd.testing.assert_frame_equal(together.loc[alone.index], alone)
+    order = rng.permutation(n)
+    shuffled = prices_on(TARIFFS, cls.iloc[order], region.iloc[order], volt.iloc[order], on.iloc[order])
+    pd.testing.assert_frame_equal(shuffled.loc[together.index], together)
+    north = (region.str.lower() == "north") & (cls == "residential") & (volt < 10) & (on < "2025-01-01")
+    assert (together.loc[north, "flat_price"] == 0.60).all() and north.sum() > 10
+
+
 def test_a_customer_without_a_tariff_is_a_clear_error():
     with pytest.raises(InvalidInput, match="no flat tariff applies.*'agricultural'"):
         prices_on(TARIFFS, pd.Series(["agricultural"]), pd.Series(["south"]), pd.Series([0.4]),

@@ -34,12 +34,34 @@ BILL_TOLERANCE = 0.01  # a bill matches its tariff within 1% ...
 BILL_TOLERANCE_ABS = 0.05  # ... or within this amount (rounding of small bills to cents)
 
 
-def _key_frame(customer_class: pd.Series, region: pd.Series, voltage_kv: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_class": customer_class.astype(str).to_numpy(),
-        "region": region.astype("string").str.lower().fillna("").to_numpy(),
-        "voltage_kv": pd.to_numeric(voltage_kv, errors="coerce").fillna(0.0).to_numpy(dtype=float),
-    })
+# how a key column is compared with the tariffs: class as text, region in lower case ("" for
+# none: every region's tariff), voltage in kV (0 for none), the date as a timestamp
+_KEY_NORMALIZED = {
+    "customer_class": lambda s: s.astype(str).to_numpy(),
+    "region": lambda s: s.astype("string").str.lower().fillna("").to_numpy(),
+    "voltage_kv": lambda s: pd.to_numeric(s, errors="coerce").fillna(0.0).to_numpy(dtype=float),
+    "on": lambda s: pd.to_datetime(s).to_numpy(dtype="datetime64[us]"),
+}
+
+
+def _distinct_keys(customer_class: pd.Series, region: pd.Series, voltage_kv: pd.Series,
+                   on: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
+    """(each distinct normalized class / region / voltage / date once, sorted by them; for each
+    input row, the position of its key there). Each column is factorized (hashed once per row)
+    and only its distinct values are normalized (_KEY_NORMALIZED): a table of millions of bills
+    is neither turned into Python strings nor merged back on four columns."""
+    columns = {"customer_class": customer_class, "region": region, "voltage_kv": voltage_kv, "on": on}
+    key = np.zeros(len(customer_class), dtype=np.int64)
+    codes, values = {}, {}
+    for name, col in columns.items():
+        raw_codes, distinct = pd.factorize(col, use_na_sentinel=False)
+        # two raw values may be one key ("North" and "north"): re-coded by their normalized values
+        norm_codes, values[name] = pd.factorize(_KEY_NORMALIZED[name](pd.Series(distinct)), sort=True)
+        codes[name] = norm_codes[raw_codes]
+        key = pd.factorize(key * len(values[name]) + codes[name], sort=True)[0].astype(np.int64)
+    first = np.unique(key, return_index=True)[1]
+    combos = pd.DataFrame({name: np.asarray(values[name])[codes[name][first]] for name in columns})
+    return combos, key
 
 
 def prices_on(tariffs: pd.DataFrame, customer_class: pd.Series, region: pd.Series, voltage_kv: pd.Series,
@@ -49,10 +71,8 @@ def prices_on(tariffs: pd.DataFrame, customer_class: pd.Series, region: pd.Serie
     and `capacity_charge_per_kva_month` (the two-part tariff's, 0 where none), in the input's
     order and index. A row no flat tariff applies to raises InvalidInput naming it, or with
     `missing="nan"` gets NaN prices."""
-    keys = _key_frame(customer_class, region, voltage_kv)
-    keys["on"] = pd.to_datetime(on if isinstance(on, pd.Series) else pd.Series(on, index=customer_class.index)
-                                ).to_numpy(dtype="datetime64[us]")
-    combos = keys.drop_duplicates().reset_index(drop=True)
+    on = pd.to_datetime(on if isinstance(on, pd.Series) else pd.Series(on, index=customer_class.index))
+    combos, row_key = _distinct_keys(customer_class, region, voltage_kv, on)
     tar = tariffs.assign(region=tariffs["region"].astype("string").str.lower().fillna(""),
                          valid_from=pd.to_datetime(tariffs["valid_from"]).astype("datetime64[us]"))
     resolved = []
@@ -89,10 +109,8 @@ def prices_on(tariffs: pd.DataFrame, customer_class: pd.Series, region: pd.Serie
             f"no flat tariff applies to {int(unpriced.sum())} customer class / region / voltage combination(s), "
             f"e.g. class {first['customer_class']!r}, region {first['region'] or '(none)'!r}, "
             f"{first['voltage_kv']:g} kV on {pd.Timestamp(first['on']).date()}: the tariffs table needs a row for it")
-    idx = keys.merge(combos.reset_index(), on=["customer_class", "region", "voltage_kv", "on"], how="left")["index"]
-    result = out.loc[idx.to_numpy(), PRICE_COLUMNS].astype(float).reset_index(drop=True)
-    result.index = customer_class.index
-    return result
+    return pd.DataFrame(out[PRICE_COLUMNS].astype(float).to_numpy()[row_key], columns=PRICE_COLUMNS,
+                        index=customer_class.index)
 
 
 def billed_under_tou(bills: pd.DataFrame) -> pd.Series:
@@ -116,9 +134,15 @@ def energy_charge(kwh: pd.Series, period_kwh: pd.DataFrame, prices: pd.DataFrame
     return pd.Series(np.where(tou, at_tou, at_flat), index=kwh.index).where(prices["flat_price"].notna())
 
 
+def _month_start(period: pd.Series) -> pd.Series:
+    """The first day of each billing month (YYYY-MM), each distinct month parsed once."""
+    codes, months = pd.factorize(period.astype(str))
+    return pd.Series(pd.to_datetime(pd.Series(months) + "-01").to_numpy()[codes], index=period.index)
+
+
 def days_open_share(period: pd.Series, start_date: pd.Series, end_date: pd.Series) -> pd.Series:
     """The share of each billing month (YYYY-MM) the account was open: [start_date, end_date)."""
-    month_start = pd.to_datetime(period.astype(str) + "-01")
+    month_start = _month_start(period)
     month_end = month_start + pd.offsets.MonthBegin(1)
     lo = np.maximum(month_start.to_numpy(), pd.to_datetime(start_date).dt.normalize().to_numpy())
     hi_raw = pd.to_datetime(end_date).dt.normalize().fillna(pd.Timestamp.max.normalize())
@@ -135,10 +159,10 @@ def expected_bills(bills: pd.DataFrame, customers: pd.DataFrame, tariffs: pd.Dat
     (amount / expected - 1) and within_tolerance (False where no tariff applies: expected NaN).
     Bills of customers not in `customers` are left out."""
     cust = customers.set_index("customer_id")
-    b = bills[bills["customer_id"].isin(cust.index)].copy()
-    c = cust.loc[b["customer_id"]]
-    c.index = b.index
-    on = pd.to_datetime(b["period"].astype(str) + "-01")
+    position = cust.index.get_indexer(bills["customer_id"])
+    b = bills[position >= 0]
+    c = cust.iloc[position[position >= 0]].set_axis(b.index)
+    on = _month_start(b["period"])
     prices = prices_on(tariffs, c["customer_class"], c["region"], c["voltage_kv"], on, missing="nan")
     period_cols = [col for col in PERIOD_KWH.values() if col in b]
     period_kwh = b[period_cols] if period_cols else pd.DataFrame(index=b.index)
@@ -153,8 +177,8 @@ def expected_bills(bills: pd.DataFrame, customers: pd.DataFrame, tariffs: pd.Dat
                              np.where(expected.isna(), np.nan, np.where(amount == 0, 0.0, np.inf)))
     within = (amount - expected).abs() <= np.maximum(BILL_TOLERANCE * expected.abs(), BILL_TOLERANCE_ABS)
     return pd.DataFrame({
-        "bill_id": b["bill_id"].to_numpy(), "customer_id": b["customer_id"].astype(str).to_numpy(),
-        "period": b["period"].astype(str).to_numpy(),
+        "bill_id": b["bill_id"].array, "customer_id": b["customer_id"].astype(str).array,
+        "period": b["period"].astype(str).array,
         "scheme": np.where(billed_under_tou(b), "tou", "flat"),
         "energy_charge": energy.round(2).to_numpy(), "capacity_charge": np.round(capacity, 2),
         "expected_amount": expected.round(2).to_numpy(), "amount": amount.to_numpy(),
