@@ -17,6 +17,22 @@ def _readings(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
     return df
 
 
+def test_among_agrees_with_isin_for_text_ids_and_a_missing_id_is_never_known():
+    rng = np.random.default_rng(2)
+    known = pd.Index([f"C-{i:05d}" for i in rng.choice(5000, 800, replace=False)], dtype="string")
+    ids = pd.Series([f"C-{i:05d}" for i in rng.integers(0, 5000, 3000)] + [None, "", " C-00001"],
+                    index=np.arange(3003) * 2 + 1, dtype=object)
+    found = validation.among(ids, known)
+    assert found.index.equals(ids.index) and found.dtype == bool
+    expected = ids.isin(set(known)) & ids.notna()
+    assert found.tolist() == expected.tolist() and 100 < found.sum() < 3000
+    assert not validation.among(ids, pd.Index([], dtype="string")).any()
+    assert validation.among(ids.iloc[:0], known).empty
+    as_category = validation.among(ids.astype("category"), known)  # the readings' ids are categories
+    assert as_category.index.equals(ids.index) and as_category.tolist() == expected.tolist()
+    assert not validation.among(pd.Series([None, None], dtype="category"), known).any()
+
+
 def test_the_dst_fold_by_day_and_hour_agrees_with_the_calendar_fields():
     # every hour (and some quarter hours) of four years, out of order, with NaT among them
     ts = pd.Series(pd.date_range("2021-01-01", "2024-12-31 23:45", freq="15min")).sample(frac=0.3, random_state=1)
