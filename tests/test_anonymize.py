@@ -31,6 +31,18 @@ def test_pseudonymize_gives_each_id_its_pseudonym():
     assert [out.iloc[i] for i in (0, 2, 3, 5)] == [pseudonym(b"k" * 40, ids.iloc[i]) for i in (0, 2, 3, 5)]
 
 
+def test_pseudonyms_made_before_are_reused_and_the_others_hashed():
+    key = b"k" * 40
+    bills = pd.Series(["bill:1", "bill:2", "bill:2", "bill:客-3", None])
+    made = pd.Series(pseudonymize(key, bills).array, index=pd.Index(bills.array))
+    payments = pd.Series(["bill:2", "bill:9", None, "bill:客-3", "bill:1", "bill:9"], index=[5, 3, 1, 0, 2, 4])
+    out = pseudonymize(key, payments, made=made)
+    assert out.index.equals(payments.index) and out.equals(pseudonymize(key, payments))
+    assert out.loc[3] == pseudonym(key, "bill:9") and pd.isna(out.loc[1])
+    # the pseudonyms given are looked up, not hashed again
+    assert pseudonymize(key, payments, made=made.map(lambda p: "other")).loc[5] == "other"
+
+
 def test_key_is_created_with_a_message_and_reused(tmp_path):
     messages = []
     path = tmp_path / "keys" / "k.key"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from powerlens.errors import PowerlensError
 
@@ -98,11 +100,24 @@ def pseudonym(key: bytes, raw_id: str) -> str:
     return f"{PSEUDONYM_PREFIX}{digest[:PSEUDONYM_HEX]}"
 
 
-def pseudonymize(key: bytes, raw_ids: pd.Series | Iterable[str]) -> pd.Series:
-    """Pseudonyms for a column of raw ids; each distinct id is hashed once."""
+def _large_text(values: pd.Index) -> pa.Array:
+    arr = pa.array(values.astype(str).array)
+    return (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
+
+
+def pseudonymize(key: bytes, raw_ids: pd.Series | Iterable[str], made: pd.Series | None = None) -> pd.Series:
+    """Pseudonyms for a column of raw ids; each distinct id is hashed once. `made`: pseudonyms
+    made before with the same key (indexed by their distinct raw ids as text, e.g. the bill
+    numbers of the bills when the payments name them), looked up instead of hashed again."""
     series = pd.Series(raw_ids) if not isinstance(raw_ids, pd.Series) else raw_ids
     codes, uniques = pd.factorize(series.astype("string"), use_na_sentinel=True)
-    mapped = np.array([pseudonym(key, u) for u in uniques.astype(str)], dtype=object)
+    uniques = uniques.astype(str)
+    at = np.full(len(uniques), -1)
+    if made is not None and len(uniques) and len(made):
+        at = pc.index_in(_large_text(uniques), value_set=_large_text(made.index)).fill_null(-1).to_numpy()
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[at >= 0] = made.to_numpy(dtype=object)[at[at >= 0]] if (at >= 0).any() else []
+    mapped[at < 0] = [pseudonym(key, u) for u in uniques.to_numpy(dtype=object)[at < 0]]
     out = np.where(codes >= 0, mapped[np.maximum(codes, 0)] if len(mapped) else None, None)
     return pd.Series(out, index=series.index, dtype="string")
 

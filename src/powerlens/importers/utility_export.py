@@ -367,7 +367,10 @@ def _billing_and_events(paths: dict, key: bytes, q: Quarantine, known: pd.Index,
     step("bills")
     raw = _drop_identifiers(_read(paths["bills"], "bills"))
     raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
-    raw["bill_id"] = pseudonymize(key, "bill:" + raw.pop("bill_no").astype(str))
+    bill_no = "bill:" + raw.pop("bill_no").astype(str)
+    raw["bill_id"] = pseudonymize(key, bill_no)
+    bill_pseudonyms = pd.Series(raw["bill_id"].array, index=pd.Index(bill_no.array))  # the payments name them
+    del bill_no
     tables["bills"] = validation.bills(raw, q, paths["bills"].name, known, customers=tables["customers"],
                                        rules=rules)
 
@@ -375,7 +378,7 @@ def _billing_and_events(paths: dict, key: bytes, q: Quarantine, known: pd.Index,
         step("payments")
         raw = _drop_identifiers(_read(paths["payments"], "payments"))
         raw["customer_id"] = pseudonymize(key, raw.pop("account_no"))
-        raw["bill_id"] = pseudonymize(key, "bill:" + raw.pop("bill_no").astype(str))
+        raw["bill_id"] = pseudonymize(key, "bill:" + raw.pop("bill_no").astype(str), made=bill_pseudonyms)
         tables["payments"] = validation.payments(raw, q, paths["payments"].name,
                                                  pd.Index(tables["bills"]["bill_id"]), rules=rules)
     if paths["service_events"] is not None:
